@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` serves the archive, `make test` runs the tests.
+# Django 6 needs Python 3.12 or newer: the first such interpreter found is used.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test install migrate import-seeds clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: export DJANGO_DEBUG ?= True
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py runserver $(HOST)
+
+# The suite runs on SQLite; when DATABASE_URL names a PostgreSQL database it runs there too.
+test: install
+	DJANGO_DEBUG=True DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@case "$$DATABASE_URL" in postgres*) \
+		echo "--- and on PostgreSQL ($$DATABASE_URL)"; \
+		DJANGO_DEBUG=True $(BIN)/python -m pytest $(PYTEST_ARGS);; esac
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

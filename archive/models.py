@@ -1,0 +1,338 @@
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.text import slugify
+
+from archive import search
+from archive.search import SearchDocument
+
+
+def unique_slug(model, text: str, fallback: str, max_length: int = 80) -> str:
+    """A slug for `text` not yet used by `model`; Chinese and other scripts are kept."""
+    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or fallback
+    slug, n = base, 1
+    while model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
+    return slug
+
+
+class Document(models.Model):
+    """The original bytes of one imported file, exactly as read. Written once, never changed:
+    every record can be re-extracted from it, and nothing imported is ever lost."""
+
+    content = models.BinaryField()
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    origin = models.CharField(max_length=2000, help_text="Original file name or URL.")
+    media_type = models.CharField(max_length=100)
+    encoding = models.CharField(max_length=40, blank=True, help_text="Detected encoding.")
+    size = models.PositiveBigIntegerField(help_text="Size in bytes.")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    parser_version = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["-imported_at"]
+        indexes = [models.Index(fields=["origin"], name="document_origin_idx")]
+
+    def __str__(self):
+        return f"{self.origin} ({self.sha256[:12]})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("A Document is written once and never changed.")
+        super().save(*args, **kwargs)
+
+
+class InstitutionQuerySet(models.QuerySet):
+    def named(self, name: str):
+        """Institutions whose name or one of whose aliases is `name`, ignoring case."""
+        name = name.strip()
+        return self.filter(Q(name__iexact=name) | Q(aliases__name__iexact=name)).distinct()
+
+    def with_counts(self):
+        """Annotate visible releases and statements, for lists and facets."""
+        return self.annotate(
+            release_count=Count("releases", filter=Q(releases__hidden=False), distinct=True),
+            quote_count=Count("quotes", filter=Q(quotes__release__hidden=False), distinct=True),
+        )
+
+
+class Institution(models.Model):
+    class Kind(models.TextChoices):
+        CENTRAL_BANK = "central_bank", "Central bank"
+        COMMERCIAL_BANK = "commercial_bank", "Commercial bank"
+        POLICY_BANK = "policy_bank", "Policy bank"
+        REGULATOR = "regulator", "Regulator"
+        GOVERNMENT = "government", "Government body"
+        INTERNATIONAL = "international", "International organisation"
+        RESEARCH = "research", "Research institute"
+        EXCHANGE = "exchange", "Exchange"
+        COMPANY = "company", "Company"
+        MEDIA = "media", "Media"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    country = models.CharField(max_length=100, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="branches",
+        help_text="The institution this is a branch or subsidiary of.",
+    )
+
+    objects = InstitutionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="institution_name_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["kind"], name="institution_kind_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("institution-detail", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Institution, self.name, "institution")
+        super().save(*args, **kwargs)
+
+
+class InstitutionAlias(models.Model):
+    """Another name of an institution ("PBOC", "the People's Bank of China")."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "institution aliases"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="institution_alias_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PersonQuerySet(models.QuerySet):
+    def named(self, name: str):
+        """People whose name or one of whose aliases is `name`, ignoring case."""
+        name = name.strip()
+        return self.filter(Q(name__iexact=name) | Q(aliases__name__iexact=name)).distinct()
+
+    def with_counts(self):
+        return self.annotate(
+            release_count=Count("releases", filter=Q(releases__hidden=False), distinct=True),
+            quote_count=Count("quotes", filter=Q(quotes__release__hidden=False), distinct=True),
+        )
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+        constraints = [models.UniqueConstraint(Lower("name"), name="person_name_ci_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("person-detail", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Person, self.name, "person")
+        super().save(*args, **kwargs)
+
+
+class PersonAlias(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "person aliases"
+        constraints = [models.UniqueConstraint(Lower("name"), name="person_alias_ci_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class Topic(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    keywords = models.TextField(
+        blank=True, help_text="One keyword or phrase per line; the importer tags by these."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("topic-detail", args=[self.slug])
+
+    def keyword_list(self) -> list[str]:
+        return [line.strip() for line in self.keywords.splitlines() if line.strip()]
+
+
+class ReleaseQuerySet(models.QuerySet):
+    def visible(self):
+        """Releases shown on the public site (curators can hide one)."""
+        return self.filter(hidden=False)
+
+    def published(self):
+        """Visible releases that carry a publication date, newest first."""
+        return self.visible().filter(published__isnull=False).order_by("-published", "-id")
+
+    def search(self, text: str):
+        """Full-text search in web-search syntax, annotated with `rank` (higher is better)."""
+        return search.search(self, text, "archive_release_fts", rank_weights=", 10.0, 1.0")
+
+    def for_listing(self):
+        return self.prefetch_related("institutions", "topics")
+
+
+class Release(models.Model):
+    title = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=120, allow_unicode=True)
+    published = models.DateField(null=True, blank=True, help_text="Date the page gives.")
+    source = models.CharField(
+        max_length=200, blank=True, help_text="Original publisher when the page reprints a report."
+    )
+    source_date = models.DateField(null=True, blank=True)
+    body = models.TextField()
+    language = models.CharField(max_length=16, default="en")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="releases")
+    institutions = models.ManyToManyField(Institution, related_name="releases", blank=True)
+    persons = models.ManyToManyField(
+        Person, through="Appearance", related_name="releases", blank=True
+    )
+    topics = models.ManyToManyField(Topic, related_name="releases", blank=True)
+    curated_fields = models.JSONField(
+        default=list, blank=True,
+        help_text="Fields a curator changed; re-import and re-extraction keep them.",
+    )
+    reviewed = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False, help_text="Hidden from the public site.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    search_vector = models.GeneratedField(
+        expression=SearchDocument(title="A", body="C"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published", "-id"]
+        get_latest_by = "published"
+        indexes = [
+            models.Index(fields=["-published", "-id"], name="release_published_idx"),
+            models.Index(fields=["source"], name="release_source_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("release-detail", args=[self.pk, self.slug])
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title, allow_unicode=True)[:120].strip("-") or "release"
+        super().save(*args, **kwargs)
+
+
+class Appearance(models.Model):
+    """A person named in a release, with the role and affiliation stated there: roles change
+    over time, so they belong to the appearance, not to the person."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="appearances")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="appearances")
+    role = models.CharField(max_length=200, blank=True)
+    affiliation = models.ForeignKey(
+        Institution, null=True, blank=True, on_delete=models.SET_NULL, related_name="appearances"
+    )
+
+    class Meta:
+        ordering = ["release", "person__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "person"], name="appearance_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.person} in {self.release}"
+
+
+class QuoteQuerySet(models.QuerySet):
+    def visible(self):
+        return self.filter(release__hidden=False)
+
+    def search(self, text: str):
+        """Full-text search over statement text, annotated with `rank`."""
+        return search.search(self, text, "archive_quote_fts")
+
+
+class Quote(models.Model):
+    class Kind(models.TextChoices):
+        DIRECT = "direct", "Direct"
+        INDIRECT = "indirect", "Reported"
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="quotes")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes"
+    )
+    institution = models.ForeignKey(
+        Institution, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField()
+    position = models.PositiveIntegerField(help_text="Order of the statement in the release.")
+    role = models.CharField(max_length=200, blank=True, help_text="Speaker's role as stated.")
+    verified = models.BooleanField(default=False)
+    search_vector = models.GeneratedField(
+        expression=SearchDocument(text="A"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = QuoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["release", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, institution__isnull=True)
+                | Q(person__isnull=True, institution__isnull=False),
+                name="quote_exactly_one_speaker",
+                violation_error_message="A statement has exactly one speaker: "
+                "a person or an institution.",
+            ),
+            models.UniqueConstraint(fields=["release", "position"], name="quote_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.speaker}: {self.text[:60]}"
+
+    @property
+    def speaker(self):
+        return self.person or self.institution
+
+    def get_absolute_url(self):
+        return f"{self.release.get_absolute_url()}#statement-{self.position}"

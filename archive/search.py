@@ -1,0 +1,152 @@
+"""Full-text search, one interface over two databases.
+
+PostgreSQL: a stored generated tsvector column (weighted, `english` config) with a GIN index,
+queried with a tsquery built from the same parse. SQLite: an FTS5 table per searchable model, kept in sync
+by triggers (migration 0002), queried with every user token quoted so that no input is an FTS5
+syntax error. Both accept web-search syntax: words, "exact phrases", OR, -word.
+"""
+
+import operator
+import re
+from dataclasses import dataclass, field
+from functools import reduce
+
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+)
+from django.db import connection
+from django.db.models import F, FloatField, Func
+from django.db.models.expressions import RawSQL
+
+SEARCH_CONFIG = "english"
+
+
+class SearchDocument(Func):
+    """The weighted tsvector of some text columns, e.g. SearchDocument(title="A", body="C").
+
+    Used as the expression of a stored GeneratedField. PostgreSQL computes it; SQLite has no
+    tsvector, so there the column stays NULL and the FTS5 table indexes the same columns.
+    """
+
+    output_field = SearchVectorField()
+
+    def __init__(self, **weights):
+        vectors = [
+            SearchVector(column, weight=weight, config=SEARCH_CONFIG)
+            for column, weight in weights.items()
+        ]
+        combined = vectors[0]
+        for vector in vectors[1:]:
+            combined = combined + vector
+        super().__init__(combined)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+
+@dataclass
+class ParsedQuery:
+    """A web-search query: every group must match (any of its phrases); no excluded phrase may."""
+
+    groups: list[list[str]] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+
+
+TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+WORD_RE = re.compile(r"\w+")
+
+
+def parse_websearch(text: str) -> ParsedQuery:
+    """Parse words, "quoted phrases", OR and -negation, keeping only word characters inside
+    each phrase (so quotes, stars and parentheses lose any special meaning)."""
+    parsed = ParsedQuery()
+    join_next = False
+    for match in TOKEN_RE.finditer(text):
+        negated, quoted, bare = match.group(1), match.group(2), match.group(3)
+        if bare is not None:
+            if bare == "OR":
+                join_next = bool(parsed.groups)
+                continue
+            negated = "-" if bare.startswith("-") else ""
+            quoted = bare.lstrip("-")
+        words = WORD_RE.findall(quoted)
+        if not words:
+            continue
+        phrase = " ".join(words)
+        if negated:
+            parsed.excluded.append(phrase)
+        elif join_next:
+            parsed.groups[-1].append(phrase)
+        else:
+            parsed.groups.append([phrase])
+        join_next = False
+    return parsed
+
+
+def _fts5_phrase(phrase: str) -> str:
+    return '"' + phrase.replace('"', "") + '"'
+
+
+def _fts5_match(groups: list[list[str]]) -> str:
+    return " AND ".join(
+        "(" + " OR ".join(_fts5_phrase(p) for p in group) + ")" for group in groups
+    )
+
+
+def _tsquery(parsed: ParsedQuery) -> SearchQuery:
+    """The parsed query as a tsquery. Built from our own parse rather than
+    websearch_to_tsquery so that both databases read `a OR b -c` the same way."""
+
+    def phrase(text):
+        return SearchQuery(text, search_type="phrase", config=SEARCH_CONFIG)
+
+    query = None
+    for group in parsed.groups:
+        alternatives = reduce(operator.or_, map(phrase, group))
+        query = alternatives if query is None else query & alternatives
+    for excluded in parsed.excluded:
+        query = ~phrase(excluded) if query is None else query & ~phrase(excluded)
+    return query
+
+
+def search(queryset, text: str, fts_table: str, rank_weights: str = ""):
+    """Filter `queryset` to rows matching `text` and annotate `rank` (higher is better).
+
+    An empty or wordless query matches nothing rather than everything, so a bad query never
+    returns the whole archive as if it were an answer.
+    """
+    parsed = parse_websearch(text)
+    if not parsed.groups and not parsed.excluded:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        query = _tsquery(parsed)
+        return queryset.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query)
+        )
+    table = queryset.model._meta.db_table
+    pk = f'"{table}"."id"'
+    for phrase in parsed.excluded:
+        queryset = queryset.exclude(
+            id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s",
+                          [_fts5_phrase(phrase)])
+        )
+    if not parsed.groups:
+        return queryset.annotate(rank=RawSQL("0.0", [], output_field=FloatField()))
+    match = _fts5_match(parsed.groups)
+    # bm25() is lower for better matches; negated so that higher is better on both databases.
+    return queryset.filter(
+        id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s", [match])
+    ).annotate(
+        rank=RawSQL(
+            f"(SELECT -bm25({fts_table}{rank_weights}) FROM {fts_table} "
+            f"WHERE {fts_table} MATCH %s AND rowid = {pk})",
+            [match],
+            output_field=FloatField(),
+        )
+    )

@@ -1,0 +1,72 @@
+"""Settings come from the environment, and a bad value stops the start with a clear message."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from archive.settings import BASE_DIR, database_from_url
+
+
+def start(**env) -> subprocess.CompletedProcess:
+    """Run `manage.py check` in a fresh process with exactly these archive variables."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("SECRET_KEY", "DJANGO_DEBUG", "DATABASE_URL", "ALLOWED_HOSTS")}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env={**clean, **env},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_a_missing_secret_key_with_debug_off_stops_the_start():
+    result = start(DJANGO_DEBUG="False")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_secret_key_with_debug_off_starts():
+    result = start(DJANGO_DEBUG="False", SECRET_KEY="x" * 60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_on_needs_no_secret_key():
+    assert start(DJANGO_DEBUG="True").returncode == 0
+
+
+def test_a_bad_boolean_stops_the_start():
+    result = start(DJANGO_DEBUG="perhaps")
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG='perhaps' is not a boolean" in result.stderr
+
+
+def test_a_bad_database_url_stops_the_start():
+    result = start(DJANGO_DEBUG="True", DATABASE_URL="mysql://localhost/archive")
+    assert result.returncode != 0
+    assert "DATABASE_URL='mysql://localhost/archive' is not understood" in result.stderr
+
+
+def test_sqlite_urls_are_relative_to_the_project_or_absolute():
+    assert database_from_url("sqlite:///db.sqlite3")["NAME"] == BASE_DIR / "db.sqlite3"
+    assert database_from_url("sqlite:////tmp/archive.db")["NAME"] == Path("/tmp/archive.db")
+
+
+def test_sqlite_shares_the_file_between_importer_and_server():
+    options = database_from_url("sqlite:///db.sqlite3")["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_postgres_urls_are_parsed():
+    db = database_from_url("postgres://archive:s%40cret@db.internal:5433/policy")
+    assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
+        "django.db.backends.postgresql", "policy", "archive", "s@cret", "db.internal", "5433",
+    )
+
+
+@pytest.mark.parametrize("url", ["postgres://localhost/", "sqlite://", "postgres://h:port/db"])
+def test_incomplete_database_urls_are_refused(url):
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url(url)
