@@ -1,0 +1,265 @@
+"""Text of a captured page -> title, dates, original publisher, byline names, paragraphs.
+
+Captured pages carry navigation, share buttons, captions and footers around the story. Each
+line is classified (chrome, caption, byline, date line, source line, or text); the title is
+the headline-like line best placed next to the page's date, byline or source lines.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from archive.ingest.dates import find_dates, first_date
+from archive.ingest.outlets import outlet_names
+
+OUTLETS = outlet_names()
+
+CHROME_RE = re.compile(
+    r"""^(?:sitemap|site\ map|en|english|中文|简体|繁體|top|back\ to\ top|print|share|share\ this
+    |pdf\ view|text\ size:?.*|font\ size:?.*|story\ tools|advertisement(?:\ \d+)?
+    |article\ content|story\ continues\ below|go\ to\ contents|menu|search|log\ ?in|sign\ in
+    |subscribe|read\ more|see\ also:?|more\ stories|related:?|editor's\ picks?|you\ may\ also\ like
+    |e-?mail|facebook|twitter|weibo|wechat|linkedin|whatsapp|한국어|日本語|français|español
+    |previous|next|close|home|\W*|\d+|press\ release|news\ release|media\ releases?
+    |current\ location\s*[:：].*|website\ identification\ code.*|are\ you\ sure\ you\ want\ to\ leave.*
+    |(?:tel|fax|phone|telephone)\s*[:：].*|copyright.*|©.*|all\ rights\ reserved.*
+    |(?:\w+\s*/\s*)+\w+ )$""",
+    re.I | re.X,
+)
+BREADCRUMB_RE = re.compile(r"^home\b.*(?:>|»|›)|(?:[^>]+>){2,}|^home(?:\s+[A-Z][\w&]*){3,}\s*$", re.I)
+IMAGE_RE = re.compile(r"^\S+\.(?:jpe?g|png|gif|webp|svg)(?:\.\w+)?$", re.I)
+CAPTION_RE = re.compile(
+    r"(?:\[photo[^\]]*\]|\(photo[^)]*\)|photo\s*(?:by)?\s*[:：/]\s*[\w.\-/ ]+|/file|"
+    r"\((?:provided|courtesy)[^)]*\))\s*$",
+    re.I,
+)
+# Lines after these are the page footer, not the story.
+FOOTER_RE = re.compile(
+    r"""^(?:comments|join\ the\ conversation|related\ (?:stories|articles|news)|story\ tools
+    |media\ contacts?:?.*|press\ contacts?:?.*|for\ media\ (?:enquiries|inquiries).*|top
+    |back\ to\ top|website\ identification\ code.*|editor:.*|\(reporting\ by.*\)?)$""",
+    re.I | re.X,
+)
+DATE_MARKER_RE = re.compile(
+    r"^\s*(?:published|updated|posted|date|release\ date|issued|createtime|time|publish\ time)\b",
+    re.I | re.X,
+)
+TIMESTAMP_RE = re.compile(r"^\d{1,2}:\d{2}(?:\s*(?:UTC|GMT)[+-]?\d*)?,?\s")
+_CAPWORDS = r"[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,3}"
+BYLINE_RE = re.compile(
+    rf"^(?:-\s*)?(?i:by)\s+(?P<names>{_CAPWORDS}(?:\s*(?:,|and|&)\s*{_CAPWORDS})*)"
+    r"(?:\s+\S+@\S+|\s*[|(].*)?$|"
+    r"^\(?(?i:reporting|writing|editing)\s+(?i:by)\s+(?P<names2>.+?)\)?$",
+)
+NAME_LINE_RE = re.compile(
+    r"^(?P<names>[A-Z][a-z]+(?:[ -][A-Z]?[a-z]+){1,2}(?:\s*[|&,]\s*[A-Z][a-z]+(?:[ -][A-Z]?[a-z]+){1,2})*)"
+    r"(?:\s*,\s*(?P<outlet>[\w.\- ]+))?(?:\s+\S+@\S+)?$"
+)
+EMAIL_LINE_RE = re.compile(r"^(?P<names>[A-Z][\w\- ]+?)\s+\S+@\S+$")
+SOURCE_RES = [
+    # A report from China Daily Dec. 19th, 2025:
+    re.compile(r"^(?:a\s+)?(?:report|article|story)\s+(?:from|by)\s+(?P<source>.+?)"
+               r"(?:[,\s]+(?P<date>[A-Z][a-z]{2,8}\.?\s+\d.*?|\d.*?))?\s*[:：]?\s*$", re.I),
+    # Source: Xinhua / / SOURCE: Yicai / Source:bankcomm Editor:x
+    re.compile(r"(?:^|\s|/)source\s*[:：]\s*(?P<source>[^|:：]+?)(?:\s+\w+\s*[:：].*)?\s*$", re.I),
+    # (Shenzhen Daily/Agencies) / ( China Daily )
+    re.compile(r"^\(\s*(?P<source>[^()/]+?)\s*(?:/[^()]*)?\)$"),
+    # chinadaily.com.cn | Updated: 2021-04-22
+    re.compile(r"^(?P<source>[\w.-]+\.(?:com|cn|net|org)(?:\.\w+)?)\s*\|"),
+]
+WIRE_RE = re.compile(r"\((?P<source>Reuters|Xinhua|Bloomberg|AFP|AP|Yonhap|Kyodo)\)\s*[-–—]"
+                     r"|\b(?:translated|reported|compiled)\s+by\s+(?P<source2>Reuters|Xinhua|Bloomberg|Yonhap|Kyodo)\b")
+OUTLET_PREFIX_RE = re.compile(r"^(?P<source>[A-Z][\w' ]{2,40}):\s+\S")
+NUMBERED_RE = re.compile(r"^\d{1,2}\.\s+(?=\S)")
+
+
+@dataclass
+class Parsed:
+    title: str = ""
+    published: datetime.date | None = None
+    source: str = ""
+    source_date: datetime.date | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    bylines: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+
+
+def clean_line(line: str) -> str:
+    line = line.replace("\u00a0", " ").replace("\u200b", "").replace("\u00ad", "")
+    line = re.sub(r"(?<=[a-z]),(?=[A-Za-z])", ", ", line)  # "forum,Bank" -> "forum, Bank"
+    return re.sub(r"\s+", " ", line).strip()
+
+
+def outlet(name: str) -> str:
+    """The canonical outlet for a name or domain, or '' when it is not a known outlet."""
+    key = name.strip(" .,;:()").casefold()
+    key = re.sub(r"^(?:www\.|the\s+)", "", key)
+    return OUTLETS.get(key, "") or OUTLETS.get("the " + key, "")
+
+
+def _is_chrome(line: str) -> bool:
+    return bool(CHROME_RE.match(line) or BREADCRUMB_RE.search(line) or IMAGE_RE.match(line))
+
+
+def _byline_names(line: str) -> list[str] | None:
+    """Names of the people a byline line credits, or None when the line is not a byline."""
+    match = BYLINE_RE.match(line)
+    if match:
+        names = match.group("names") or match.group("names2")
+        return [n.strip().title() for n in re.split(r"[;|&]|\band\b|,\s*(?:editing|writing)\s+by", names) if n.strip()]
+    match = EMAIL_LINE_RE.match(line)
+    if match:
+        return [match.group("names").strip().title()]
+    match = NAME_LINE_RE.match(line)
+    if match and len(line.split()) <= 8:
+        extra = match.group("outlet")
+        if extra and not outlet(extra) and not extra.rstrip().endswith(("News", "Daily", "Times")):
+            return None
+        return [n.strip() for n in re.split(r"[|&,]", match.group("names")) if n.strip()]
+    return None
+
+
+def _source_of(line: str) -> tuple[str, datetime.date | None] | None:
+    for pattern in SOURCE_RES:
+        match = pattern.search(line)
+        if match:
+            raw = match.group("source").strip()
+            name = outlet(raw) or (raw if pattern is SOURCE_RES[0] or pattern is SOURCE_RES[1] else "")
+            if name:
+                date_text = match.groupdict().get("date") or ""
+                return name, first_date(date_text) if date_text else None
+    if outlet(line):
+        return outlet(line), None
+    return None
+
+
+def _is_date_line(line: str) -> bool:
+    if TIMESTAMP_RE.match(line):
+        return True
+    dates = find_dates(line)
+    if not dates:
+        return False
+    return bool(DATE_MARKER_RE.match(line)) or len(line.split()) <= 8
+
+
+def _headline_score(line: str) -> float | None:
+    words = line.split()
+    if len(words) < 2 or len(words) > 40 or len(line) > 300:
+        return None
+    score = min(len(words), 14) / 4
+    if line.endswith((".", "。")) and len(words) > 12:
+        score -= 3
+    # "Press Release", "Media Releases", "Jekki Pascual, ABS-CBN News": labels and names.
+    if len(words) <= 4 and all(w[:1].isupper() or not w[:1].isalpha() for w in words):
+        score -= 4
+    return score
+
+
+def parse(text: str, meta: dict | None = None) -> Parsed:
+    meta = meta or {}
+    parsed = Parsed()
+    lines = [clean_line(line) for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    kinds = []
+    seen = set()
+    for line in lines:
+        if line in seen:
+            kinds.append("duplicate")
+            continue
+        seen.add(line)
+        if FOOTER_RE.match(line) and len(kinds) > 3:
+            break
+        if _is_chrome(line):
+            kinds.append("chrome")
+        elif CAPTION_RE.search(line):
+            kinds.append("caption")
+        elif _is_date_line(line) and not SOURCE_RES[0].match(line):
+            kinds.append("date")
+        elif _source_of(line) and len(line.split()) <= 12:
+            kinds.append("source")
+        elif _byline_names(line) is not None and len(kinds) < 15:
+            kinds.append("byline")
+        else:
+            kinds.append("text")
+    lines = lines[: len(kinds)]
+
+    title_index = _find_title(lines, kinds, meta.get("title", ""))
+    parsed.title = meta.get("title") or (lines[title_index] if title_index is not None else "")
+    for index, (line, kind) in enumerate(zip(lines, kinds)):
+        if kind in ("source", "date") and not parsed.source and _source_of(line):
+            parsed.source, parsed.source_date = _source_of(line)
+        elif kind == "byline":
+            parsed.bylines.extend(_byline_names(line))
+        elif kind == "caption":
+            parsed.captions.append(line)
+        elif kind == "text" and index != title_index:
+            if line == parsed.title or line == f"{parsed.title} {parsed.title}":
+                continue
+            if title_index is not None and index < title_index:
+                continue  # navigation and labels above the headline
+            parsed.paragraphs.append(NUMBERED_RE.sub("", line))
+
+    parsed.published = _published(lines, kinds, title_index, meta)
+    if not parsed.source:
+        parsed.source = _source_elsewhere(parsed, meta)
+    return parsed
+
+
+def _find_title(lines: list[str], kinds: list[str], meta_title: str) -> int | None:
+    best, best_score, first_seen = None, None, False
+    for index, (line, kind) in enumerate(zip(lines[:40], kinds[:40])):
+        if kind != "text":
+            continue
+        score = _headline_score(line)
+        if score is None:
+            if len(line.split()) > 40:
+                break  # the story has begun
+            continue
+        if score > 0 and not first_seen:
+            score += 2
+            first_seen = True
+        following = [k for k in kinds[index + 1: index + 4] if k not in ("chrome", "caption")]
+        preceding = [k for k in kinds[max(0, index - 3): index] if k not in ("chrome", "caption")]
+        if following[:2] and set(following[:2]) & {"date", "byline", "source"}:
+            score += 3
+        if preceding[-2:] and set(preceding[-2:]) & {"date", "byline", "source"}:
+            score += 2
+        score -= 0.1 * index
+        if best_score is None or score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def _published(lines, kinds, title_index, meta) -> datetime.date | None:
+    marked, plain_dates = [], []
+    for line, kind in zip(lines[:40], kinds[:40]):
+        if kind == "date":
+            date = first_date(line)
+            if date:
+                (marked if DATE_MARKER_RE.match(line) else plain_dates).append(date)
+    if meta.get("date"):
+        try:
+            return datetime.date.fromisoformat(str(meta["date"])[:10])
+        except ValueError:
+            pass
+    if marked or plain_dates:
+        return (marked or plain_dates)[0]
+    # A dateline opening the story: "BEIJING, Oct. 25, 2024 --"
+    for line, kind in zip(lines, kinds):
+        if kind == "text" and lines.index(line) != title_index:
+            head = re.split(r"\s+[-–—]{1,2}\s+|…", line, maxsplit=1)[0]
+            if len(head.split()) <= 6:
+                return first_date(head)
+            return None
+    return None
+
+
+def _source_elsewhere(parsed: Parsed, meta: dict) -> str:
+    match = OUTLET_PREFIX_RE.match(parsed.title)
+    if match and outlet(match.group("source")):
+        return outlet(match.group("source"))
+    for paragraph in parsed.paragraphs:
+        match = WIRE_RE.search(paragraph)
+        if match:
+            return outlet(match.group("source") or match.group("source2"))
+    return ""

@@ -1,0 +1,109 @@
+"""One document from bytes to an extracted record: plain data, no database."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from archive.ingest import entities, quotes, topics
+from archive.ingest.entities import Gazetteer, InstitutionInfo
+from archive.ingest.parse import outlet, parse
+from archive.ingest.read import UnreadableDocument, read
+
+# Bumped whenever extraction changes, so re-extraction can tell old records from new.
+PARSER_VERSION = "1.0"
+CJK_RE = re.compile(r"[\u3400-\u9fff]")
+CHINA_RE = re.compile(r"\bChina\b|\bChinese\b|\bBeijing\b|\byuan\b|\bRMB\b")
+
+
+@dataclass
+class Context:
+    """What extraction needs from the archive, loaded once per run: curators' aliases and
+    institutions, and the topic keywords."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+    institutions: dict[str, InstitutionInfo] = field(default_factory=dict)
+    topic_keywords: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.gazetteer = Gazetteer(self.aliases, self.institutions)
+        self.keywords = topics.compile_keywords(self.topic_keywords)
+
+    def __getstate__(self):  # sent to worker processes as plain data
+        return {"aliases": self.aliases, "institutions": self.institutions,
+                "topic_keywords": self.topic_keywords}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
+
+
+@dataclass
+class Extracted:
+    title: str
+    published: datetime.date | None
+    source: str
+    source_date: datetime.date | None
+    body: str
+    language: str
+    encoding: str
+    media_type: str
+    institutions: list[InstitutionInfo]
+    persons: list[entities.PersonInfo]
+    quotes: list[quotes.Quote]
+    topics: list[str]
+
+    def as_json(self) -> dict:
+        """The record as DESIGN's `--dry-run --json` interface prints it."""
+        return {
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "source": self.source or None,
+            "institutions": [i.name for i in self.institutions],
+            "persons": [{"name": p.name, "role": p.role or None, "affiliation": p.affiliation}
+                        for p in self.persons],
+            "quotes": [{"speaker": q.speaker, "speaker_type": q.speaker_type, "kind": q.kind,
+                        "text": q.text} for q in self.quotes],
+            "topics": self.topics,
+        }
+
+
+def extract(raw: bytes, name: str, context: Context) -> Extracted:
+    """Read, parse and extract one document; UnreadableDocument says why it cannot be."""
+    text = read(raw, name)
+    parsed = parse(text.text, text.meta)
+    if not parsed.title:
+        raise UnreadableDocument("no title could be found")
+    if not parsed.paragraphs:
+        raise UnreadableDocument("no text could be found below the title")
+    gazetteer = context.gazetteer
+    paragraphs = parsed.paragraphs
+    mentions = entities.find_institutions(paragraphs, gazetteer)
+    body_text = "\n".join(paragraphs)
+    about_china = len(CHINA_RE.findall(body_text)) >= 2
+    default_central_bank = "People's Bank of China" if about_china else None
+    persons = entities.find_persons(paragraphs, mentions, gazetteer, set(parsed.bylines))
+    found_quotes = quotes.extract_quotes(list(paragraphs), mentions, persons, gazetteer,
+                                         default_central_bank)
+
+    names = list(dict.fromkeys(m.name for ms in mentions for m in ms))
+    if default_central_bank and re.search(r"\bthe central bank\b", body_text, re.I) and not any(
+            gazetteer.kind_of(n) == "central_bank" for n in names):
+        names.append(default_central_bank)
+    source = gazetteer.canonical(parsed.source) or outlet(parsed.source) or parsed.source
+    names = [n for n in names if n != source or not outlet(n)]
+    institutions = [
+        gazetteer.info.get(n) or InstitutionInfo(n, entities.guess_kind(n)) for n in names
+    ]
+    return Extracted(
+        title=parsed.title,
+        published=parsed.published,
+        source=source,
+        source_date=parsed.source_date,
+        body="\n\n".join(paragraphs),
+        language="zh" if len(CJK_RE.findall(body_text)) > len(body_text) / 3 else "en",
+        encoding=text.encoding,
+        media_type=text.media_type,
+        institutions=institutions,
+        persons=list(persons.values()),
+        quotes=found_quotes,
+        topics=topics.tag(parsed.title, body_text, context.keywords),
+    )

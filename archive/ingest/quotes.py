@@ -1,0 +1,423 @@
+"""Statements and their speakers: direct speech (inside quotation marks, also across
+paragraphs) and reported speech ("X said (that) …", "…, said X", "according to X, …",
+"X noted / stressed / pointed out that …"), attributed to a named person or institution.
+Pronouns ("he added") resolve to the person last speaking or named; descriptions ("the
+central bank", "the chairman of the SSE") to the one entity they fit. Unnamed speakers
+("analysts said", "an official of X") are left out.
+"""
+
+import re
+from dataclasses import dataclass
+
+from archive.ingest.entities import (
+    DESCRIPTIVE_RE,
+    ROLE_RE,
+    SAY_VERBS,
+    Gazetteer,
+    Mention,
+    PersonInfo,
+    resolve_descriptive,
+)
+
+OPEN, CLOSE, STRAIGHT = "“", "”", '"'
+ABBREVIATIONS = re.compile(
+    r"(?:\b(?:Mr|Ms|Mrs|Dr|Prof|St|No|Co|Corp|Ltd|Inc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
+    r"Oct|Nov|Dec|vs|etc|approx|Gov|Sen|Rep)|\b[A-Z]|(?:[A-Z]\.)+[A-Z]|e\.g|i\.e)$"
+)
+MASK = "\u2063"  # stands in for quoted text while reported speech is parsed
+SENTENCE_END = re.compile(r"[.!?…](?:[”\"’)]+)?\s+(?=[“\"‘(]?[A-Z0-9\u2063])")
+NO_THAT_VERBS = r"said|says|told|added|recalled saying|expressed|conveyed"
+TIME_ADVERBIAL = (
+    r"(?:\s+(?:on|last|this|late|early)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+    r"Sunday|week|month|year|morning|afternoon|evening|day)|\s+(?:also|earlier|later|further|"
+    r"then|previously|recently|separately|yesterday|today))*"
+)
+TOLD_OBJECT = (
+    r"(?:reporters|journalists|the media|the press|the audience|the forum|the conference|"
+    r"participants|delegates|lawmakers|investors|(?:the\s+)?(?:[A-Z][\w'’.\-]*\s*){1,5})"
+)
+T_INVERTED = re.compile(rf"^(?P<clause>.+?),\s+(?:{SAY_VERBS})\s+(?P<who>.+?)[.!]?$")
+T_ACCORDING = re.compile(r"^(?P<clause>.+?),?\s+according to (?P<who>.+?)[.!]?$")
+T_TRAILING = re.compile(
+    rf"^(?P<clause>.+),\s+(?P<who>[^,]{{1,90}}?){TIME_ADVERBIAL}\s+(?P<verb>{SAY_VERBS})\b"
+    r"(?P<rest>.*)$"
+)
+L_ACCORDING = re.compile(r"^According to (?P<who>[^,]+),\s+(?P<clause>.+)$")
+L_SAID = re.compile(
+    rf"^(?P<who>.+?){TIME_ADVERBIAL}\s+(?P<verb>{SAY_VERBS})\b(?P<after>.*)$"
+)
+PARTICIPLE = re.compile(
+    rf",\s+(?:saying|adding|noting|stressing|explaining|arguing|warning)\s+(?:that\s+)?(?P<clause>.+)$"
+    rf"|,?\s+(?:but|and)\s+(?:also\s+)?(?:{SAY_VERBS})\s+that\s+(?P<clause2>.+)$"
+)
+UNNAMED = re.compile(
+    r"^(?:an?|some|many|several|other|two|three)\s|"
+    r"\b(?:analysts|experts|officials|insiders|sources|observers|economists|people|traders|"
+    r"investors|residents|reports|media|they|we|you)\b",
+    re.I,
+)
+REPRESENTATIVE = re.compile(
+    r"^an?\s+(?:representative|spokesperson|spokesman|spokeswoman|statement)\s+"
+    r"(?:of|from|for|by|issued by|that)\s+(?P<org>.+)$", re.I,
+)
+
+
+@dataclass
+class Quote:
+    speaker: str
+    speaker_type: str  # "person" or "institution"
+    kind: str  # "direct" or "indirect"
+    text: str
+    paragraph: int
+    offset: int
+
+
+def split_sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) pairs; an abbreviation ("Dec.", "Mr.", "U.S.") does not end one."""
+    sentences, start = [], 0
+    for match in SENTENCE_END.finditer(text):
+        before = text[start: match.start()]
+        if ABBREVIATIONS.search(before) and text[match.start()] == ".":
+            continue
+        sentences.append((start, text[start: match.end()].strip()))
+        start = match.end()
+    if text[start:].strip():
+        sentences.append((start, text[start:].strip()))
+    return sentences
+
+
+def quote_spans(paragraphs: list[str]) -> list[tuple[int, int, int, int, str]]:
+    """Quoted passages as (start paragraph, start offset, end paragraph, end offset, text).
+
+    A passage left open at a paragraph's end continues when the next paragraph opens with a
+    quotation mark (the newspaper convention); one still open at the end of the text was cut
+    off and is dropped.
+    """
+    spans = []
+    opened = None  # (paragraph, offset)
+    pieces: list[str] = []
+    for index, text in enumerate(paragraphs):
+        # Typing slips: "“”We expect" opens once; a stray "“" ending a paragraph that has an
+        # open passage closes it.
+        text = re.sub(r"“”(?=\w)", OPEN, text)
+        if text.rstrip().endswith(OPEN) and text.count(OPEN) > text.count(CLOSE):
+            text = text.rstrip()[:-1] + CLOSE
+        paragraphs[index] = text
+        if opened and not text.lstrip().startswith((OPEN, STRAIGHT)):
+            opened, pieces = None, []  # an unclosed passage that did not continue
+        for offset, char in enumerate(text):
+            if opened is None and char in (OPEN, STRAIGHT):
+                opened, pieces = (index, offset + 1), []
+            elif opened is not None and char in (CLOSE, STRAIGHT):
+                start_index, start_offset = opened
+                if start_index == index:
+                    body = text[start_offset:offset]
+                else:
+                    body = " ".join([*pieces, text[:offset].lstrip(OPEN + STRAIGHT)])
+                spans.append((start_index, start_offset, index, offset, body.strip()))
+                opened = None
+            elif opened is not None and char == OPEN and offset and text[offset - 1] != " ":
+                continue
+        if opened is not None:
+            start_index, start_offset = opened
+            pieces.append(text[start_offset:] if start_index == index else text.lstrip(OPEN + STRAIGHT))
+    return spans
+
+
+class Speakers:
+    """Resolves a speaker phrase to a person or institution of this text."""
+
+    def __init__(self, persons: dict[str, PersonInfo], mentions: list[list[Mention]],
+                 gazetteer: Gazetteer, default_central_bank: str | None):
+        self.persons = persons
+        self.mentions = mentions
+        self.gazetteer = gazetteer
+        self.default_central_bank = default_central_bank
+        self.by_alias: dict[str, str] = {}
+        for person in persons.values():
+            for alias in person.aliases:
+                # A token shared by two people ("Wang") identifies neither.
+                self.by_alias[alias] = None if alias in self.by_alias and self.by_alias[alias] != person.name else person.name
+        self.last_person: str | None = None
+        self.last_institution: str | None = None
+
+    def person_in(self, phrase: str, at_end: bool) -> str | None:
+        tokens = re.findall(r"(?:[A-Z]\.){1,3}\s?[A-Z][a-z]+|[A-Z][\w\-]+", phrase)
+        for size in (3, 2, 1):
+            for i in range(len(tokens) - size + 1):
+                if at_end and i + size != len(tokens):
+                    continue
+                name = self.by_alias.get(" ".join(tokens[i: i + size]))
+                if name:
+                    return name
+        return None
+
+    def resolve(self, phrase: str, paragraph: int, offset: int) -> tuple[str, str] | None:
+        phrase = re.sub(r",\s+who\s+[^,]+,?", "", phrase).strip(" ,.")
+        first = phrase.split(",")[0]
+        if "," in phrase and self.person_in(first, at_end=True):
+            phrase = first  # "Lou Feipeng, a researcher at …" -> "Lou Feipeng"
+        else:
+            phrase = phrase.rsplit(",", 1)[-1].strip()  # "At the sidelines of …, Medalla"
+        phrase = re.sub(r"^(?:but|and|so|however|meanwhile|also|yet|then)\s+", "", phrase,
+                        flags=re.I)
+        phrase = re.sub(TIME_ADVERBIAL + r"$", "", phrase).strip()
+        phrase = re.sub(r"\s+(?:on|in|at|during)\s+.*$", "", phrase) if not re.match(
+            r"^the\s", phrase, re.I) else phrase
+        if not phrase:
+            return None
+        lowered = phrase.lower()
+        if lowered in ("he", "she", "him", "her"):
+            return (self.last_person, "person") if self.last_person else None
+        if lowered == "it":
+            return (self.last_institution, "institution") if self.last_institution else None
+        representative = REPRESENTATIVE.match(phrase)
+        if representative:
+            org = self._institution_in(representative.group("org"), paragraph, offset)
+            return (org, "institution") if org else None
+        if UNNAMED.search(phrase):
+            return None
+        person = self.person_in(phrase, at_end=True)
+        if person:
+            return person, "person"
+        if re.match(r"^(?:the|China's|its)\s", phrase, re.I) and ROLE_RE.search(phrase):
+            # "the chairman of the Shanghai Stock Exchange", "the central bank governor"
+            org = self._institution_in(phrase, paragraph, offset)
+            fitting = [p.name for p in self.persons.values()
+                       if (org and p.affiliation == org)
+                       or (p.role and p.role in lowered)]
+            return (fitting[0], "person") if len(set(fitting)) == 1 else None
+        org = self._institution_in(phrase, paragraph, offset, whole=True)
+        return (org, "institution") if org else None
+
+    def _institution_in(self, phrase: str, paragraph: int, offset: int,
+                        whole: bool = False) -> str | None:
+        phrase = re.sub(r"(?:’s|'s)$", "", phrase)
+        for mention in self.gazetteer.pattern.finditer(phrase):
+            if not whole or mention.end() == len(phrase):
+                return self.gazetteer.aliases[mention.group()]
+        folded = phrase.casefold()
+        names = {m.name for ms in self.mentions for m in ms}
+        for name in sorted(names, key=len, reverse=True):
+            if folded.endswith(name.casefold()) or (not whole and name.casefold() in folded):
+                return name
+        descriptive = DESCRIPTIVE_RE.search(phrase)
+        if descriptive and (not whole or descriptive.end() == len(phrase)):
+            flat = [m for ms in self.mentions for m in ms]
+            earlier = [m for i, ms in enumerate(self.mentions) for m in ms
+                       if i < paragraph or (i == paragraph and m.start < offset)]
+            return resolve_descriptive(descriptive.group("noun"), len(earlier), flat,
+                                       self.gazetteer, self.default_central_bank)
+        # An abbreviation the gazetteer or text defines: "CBRC".
+        abbr = re.fullmatch(r"(?:the\s+)?([A-Z]{2,8})", phrase)
+        if abbr:
+            for ms in self.mentions:
+                for m in ms:
+                    if m.name.startswith(abbr.group(1)):
+                        return m.name
+        return None
+
+    def saw(self, paragraph: int, text: str, upto: int) -> None:
+        """Track the last person and institution named before `upto`, for pronouns."""
+        for mention in self.mentions[paragraph]:
+            if mention.start < upto:
+                self.last_institution = mention.name
+        person = None
+        for token_match in re.finditer(r"[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}", text[:upto]):
+            person = self.person_in(token_match.group(), at_end=False) or person
+        if person:
+            self.last_person = person
+
+
+def _clean_clause(clause: str) -> str:
+    clause = re.sub(r"^(?:that\s+)", "", clause.strip())
+    clause = re.sub(r",\s+[^,]{1,60}?\s+(?:said|added|noted)\.?$", "", clause)
+    return clause.strip(" ,")
+
+
+def _usable(clause: str) -> bool:
+    words = clause.replace(MASK, " ").split()
+    return len(words) >= 3 and clause.count(MASK) < len(clause) / 3
+
+
+def extract_quotes(paragraphs: list[str], mentions: list[list[Mention]],
+                   persons: dict[str, PersonInfo], gazetteer: Gazetteer,
+                   default_central_bank: str | None = None) -> list[Quote]:
+    speakers = Speakers(persons, mentions, gazetteer, default_central_bank)
+    spans = quote_spans(paragraphs)
+    quotes: list[Quote] = []
+    headers = [i for i, text in enumerate(paragraphs) if _is_speaker_header(text, speakers)]
+
+    for index, text in enumerate(paragraphs):
+        masked = text
+        own_spans = [s for s in spans if s[0] == index]
+        for s in spans:
+            start = s[1] if s[0] == index else 0
+            end = s[3] if s[2] == index else len(text)
+            if s[0] <= index <= s[2]:
+                masked = masked[:start] + MASK * (end - start) + masked[end:]
+        found_here = len(quotes)
+        for offset, sentence in split_sentences(masked):
+            speakers.saw(index, text, offset)
+            original = text[offset: offset + len(sentence)]
+            quotes.extend(_reported(sentence, original, index, offset, speakers))
+        for span in own_spans:
+            quote = _direct(span, paragraphs, speakers, quotes)
+            if quote:
+                quotes.append(quote)
+        speakers.saw(index, text, len(text))
+        if len(quotes) == found_here and index not in headers:
+            header_speaker = _header_for(index, headers, paragraphs, speakers)
+            if header_speaker and len(text.split()) >= 8 and not own_spans:
+                quotes.append(Quote(header_speaker, "person", "direct", text, index, 0))
+    quotes.sort(key=lambda q: (q.paragraph, q.offset))
+    return _merge_and_dedupe(quotes)
+
+
+def _reported(sentence: str, original: str, paragraph: int, offset: int,
+              speakers: Speakers) -> list[Quote]:
+    """Reported speech in one sentence (quoted passages masked out)."""
+    dateline = re.match(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?\s*[-–—]+\s*", sentence)  # "MANILA - "
+    cut = dateline.end() if dateline else 0
+    sentence, original = sentence[cut:], original[cut:]
+    candidates = []
+    for pattern in (T_INVERTED, T_ACCORDING, T_TRAILING, L_ACCORDING, L_SAID):
+        match = pattern.match(sentence)
+        if not match or MASK in match.group("who"):
+            continue  # an attribution of a quoted passage: direct speech handles it
+        if pattern is L_SAID:
+            clause = _clause_after_verb(match.group("verb"), match.group("after"))
+        else:
+            clause = match.group("clause")
+            if pattern is T_TRAILING and re.match(r"^(?:\s+[^,.;]{0,70}?)?,?\s+that\s", match.group("rest")):
+                continue  # "X, a researcher at Y, said that …": the clause follows the verb
+        if not clause or not _usable(clause):
+            continue
+        speaker = speakers.resolve(match.group("who"), paragraph, offset + match.start("who"))
+        if speaker:
+            start = sentence.rfind(clause) if pattern is L_SAID else match.start("clause")
+            candidates.append((speaker, original[start: start + len(clause)]))
+    found = []
+    speaker = None
+    if candidates:
+        speaker, clause = max(candidates, key=lambda c: len(c[1]))
+        found.append(Quote(*speaker, "indirect", _clean_clause(clause), paragraph, offset))
+    participle = PARTICIPLE.search(sentence)
+    if participle:
+        name = "clause" if participle.group("clause") else "clause2"
+        clause = original[participle.start(name): participle.end(name)]
+        subject = speaker or speakers.resolve(sentence.split(",")[0].split(" is ")[0],
+                                              paragraph, offset)
+        if subject and _usable(participle.group(name)):
+            if found and found[0].text.endswith(clause):
+                found[0].text = _clean_clause(found[0].text[: -len(clause)].rsplit(",", 1)[0])
+            found.append(Quote(*subject, "indirect", _clean_clause(clause), paragraph,
+                               offset + participle.start()))
+    for quote in found:
+        if quote.speaker_type == "person":
+            speakers.last_person = quote.speaker
+        else:
+            speakers.last_institution = quote.speaker
+    return found
+
+
+def _clause_after_verb(verb: str, after: str) -> str | None:
+    that = re.match(r"^(?:\s+[^,.;]{0,70}?)?,?\s+that\s+(?P<clause>.+)$", after)
+    if that:
+        return that.group("clause")
+    saying = re.match(r"^\s+saying\s+(?P<clause>.+)$", after)
+    if saying:
+        return saying.group("clause")
+    if re.match(r"^,\s(?!(?:saying|adding|noting|stressing|explaining|arguing|warning)\b)", after):
+        return after[2:]
+    if not re.fullmatch(NO_THAT_VERBS, verb):
+        return None
+    if verb == "told":
+        told = re.match(rf"^\s+{TOLD_OBJECT}{TIME_ADVERBIAL}\s+(?:that\s+)?(?P<clause>.+)$", after)
+        return told.group("clause") if told else None
+    bare = re.match(r"^(?:\s+(?:on|in|at|during)\s+[^,]{1,40}?,)?\s+(?P<clause>.+)$", after)
+    if not bare or re.match(r"(?:on|in|at|during|while|when|after|before|to|for|with|from)\b",
+                            bare.group("clause")):
+        return None
+    return bare.group("clause")
+
+
+ATTRIBUTION_AFTER = re.compile(
+    rf"^[\s,]*(?:(?P<verb>{SAY_VERBS})\s+(?P<who>(?:\b(?:Mr|Ms|Mrs|Dr|Prof)\.\s|(?<=\b[A-Z])\.\s|[^.;“\"]|\.(?=\S))+)|(?P<who2>[^.;“\",]{{1,60}}?)"
+    rf"{TIME_ADVERBIAL}\s+(?:{SAY_VERBS}))\b"
+)
+ATTRIBUTION_BEFORE = re.compile(
+    rf"(?P<who>[^.;“”\"]{{1,90}}?){TIME_ADVERBIAL}\s+(?:{SAY_VERBS})(?:\s+[^.;“”\"]{{0,40}})?\s*[:,]?\s*$"
+)
+
+
+def _direct(span, paragraphs, speakers: Speakers, quotes: list[Quote]) -> Quote | None:
+    start_index, start_offset, end_index, end_offset, body = span
+    if len(body.split()) < 3:
+        return None
+    after = paragraphs[end_index][end_offset + 1:]
+    before = paragraphs[start_index][: max(start_offset - 1, 0)]
+    match = ATTRIBUTION_AFTER.match(after)
+    if match:
+        who = match.group("who") or match.group("who2")
+        speaker = speakers.resolve(who, end_index, end_offset)
+        return Quote(*speaker, "direct", body, start_index, start_offset) if speaker else None
+    match = ATTRIBUTION_BEFORE.search(re.split(r"[.!?]\s", before)[-1]) if before.strip() else None
+    if match:
+        speaker = speakers.resolve(match.group("who"), start_index, start_offset)
+        return Quote(*speaker, "direct", body, start_index, start_offset) if speaker else None
+    # An unattributed passage that stands as a sentence continues the current speaker.
+    starts_sentence = not before.strip() or re.search(r"[.!?:]\s*$", before.strip())
+    if starts_sentence and len(body.split()) >= 4:
+        recent = [q for q in quotes if q.paragraph >= start_index - 3]
+        if recent:
+            last = recent[-1]
+            return Quote(last.speaker, last.speaker_type, "direct", body, start_index, start_offset)
+        if speakers.last_person:
+            return Quote(speakers.last_person, "person", "direct", body, start_index, start_offset)
+    return None
+
+
+def _is_speaker_header(text: str, speakers: Speakers) -> bool:
+    """"Zeng Gang, deputy director-general of …": a name and post standing alone."""
+    if text.endswith((".", "”", '"')) or re.search(rf"\b(?:{SAY_VERBS})\b", text):
+        return False
+    head = text.split(",")[0]
+    return ("," in text and len(head.split()) <= 4 and len(text.split()) <= 30
+            and speakers.person_in(head, at_end=True) is not None)
+
+
+def _header_for(index: int, headers: list[int], paragraphs, speakers: Speakers) -> str | None:
+    """The speaker of an unattributed paragraph in a quote list or beside a pull quote."""
+    if len(headers) >= 2:
+        previous = [h for h in headers if h < index]
+        if previous:
+            return speakers.person_in(paragraphs[previous[-1]].split(",")[0], at_end=True)
+        return None
+    if len(headers) == 1 and headers[0] == index + 1:
+        return speakers.person_in(paragraphs[headers[0]].split(",")[0], at_end=True)
+    return None
+
+
+def _overlap(a: str, b: str) -> float:
+    ta, tb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
+    if not ta or not tb:
+        return 0.0
+    short, long_ = sorted((ta, tb), key=len)
+    return sum(1 for t in short if t in long_) / len(short)
+
+
+def _merge_and_dedupe(quotes: list[Quote]) -> list[Quote]:
+    """One quote per passage: a passage split by its attribution ("…," he said. "…") is one
+    statement; the same statement repeated (a standfirst and the story) is kept once."""
+    result: list[Quote] = []
+    for quote in quotes:
+        previous = result[-1] if result else None
+        if (previous and previous.kind == quote.kind == "direct"
+                and previous.speaker == quote.speaker and previous.paragraph == quote.paragraph):
+            previous.text = f"{previous.text} {quote.text}"
+            continue
+        if any(q.speaker == quote.speaker and _overlap(q.text, quote.text) >= 0.8 for q in result):
+            continue
+        result.append(quote)
+    return result

@@ -1,0 +1,162 @@
+import json as jsonlib
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from archive.ingest.entities import InstitutionInfo
+from archive.ingest.pipeline import Context, Extracted, extract
+from archive.ingest.read import UnreadableDocument
+from archive.ingest.store import is_archived, sha256, store
+from archive.models import Institution, InstitutionAlias, Topic
+
+MEGABYTE = 1024 * 1024
+
+
+@dataclass
+class Result:
+    path: str
+    raw: bytes = b""
+    extracted: Extracted | None = None
+    error: str = ""
+    unchanged: bool = False
+
+
+def load_context() -> Context:
+    """Curators' institutions, aliases and topic keywords, read once for the whole run."""
+    institutions = {
+        name: InstitutionInfo(name, kind, country)
+        for name, kind, country in Institution.objects.values_list("name", "kind", "country")
+    }
+    aliases = dict(InstitutionAlias.objects.values_list("name", "institution__name"))
+    topic_keywords = {t.slug: t.keyword_list() for t in Topic.objects.all()}
+    return Context(aliases, institutions, topic_keywords)
+
+
+_worker_context: Context | None = None
+
+
+def _init_worker(context: Context) -> None:
+    global _worker_context
+    _worker_context = context
+
+
+def process(path: Path, max_bytes: int, context: Context | None = None,
+            skip: frozenset[str] = frozenset()) -> Result:
+    """Read and extract one file; every failure becomes a reason, never an exception."""
+    context = context or _worker_context
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Result(str(path), error=f"the file is {size / MEGABYTE:.0f} MB; the limit "
+                                           f"is {max_bytes / MEGABYTE:.0f} MB (--max-size)")
+        raw = path.read_bytes()
+        if sha256(raw) in skip:
+            return Result(str(path), raw=raw, unchanged=True)
+        return Result(str(path), raw=raw, extracted=extract(raw, path.name, context))
+    except (OSError, UnreadableDocument) as error:
+        return Result(str(path), error=str(error))
+    except Exception as error:  # noqa: BLE001
+        # A document that trips the extractor must not stop a batch of thousands: it is
+        # reported with its file, and the rest goes on.
+        return Result(str(path), error=f"extraction failed: {type(error).__name__}: {error}")
+
+
+class Command(BaseCommand):
+    help = (
+        "Import announcements (captured page text or saved HTML, any encoding) from files "
+        "and directories: each becomes a release with its institutions, people, statements "
+        "and topics; the original bytes are kept. Unchanged files are skipped."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="Files or directories (read recursively).")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Parse and extract, but write nothing.")
+        parser.add_argument("--json", action="store_true",
+                            help="Print one JSON object per file (a JSON array).")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="Extract in this many parallel processes (default 1).")
+        parser.add_argument("--max-size", type=int, default=50,
+                            help="Refuse files larger than this many megabytes (default 50).")
+
+    def handle(self, *args, paths, dry_run, json, workers, max_size, **options):
+        files = list(self.files(paths))
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.")
+        context = load_context()
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+        failures = []
+        records = []
+        progress = self.stdout.isatty() and not json and len(files) > 1
+        for number, result in enumerate(self.results(files, context, workers, max_size), 1):
+            status = self.handle_result(result, dry_run)
+            counts[status] += 1
+            if status == "failed":
+                failures.append(result)
+            if json:
+                records.append(self.as_json(result))
+            if progress:
+                self.stdout.write(f"\r{number}/{len(files)} files", ending="")
+        if progress:
+            self.stdout.write("")
+        if json:
+            self.stdout.write(_dumps(records))
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+        (self.stderr if json else self.stdout).write(
+            f"{'Dry run: ' if dry_run else ''}{summary}."
+        )
+        if failures:
+            raise CommandError(
+                "Some files failed:\n" + "\n".join(f"  {r.path}: {r.error}" for r in failures)
+            )
+
+    def files(self, paths):
+        for name in paths:
+            path = Path(name)
+            if path.is_dir():
+                yield from sorted(
+                    p for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            elif path.is_file():
+                yield path
+            else:
+                raise CommandError(f"{name} is neither a file nor a directory.")
+
+    def results(self, files, context, workers, max_size):
+        """Results in file order; files are read one at a time, so memory stays flat."""
+        max_bytes = max_size * MEGABYTE
+        if workers == 1:
+            for path in files:
+                yield process(path, max_bytes, context)
+            return
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(context,)) as pool:
+            yield from pool.map(process, files, [max_bytes] * len(files), chunksize=8)
+
+    def handle_result(self, result: Result, dry_run: bool) -> str:
+        if result.error:
+            return "failed"
+        if dry_run:
+            return "unchanged" if is_archived(sha256(result.raw)) else "created"
+        if result.unchanged or is_archived(sha256(result.raw)):
+            return "unchanged"
+        try:
+            return store(result.raw, result.path, result.extracted).status
+        except DatabaseError as error:
+            result.error = f"could not be stored: {error}"
+            return "failed"
+
+    def as_json(self, result: Result) -> dict:
+        if result.error:
+            return {"path": result.path, "error": result.error}
+        if result.extracted is None:
+            return {"path": result.path, "unchanged": True}
+        return {"path": result.path, **result.extracted.as_json()}
+
+
+def _dumps(records) -> str:
+    return jsonlib.dumps(records, ensure_ascii=False, indent=1)
