@@ -22,6 +22,7 @@ install: $(VENV)/.installed
 run: export DJANGO_DEBUG ?= True
 run: install
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py import_releases seeds/
 	$(BIN)/python manage.py runserver $(HOST)
 
 # The suite runs on SQLite; when DATABASE_URL names a PostgreSQL database it runs there too.

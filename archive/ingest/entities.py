@@ -16,6 +16,7 @@ from archive.ingest.gazetteer import INSTITUTIONS
 from archive.ingest.outlets import outlet_names
 
 OUTLETS = outlet_names()
+CJK_RE = re.compile(r"[\u3400-\u9fff]")
 
 HEADS_END = (
     "Bank|Commission|Administration|Bureau|Office|Council|Association|Federation|Academy|"
@@ -88,8 +89,9 @@ TITLE_WORDS = (
     r"Spokesperson|Spokesman|Spokeswoman|Professor|Prof\.|Dr\.|Mr\.|Ms\.|Mrs\.|Ambassador|"
     r"Economist|Analyst|Chief|Head|Chair|Mayor|Senator|Treasurer|Counselor|Councillor"
 )
-NAME_TOKEN = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
-NAME = rf"(?:(?:[A-Z]\.){{1,3}}\s?{NAME_TOKEN}|{NAME_TOKEN}(?:\s+{NAME_TOKEN}){{1,2}})"
+NAME_TOKEN = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þa-zß-öø-ÿ][a-zß-öø-ÿ]+)?"
+NAME = (rf"(?:(?:[A-Z]\.){{1,3}}\s?{NAME_TOKEN}|"
+        rf"{NAME_TOKEN}(?:\s+[A-Z]\.)?(?:\s+{NAME_TOKEN}){{1,2}})")
 SAY_VERBS = (
     r"said|says|told|added|noted|stressed|emphasized|emphasised|pointed out|explained|"
     r"remarked|commented|warned|argued|believes|believed|expressed|conveyed|asserted|"
@@ -168,7 +170,11 @@ class Gazetteer:
     def pattern(self) -> re.Pattern:
         # Longest first, so "Bank of China" never shadows "Agricultural Bank of China".
         names = sorted(self.aliases, key=len, reverse=True)
-        return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+        latin = [re.escape(n) for n in names if not CJK_RE.search(n)]
+        # Chinese has no spaces between words, so its names match anywhere.
+        cjk = [re.escape(n) for n in names if CJK_RE.search(n)]
+        return re.compile(r"(?<![\w-])(?:" + "|".join(latin) + r")(?![\w-])"
+                          + ("|" + "|".join(cjk) if cjk else ""))
 
     def canonical(self, text: str) -> str | None:
         text = re.sub(r"^the\s+", "", text.strip(), flags=re.I)
@@ -266,7 +272,13 @@ def _institutions_in(text: str, gazetteer: Gazetteer) -> list[Mention]:
                 mentions.append(Mention(start, end, known))
             continue
         if taken(start, end):
-            continue
+            # "Fintechly.com and the Government of Kerala": what follows a known name.
+            last = max(m.end for m in mentions if m.start < end and start < m.end)
+            rest = re.match(rf"^[\s,]*(?:{CONNECT}\s+)*(?P<rest>.*)$", text[last:end]).group("rest")
+            name = _clean_org(rest)
+            start = end - len(rest) + rest.find(name) if name else end
+            if not name or taken(start, end):
+                continue
         if not _is_org_shape(name):
             continue
         stripped = ORG_SUFFIX_RE.sub("", name).strip(" ,")
@@ -313,8 +325,8 @@ class PersonInfo:
     aliases: set[str] = field(default_factory=set)
 
 
-def _role_and_affiliation(post: str, offset: int, mentions: list[Mention], gazetteer,
-                          text: str) -> tuple[str, str | None]:
+def _role_and_affiliation(post: str, offset: int, mentions: list[Mention],
+                          context: list[Mention], gazetteer) -> tuple[str, str | None]:
     """Split "deputy director of the National Academy of …" into role and institution."""
     inside = [m for m in mentions if offset <= m.start < offset + len(post)]
     cut = len(post)
@@ -325,7 +337,7 @@ def _role_and_affiliation(post: str, offset: int, mentions: list[Mention], gazet
     else:
         descriptive = DESCRIPTIVE_RE.search(post)
         if descriptive:
-            affiliation = resolve_descriptive(descriptive.group("noun"), offset, mentions, gazetteer)
+            affiliation = resolve_descriptive(descriptive.group("noun"), offset, context, gazetteer)
             if affiliation:
                 cut = descriptive.start()
     role = post[:cut]
@@ -359,7 +371,10 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
         elif affiliation and not person.affiliation:
             person.affiliation = affiliation
 
+    seen: list[Mention] = []  # earlier paragraphs' mentions, for "president of the bank"
     for text, mentions in zip(paragraphs, institutions):
+        context = seen + mentions
+        seen = seen + [Mention(-1, -1, m.name) for m in mentions]
         for match in APPOSITIVE_RE.finditer(text):
             name = match.group("name")
             if not _plausible_name(name, mentions, match.start("name"), match.end("name"), bylines):
@@ -370,7 +385,8 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
             if tail.startswith(",") and not re.search(rf"\b(?:{SAY_VERBS})\b", tail) and any(
                     match.end("post") <= m.start < match.end("post") + len(tail) for m in mentions):
                 post += tail
-            role, affiliation = _role_and_affiliation(post, post_start, mentions, gazetteer, text)
+            role, affiliation = _role_and_affiliation(post, post_start, mentions, context,
+                                                      gazetteer)
             if role and len(role.split()) <= 12:
                 add(name, role, affiliation)
         for match in TITLED_RE.finditer(text):

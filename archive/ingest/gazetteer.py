@@ -43,7 +43,7 @@ INSTITUTIONS = [
     ("State Taxation Administration", GOVERNMENT, "China", []),
     ("General Administration of Customs", GOVERNMENT, "China", ["GACC"]),
     ("National People's Congress", GOVERNMENT, "China", ["NPC"]),
-    ("Hong Kong Monetary Authority", CENTRAL_BANK, "Hong Kong", ["HKMA"]),
+    ("Hong Kong Monetary Authority", CENTRAL_BANK, "Hong Kong", ["HKMA", "香港金融管理局", "金管局"]),
     ("Securities and Futures Commission", REGULATOR, "Hong Kong", []),
     # China: policy banks
     ("China Development Bank", POLICY_BANK, "China", ["CDB"]),

@@ -2,10 +2,10 @@
 Each entry: canonical name, other names and web domains."""
 
 OUTLETS = [
-    ("China Daily", ["chinadaily.com.cn", "China Daily Global", "chinadailyhk.com"]),
+    ("China Daily", ["chinadaily.com.cn", "China Daily Global", "chinadailyhk.com", "中国日报"]),
     ("Global Times", ["globaltimes.cn"]),
-    ("Xinhua", ["Xinhua News Agency", "xinhuanet.com", "news.cn"]),
-    ("People's Daily", ["people.com.cn", "People's Daily Online"]),
+    ("Xinhua", ["Xinhua News Agency", "xinhuanet.com", "news.cn", "新华社", "新華社"]),
+    ("People's Daily", ["people.com.cn", "People's Daily Online", "人民日报"]),
     ("CGTN", ["cgtn.com", "China Global Television Network"]),
     ("China News Service", ["chinanews.com", "ecns.cn"]),
     ("Economic Daily", ["ce.cn"]),

@@ -21,12 +21,18 @@ CHROME_RE = re.compile(
     |subscribe|read\ more|see\ also:?|more\ stories|related:?|editor's\ picks?|you\ may\ also\ like
     |e-?mail|facebook|twitter|weibo|wechat|linkedin|whatsapp|한국어|日本語|français|español
     |previous|next|close|home|\W*|\d+|press\ release|news\ release|media\ releases?
+    |skip\ to\ (?:main\ )?content|last\ update:?.*|disclaimer:?.*
     |current\ location\s*[:：].*|website\ identification\ code.*|are\ you\ sure\ you\ want\ to\ leave.*
     |(?:tel|fax|phone|telephone)\s*[:：].*|copyright.*|©.*|all\ rights\ reserved.*
     |(?:\w+\s*/\s*)+\w+ )$""",
     re.I | re.X,
 )
-BREADCRUMB_RE = re.compile(r"^home\b.*(?:>|»|›)|(?:[^>]+>){2,}|^home(?:\s+[A-Z][\w&]*){3,}\s*$", re.I)
+# "Home > News > Press Releases", "首页 > 新闻发布", "Business › Finance": short segments.
+BREADCRUMB_RE = re.compile(
+    r"^(?:home|首页|首頁)\b.*[>»›]|^[^>»›]{1,40}(?:\s*[>»›]\s*[^>»›]{1,40})+$"
+    r"|^home(?:\s+[A-Z][\w&]*){3,}\s*$",
+    re.I,
+)
 IMAGE_RE = re.compile(r"^\S+\.(?:jpe?g|png|gif|webp|svg)(?:\.\w+)?$", re.I)
 CAPTION_RE = re.compile(
     r"(?:\[photo[^\]]*\]|\(photo[^)]*\)|photo\s*(?:by)?\s*[:：/]\s*[\w.\-/ ]+|/file|"
@@ -61,7 +67,8 @@ SOURCE_RES = [
     re.compile(r"^(?:a\s+)?(?:report|article|story)\s+(?:from|by)\s+(?P<source>.+?)"
                r"(?:[,\s]+(?P<date>[A-Z][a-z]{2,8}\.?\s+\d.*?|\d.*?))?\s*[:：]?\s*$", re.I),
     # Source: Xinhua / / SOURCE: Yicai / Source:bankcomm Editor:x
-    re.compile(r"(?:^|\s|/)source\s*[:：]\s*(?P<source>[^|:：]+?)(?:\s+\w+\s*[:：].*)?\s*$", re.I),
+    re.compile(r"(?:^|\s|/)(?:source|来源|來源)\s*[:：]\s*(?P<source>[^|:：]+?)(?:\s+\w+\s*[:：].*)?\s*$",
+               re.I),
     # (Shenzhen Daily/Agencies) / ( China Daily )
     re.compile(r"^\(\s*(?P<source>[^()/]+?)\s*(?:/[^()]*)?\)$"),
     # chinadaily.com.cn | Updated: 2021-04-22
@@ -98,7 +105,10 @@ def outlet(name: str) -> str:
 
 
 def _is_chrome(line: str) -> bool:
-    return bool(CHROME_RE.match(line) or BREADCRUMB_RE.search(line) or IMAGE_RE.match(line))
+    segments = line.split("|")
+    # "Home | About us | Investor Relations | News": a menu, not a sentence.
+    menu = len(segments) >= 3 and all(len(s.split()) <= 4 for s in segments)
+    return bool(menu or CHROME_RE.match(line) or BREADCRUMB_RE.search(line) or IMAGE_RE.match(line))
 
 
 def _byline_names(line: str) -> list[str] | None:
@@ -139,11 +149,20 @@ def _is_date_line(line: str) -> bool:
     dates = find_dates(line)
     if not dates:
         return False
-    return bool(DATE_MARKER_RE.match(line)) or len(line.split()) <= 8
+    return bool(DATE_MARKER_RE.match(line)) or len(line.split()) <= 8 or dates[0][0] == 0
+
+
+CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+
+def _word_count(line: str) -> int:
+    """Words, counting two Chinese characters as one (Chinese has no spaces)."""
+    cjk = len(CJK_RE.findall(line))
+    return len(CJK_RE.sub(" ", line).split()) + (cjk + 1) // 2
 
 
 def _headline_score(line: str) -> float | None:
-    words = line.split()
+    words = line.split() if not CJK_RE.search(line) else ["w"] * _word_count(line)
     if len(words) < 2 or len(words) > 40 or len(line) > 300:
         return None
     score = min(len(words), 14) / 4
@@ -190,6 +209,8 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
             parsed.source, parsed.source_date = _source_of(line)
         elif kind == "byline":
             parsed.bylines.extend(_byline_names(line))
+        if kind == "date" and "|" in line:  # "By Wang Lijun | Updated: 2025-11-03"
+            parsed.bylines.extend(_byline_names(line.split("|")[0].strip()) or [])
         elif kind == "caption":
             parsed.captions.append(line)
         elif kind == "text" and index != title_index:
@@ -212,7 +233,7 @@ def _find_title(lines: list[str], kinds: list[str], meta_title: str) -> int | No
             continue
         score = _headline_score(line)
         if score is None:
-            if len(line.split()) > 40:
+            if _word_count(line) > 40:
                 break  # the story has begun
             continue
         if score > 0 and not first_seen:

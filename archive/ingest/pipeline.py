@@ -84,7 +84,8 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
     found_quotes = quotes.extract_quotes(list(paragraphs), mentions, persons, gazetteer,
                                          default_central_bank)
 
-    names = list(dict.fromkeys(m.name for ms in mentions for m in ms))
+    title_mentions = entities.find_institutions([parsed.title], gazetteer)[0]
+    names = list(dict.fromkeys(m.name for ms in [*mentions, title_mentions] for m in ms))
     if default_central_bank and re.search(r"\bthe central bank\b", body_text, re.I) and not any(
             gazetteer.kind_of(n) == "central_bank" for n in names):
         names.append(default_central_bank)

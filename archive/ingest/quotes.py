@@ -277,7 +277,9 @@ def extract_quotes(paragraphs: list[str], mentions: list[list[Mention]],
 def _reported(sentence: str, original: str, paragraph: int, offset: int,
               speakers: Speakers) -> list[Quote]:
     """Reported speech in one sentence (quoted passages masked out)."""
-    dateline = re.match(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?\s*[-–—]+\s*", sentence)  # "MANILA - "
+    # "MANILA - ", "BEIJING, March 6 (Reuters) - "
+    dateline = re.match(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
+                        r"(?:\s*\([^)]{1,30}\))?\s*[-–—]+\s*", sentence)
     cut = dateline.end() if dateline else 0
     sentence, original = sentence[cut:], original[cut:]
     candidates = []
@@ -322,7 +324,7 @@ def _reported(sentence: str, original: str, paragraph: int, offset: int,
 
 
 def _clause_after_verb(verb: str, after: str) -> str | None:
-    that = re.match(r"^(?:\s+[^,.;]{0,70}?)?,?\s+that\s+(?P<clause>.+)$", after)
+    that = re.match(r"^(?:\s+[^,.;]{0,70}?)??,?\s+that\s+(?P<clause>.+)$", after)
     if that:
         return that.group("clause")
     saying = re.match(r"^\s+saying\s+(?P<clause>.+)$", after)
@@ -342,8 +344,10 @@ def _clause_after_verb(verb: str, after: str) -> str | None:
     return bare.group("clause")
 
 
+# Dots that do not end a sentence: "Mr. S.V.R. Srinivas", "Jerome H. Powell".
+_NAME_DOT = r"\b(?:Mr|Ms|Mrs|Dr|Prof)\.\s|(?<=\b[A-Z])\.\s?|\.(?=\S)"
 ATTRIBUTION_AFTER = re.compile(
-    rf"^[\s,]*(?:(?P<verb>{SAY_VERBS})\s+(?P<who>(?:\b(?:Mr|Ms|Mrs|Dr|Prof)\.\s|(?<=\b[A-Z])\.\s|[^.;“\"]|\.(?=\S))+)|(?P<who2>[^.;“\",]{{1,60}}?)"
+    rf"^[\s,]*(?:(?P<verb>{SAY_VERBS})\s+(?P<who>(?:{_NAME_DOT}|[^.;“\"])+)|(?P<who2>(?:{_NAME_DOT}|[^.;“\",]){{1,60}}?)"
     rf"{TIME_ADVERBIAL}\s+(?:{SAY_VERBS}))\b"
 )
 ATTRIBUTION_BEFORE = re.compile(

@@ -23,8 +23,9 @@ BOMS = [
 HTML_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # GB2312 and GBK are subsets of GB18030: decoding with the superset never loses a character.
 SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "ascii": "utf-8",
-             "iso-8859-1": "cp1252", "latin-1": "cp1252"}
+             "iso8859-1": "cp1252"}
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+WESTERN_LOOKALIKES = {"cp1250", "iso8859-2", "iso8859-15", "mac-roman", "cp1252"}
 
 
 class UnreadableDocument(ValueError):
@@ -57,12 +58,15 @@ def decode(raw: bytes, is_html: bool = False) -> tuple[str, str]:
     # NUL bytes mean UTF-16/32 without a mark, or a binary file.
     if b"\x00" in raw[:4096]:
         even, odd = raw[:4096:2], raw[1:4096:2]
-        for encoding, zeros in (("utf-16-le", odd), ("utf-16-be", even)):
-            if zeros.count(0) > 0.8 * len(zeros):
+        for encoding, zeros, letters in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+            # UTF-16 of mostly Latin text: one byte of each pair is zero, the other is not.
+            if zeros.count(0) > 0.8 * len(zeros) and letters.count(0) < 0.1 * len(letters):
                 try:
-                    return raw.decode(encoding), encoding
+                    text = raw.decode(encoding)
                 except UnicodeDecodeError:
                     break
+                if _control_ratio(text) <= 0.05:
+                    return text, encoding
         raise UnreadableDocument("it is a binary file, not text")
     candidates = []
     if is_html:
@@ -82,6 +86,13 @@ def decode(raw: bytes, is_html: bool = False) -> tuple[str, str]:
     if best is None:
         raise UnreadableDocument("its encoding could not be recognised (not text?)")
     encoding = _normalise(best.encoding)
+    # On short Western texts the detector cannot tell the Windows code pages apart; the
+    # archive's sources are overwhelmingly Western European, so cp1252 wins where it fits.
+    if encoding in WESTERN_LOOKALIKES:
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
@@ -110,11 +121,12 @@ def html_to_text(page: str) -> tuple[str, dict]:
     metadata (title, date, site name) from <title>, <meta> and the visible date."""
     import trafilatura  # imported here: loading it costs ~0.5 s that plain-text imports skip
 
-    result = trafilatura.bare_extraction(
+    document = trafilatura.bare_extraction(
         page, with_metadata=True, include_comments=False, include_tables=True,
-        favor_recall=True, as_dict=True,
+        favor_recall=True,
     )
-    if not result or not (result.get("text") or "").strip():
+    result = document.as_dict() if document else {}
+    if not (result.get("text") or "").strip():
         raise UnreadableDocument("no main text could be found in the HTML page")
     meta = {
         "title": plain(result.get("title") or "").strip(),

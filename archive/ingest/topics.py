@@ -8,8 +8,8 @@ with each topic whose score is substantial both absolutely and beside its best t
 import re
 
 TITLE_WEIGHT = 3
-MIN_SCORE = 3
-SHARE_OF_BEST = 0.3
+MIN_SCORE = 2
+SHARE_OF_BEST = 0.2
 
 
 def compile_keywords(topics: dict[str, list[str]]) -> dict[str, list[re.Pattern]]:

@@ -1,0 +1,86 @@
+"""Whole documents through the pipeline, and the topic tagger."""
+
+import datetime
+
+import pytest
+
+from archive.ingest.pipeline import extract
+from archive.ingest.read import UnreadableDocument
+from archive.ingest.topics import compile_keywords, tag
+from tests.ingest_helpers import context, extract_fixture
+
+
+def test_the_seed_document():
+    extracted = extract_fixture("seed")
+    record = extracted.as_json()
+    assert record["title"] == "Capital Support for Innovation in Further Focus"
+    assert record["published"] == "2025-12-24"
+    assert record["source"] == "China Daily"
+    assert extracted.source_date == datetime.date(2025, 12, 19)
+    assert record["institutions"] == [
+        "National Academy of Economic Strategy", "Chinese Academy of Social Sciences",
+        "China Construction Bank", "Bank of Communications", "Industrial Bank",
+        "Postal Savings Bank of China",
+    ]
+    assert record["persons"] == [
+        {"name": "Yin Zhentao", "role": "deputy director",
+         "affiliation": "National Academy of Economic Strategy"},
+        {"name": "Lou Feipeng", "role": "researcher", "affiliation": "Postal Savings Bank of China"},
+    ]
+    assert "technology-finance" in record["topics"]
+    assert extracted.encoding == "utf-8" and extracted.language == "en"
+
+
+def test_a_news_report_with_curly_quotes_and_a_byline():
+    record = extract_fixture("news_report.txt").as_json()
+    assert record["institutions"] == [
+        "National Financial Regulatory Administration", "Agricultural Bank of China",
+        "Bank of China Research Institute", "People's Bank of China",
+    ]
+    assert [p["name"] for p in record["persons"]] == ["Zhao Minghui", "Sun Yufei"]
+    assert ("Zhao Minghui", "direct") in [(q["speaker"], q["kind"]) for q in record["quotes"]]
+    assert "green-finance" in record["topics"]
+
+
+def test_a_press_release():
+    record = extract_fixture("press_release.txt").as_json()
+    assert record["institutions"] == ["Bank of Thailand"]
+    assert record["persons"] == [
+        {"name": "Anan Kittisak", "role": "assistant governor", "affiliation": "Bank of Thailand"}]
+    assert [q["text"][:20] for q in record["quotes"]] == [
+        "Credit conditions re", "the baht had been vo"]
+
+
+def test_an_html_page():
+    extracted = extract_fixture("article.html")
+    assert extracted.title == "Central bank cuts reserve requirement ratio by 0.5 point"
+    assert extracted.published == datetime.date(2025, 9, 15)
+    assert extracted.media_type == "text/html"
+    assert [q.speaker for q in extracted.quotes] == ["Feng Tao", "Feng Tao"]
+    assert "monetary-policy" in extracted.topics
+
+
+def test_a_chinese_page():
+    extracted = extract_fixture("gb18030.txt")
+    assert extracted.language == "zh"
+    assert extracted.institutions[0].name == "People's Bank of China"
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b"", "empty"),
+    (b"\x00\x01\x02\x03" * 100, "binary"),
+    (b"---\n***\n", "no title"),
+])
+def test_a_bad_document_is_refused_with_a_reason(raw, reason):
+    with pytest.raises(UnreadableDocument, match=reason):
+        extract(raw, "bad.txt", context())
+
+
+def test_topics_follow_the_keywords():
+    keywords = compile_keywords({"green-finance": ["green bond", "ESG"],
+                                 "real-estate": ["mortgage"]})
+    assert tag("Green bond sales rise", "Issuers sold green bonds and ESG funds.", keywords) == [
+        "green-finance"]
+    # A keyword with capitals matches case: "esg" in lower case is not ESG.
+    assert tag("Notes", "esg mortgage mortgage", keywords) == ["real-estate"]
+    assert tag("Notes", "Nothing relevant here.", keywords) == []

@@ -1,0 +1,81 @@
+"""Bytes -> text: every encoding decoded without mojibake; bad files refused with a reason."""
+
+import codecs
+
+import pytest
+
+from archive.ingest.read import UnreadableDocument, decode, read
+from tests.ingest_helpers import FIXTURES
+
+TEXT = "中国人民银行 “quoted” café — 12-24-2025"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+def test_unicode_encodings_round_trip(encoding):
+    assert decode(TEXT.encode(encoding))[0] == TEXT
+
+
+def test_utf16_without_a_mark_is_recognised():
+    assert decode("Policy rate unchanged at 2 percent".encode("utf-16-le"))[0] == (
+        "Policy rate unchanged at 2 percent"
+    )
+
+
+def test_gb18030_file_decodes():
+    text, encoding = decode((FIXTURES / "gb18030.txt").read_bytes())
+    assert encoding == "gb18030"
+    assert "中国人民银行发布第三季度货币政策执行报告" in text
+
+
+def test_big5_file_decodes():
+    text, _ = decode((FIXTURES / "big5.txt").read_bytes())
+    assert "香港金融管理局公布外匯基金數據" in text
+
+
+def test_cp1252_smart_quotes_and_accents_decode():
+    text, encoding = decode((FIXTURES / "cp1252.txt").read_bytes())
+    assert encoding == "cp1252"
+    assert "“Growth will slow,” said Jean-Marc Dupré" in text
+
+
+def test_the_html_charset_is_honoured():
+    page = '<html><head><meta charset="gbk"><title>t</title></head><body>人民币</body></html>'
+    text, encoding = decode(page.encode("gbk"), is_html=True)
+    assert encoding == "gb18030"
+    assert "人民币" in text
+
+
+def test_a_byte_order_mark_beats_a_declared_charset():
+    page = '<html><meta charset="iso-8859-1"><body>人民币</body></html>'
+    assert decode(codecs.BOM_UTF8 + page.encode("utf-8"), is_html=True)[0].endswith("</html>")
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b"", "empty"),
+    (b"   \n\t ", "empty"),
+    (bytes(range(256)) * 20, "binary"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300), "binary"),
+])
+def test_unreadable_files_are_refused_with_a_reason(raw, reason):
+    with pytest.raises(UnreadableDocument, match=reason):
+        decode(raw)
+
+
+def test_html_main_text_leaves_out_scripts_navigation_and_footer():
+    result = read((FIXTURES / "article.html").read_bytes(), "article.html")
+    assert result.media_type == "text/html"
+    assert "reserve requirement ratio for financial institutions" in result.text
+    for chrome in ("window.tracking", "font-family", "Share on WeChat", "Copyright 2025"):
+        assert chrome not in result.text
+    assert result.meta["date"] == "2025-09-15"
+    assert result.meta["title"] == "Central bank cuts reserve requirement ratio by 0.5 point"
+
+
+def test_html_text_is_stored_without_markup():
+    result = read((FIXTURES / "article.html").read_bytes(), "article.html")
+    assert "<script" not in result.text
+    assert "alert(" not in result.text
+
+
+def test_plain_text_keeps_angle_brackets_that_are_not_markup():
+    assert read(b"Title line here\nGrowth < 5% and > 3%\n", "a.txt").text.endswith("> 3%\n")
