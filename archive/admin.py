@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html
 
+from archive.ingest.store import RELEASE_FIELDS
 from archive.models import (
     Appearance,
     Document,
@@ -104,6 +105,10 @@ class QuoteInline(admin.StackedInline):
     fields = ["position", ("person", "institution"), "role", "kind", "text", "verified"]
 
 
+# Fields whose curated value an import never overwrites (see archive.ingest.store).
+CURATABLE_FIELDS = {*RELEASE_FIELDS, "institutions", "topics"}
+
+
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
     list_display = ["title", "published", "source", "reviewed", "hidden"]
@@ -115,6 +120,20 @@ class ReleaseAdmin(admin.ModelAdmin):
     readonly_fields = ["provenance", "curated_fields", "created", "updated"]
     inlines = [AppearanceInline, QuoteInline]
     show_full_result_count = False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            return
+        # Remember what the curator changed, so re-import and re-extraction keep it.
+        curated = {name for name in form.changed_data if name in CURATABLE_FIELDS}
+        for formset in formsets:
+            if formset.has_changed():
+                curated.add("quotes" if formset.model is Quote else "persons")
+        obj = form.instance
+        if curated - set(obj.curated_fields):
+            obj.curated_fields = sorted(curated | set(obj.curated_fields))
+            Release.objects.filter(pk=obj.pk).update(curated_fields=obj.curated_fields)
 
     @admin.display(description="Original document")
     def provenance(self, obj):
@@ -133,6 +152,13 @@ class QuoteAdmin(admin.ModelAdmin):
     search_fields = ["text", "person__name", "institution__name"]
     autocomplete_fields = ["release", "person", "institution"]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        release = obj.release
+        if "quotes" not in release.curated_fields:
+            release.curated_fields = sorted({*release.curated_fields, "quotes"})
+            Release.objects.filter(pk=release.pk).update(curated_fields=release.curated_fields)
 
     @admin.display(description="Speaker")
     def speaker_name(self, obj):

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from archive.ingest.gazetteer import INSTITUTIONS
 from archive.ingest.outlets import outlet_names
+from archive.ingest.phrases import PhraseMatcher
 
 OUTLETS = outlet_names()
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
@@ -167,14 +168,13 @@ class Gazetteer:
         self.folded = {alias.casefold(): name for alias, name in self.aliases.items()}
 
     @cached_property
-    def pattern(self) -> re.Pattern:
-        # Longest first, so "Bank of China" never shadows "Agricultural Bank of China".
-        names = sorted(self.aliases, key=len, reverse=True)
-        latin = [re.escape(n) for n in names if not CJK_RE.search(n)]
-        # Chinese has no spaces between words, so its names match anywhere.
-        cjk = [re.escape(n) for n in names if CJK_RE.search(n)]
-        return re.compile(r"(?<![\w-])(?:" + "|".join(latin) + r")(?![\w-])"
-                          + ("|" + "|".join(cjk) if cjk else ""))
+    def matcher(self) -> PhraseMatcher:
+        return PhraseMatcher(self.aliases)
+
+    def find(self, text: str):
+        """(start, end, canonical name) of each known name in `text`."""
+        for start, end, alias in self.matcher.finditer(text):
+            yield start, end, self.aliases[alias]
 
     def canonical(self, text: str) -> str | None:
         text = re.sub(r"^the\s+", "", text.strip(), flags=re.I)
@@ -247,8 +247,8 @@ def _institutions_in(text: str, gazetteer: Gazetteer) -> list[Mention]:
     def taken(start, end):
         return any(m.start < end and start < m.end for m in mentions)
 
-    for match in gazetteer.pattern.finditer(text):
-        mentions.append(Mention(match.start(), match.end(), gazetteer.aliases[match.group()]))
+    for start, end, name in gazetteer.find(text):
+        mentions.append(Mention(start, end, name))
     for match in LOCAL_BODY_RE.finditer(text):
         if match.group("place") in NOT_PLACES or taken(match.start(), match.end()):
             continue

@@ -193,9 +193,9 @@ class Speakers:
     def _institution_in(self, phrase: str, paragraph: int, offset: int,
                         whole: bool = False) -> str | None:
         phrase = re.sub(r"(?:’s|'s)$", "", phrase)
-        for mention in self.gazetteer.pattern.finditer(phrase):
-            if not whole or mention.end() == len(phrase):
-                return self.gazetteer.aliases[mention.group()]
+        for _, end, name in self.gazetteer.find(phrase):
+            if not whole or end == len(phrase):
+                return name
         folded = phrase.casefold()
         names = {m.name for ms in self.mentions for m in ms}
         for name in sorted(names, key=len, reverse=True):

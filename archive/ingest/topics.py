@@ -5,31 +5,48 @@ case, the rest match any case. Title hits weigh more than body hits. A document 
 with each topic whose score is substantial both absolutely and beside its best topic.
 """
 
-import re
+from collections import Counter
+from dataclasses import dataclass
+
+from archive.ingest.phrases import PhraseMatcher
 
 TITLE_WEIGHT = 3
 MIN_SCORE = 2
 SHARE_OF_BEST = 0.2
 
 
-def compile_keywords(topics: dict[str, list[str]]) -> dict[str, list[re.Pattern]]:
-    compiled = {}
+@dataclass
+class Keywords:
+    """All keywords in two matchers (one case-sensitive), each scanning a text once."""
+
+    matchers: list[PhraseMatcher]
+    topics_of: dict[str, set[str]]
+
+    def counts(self, text: str) -> Counter:
+        counts = Counter()
+        for matcher in self.matchers:
+            for _, _, keyword in matcher.finditer(text):
+                for slug in self.topics_of[keyword]:
+                    counts[slug] += 1
+        return counts
+
+
+def compile_keywords(topics: dict[str, list[str]]) -> Keywords:
+    topics_of: dict[str, set[str]] = {}
     for slug, keywords in topics.items():
-        compiled[slug] = [
-            re.compile(rf"(?<![\w-]){re.escape(k)}(?![\w-])", 0 if k != k.lower() else re.I)
-            for k in keywords if k.strip()
-        ]
-    return compiled
+        for keyword in (k.strip() for k in keywords):
+            if keyword:
+                topics_of.setdefault(keyword, set()).add(slug)
+    sensitive = [k for k in topics_of if k != k.lower()]
+    insensitive = [k for k in topics_of if k == k.lower()]
+    return Keywords([PhraseMatcher(sensitive), PhraseMatcher(insensitive, fold_case=True)],
+                    topics_of)
 
 
-def tag(title: str, body: str, keywords: dict[str, list[re.Pattern]]) -> list[str]:
-    scores = {}
-    for slug, patterns in keywords.items():
-        score = sum(
-            TITLE_WEIGHT * len(p.findall(title)) + len(p.findall(body)) for p in patterns
-        )
-        if score:
-            scores[slug] = score
+def tag(title: str, body: str, keywords: Keywords) -> list[str]:
+    scores = keywords.counts(body)
+    for slug, count in keywords.counts(title).items():
+        scores[slug] += TITLE_WEIGHT * count
     if not scores:
         return []
     best = max(scores.values())

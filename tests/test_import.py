@@ -1,0 +1,190 @@
+"""The import_releases command against a real database."""
+
+import json
+import shutil
+import subprocess
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from archive.models import Document, Institution, Person, Quote, Release
+from tests.ingest_helpers import FIXTURES, SEED
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("import_releases", *map(str, args), stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    for name in ("press_release.txt", "news_report.txt", "article.html", "gb18030.txt"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    return tmp_path
+
+
+def test_a_folder_is_imported(folder):
+    output = run(folder)
+    assert "4 created, 0 updated, 0 unchanged, 0 failed" in output
+    assert Release.objects.count() == 4
+    release = Release.objects.get(title="Lenders pledge more support for green transition")
+    assert release.document.origin == str(folder / "news_report.txt")
+    assert bytes(release.document.content) == (folder / "news_report.txt").read_bytes()
+    assert release.document.encoding == "utf-8"
+    assert release.quotes.filter(person__name="Zhao Minghui", kind="direct").exists()
+    assert release.appearances.get(person__name="Sun Yufei").role == "senior economist"
+    assert set(release.topics.values_list("slug", flat=True)) >= {"green-finance"}
+
+
+def test_canonical_institutions_are_shared_between_releases(folder):
+    run(folder)
+    pboc = Institution.objects.get(name="People's Bank of China")
+    assert pboc.kind == "central_bank"
+    assert pboc.releases.count() == 3
+
+
+def test_a_second_import_of_the_same_files_changes_nothing(folder):
+    run(folder)
+    before = (Document.objects.count(), Release.objects.count(), Quote.objects.count())
+    assert "0 created, 0 updated, 4 unchanged, 0 failed" in run(folder)
+    assert (Document.objects.count(), Release.objects.count(), Quote.objects.count()) == before
+
+
+def test_a_changed_file_makes_a_new_document_and_updates_its_release(folder):
+    run(folder)
+    path = folder / "press_release.txt"
+    release = Release.objects.get(document__origin=str(path))
+    path.write_text(path.read_text().replace("5 to 2", "6 to 1"))
+    assert "0 created, 1 updated, 3 unchanged" in run(folder)
+    release.refresh_from_db()
+    assert "6 to 1" in release.body
+    assert Document.objects.filter(origin=str(path)).count() == 2  # the old bytes are kept
+    assert Release.objects.count() == 4
+
+
+def test_curated_values_survive_a_reimport(folder):
+    run(folder)
+    path = folder / "press_release.txt"
+    release = Release.objects.get(document__origin=str(path))
+    release.title = "Bank of Thailand keeps its policy rate (curated)"
+    release.curated_fields = ["title", "institutions"]
+    release.save()
+    release.institutions.set([Institution.objects.create(name="Monetary Policy Committee")])
+    quote = release.quotes.first()
+    quote.verified = True
+    quote.text = "Credit conditions remain tight for small firms (checked against video)"
+    quote.save()
+    path.write_text(path.read_text().replace("5 to 2", "6 to 1"))
+    run(folder)
+    release.refresh_from_db()
+    assert release.title == "Bank of Thailand keeps its policy rate (curated)"
+    assert "6 to 1" in release.body  # not curated: updated
+    assert list(release.institutions.values_list("name", flat=True)) == ["Monetary Policy Committee"]
+    assert release.quotes.get(pk=quote.pk).text.endswith("(checked against video)")
+
+
+def test_one_bad_file_is_reported_and_the_rest_imported(folder):
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    (folder / "no-title.txt").write_text("---\n***\n")
+    with pytest.raises(CommandError) as error:
+        run(folder)
+    message = str(error.value)
+    assert f"{folder / 'empty.txt'}: the file is empty" in message
+    assert f"{folder / 'image.txt'}: it is a binary file" in message
+    assert f"{folder / 'no-title.txt'}: no title could be found" in message
+    assert Release.objects.count() == 4
+    assert not Document.objects.filter(origin__endswith="empty.txt").exists()
+
+
+def test_a_file_over_the_size_limit_is_refused(folder):
+    with pytest.raises(CommandError, match="the limit is 0 MB"):
+        run(folder / "press_release.txt", "--max-size", "0")
+    assert not Release.objects.exists()
+
+
+def test_a_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="neither a file nor a directory"):
+        run(tmp_path / "nowhere")
+
+
+def test_dry_run_json_prints_records_and_writes_nothing(folder):
+    records = json.loads(run(folder / "news_report.txt", "--dry-run", "--json"))
+    assert records[0]["path"] == str(folder / "news_report.txt")
+    assert records[0]["title"] == "Lenders pledge more support for green transition"
+    assert set(records[0]) == {"path", "title", "published", "source", "institutions",
+                               "persons", "quotes", "topics"}
+    assert {"speaker", "speaker_type", "kind", "text"} == set(records[0]["quotes"][0])
+    assert not Document.objects.exists() and not Release.objects.exists()
+
+
+def test_parallel_workers_store_the_same_records(folder):
+    run(folder, "--workers", "2")
+    assert Release.objects.count() == 4
+    assert Quote.objects.filter(release__title__startswith="Lenders").count() == 6
+
+
+def test_make_run_imports_the_seeds():
+    recipe = subprocess.run(["make", "-n", "run"], capture_output=True, text=True, check=True)
+    assert "manage.py import_releases seeds/" in recipe.stdout
+    run(SEED.parent)
+    release = Release.objects.get()
+    assert release.title == "Capital Support for Innovation in Further Focus"
+    assert release.source == "China Daily"
+    assert Person.objects.filter(name__in=["Yin Zhentao", "Lou Feipeng"]).count() == 2
+    assert release.quotes.count() == 7
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
+def test_two_imports_at_once_create_no_duplicates(folder):
+    errors = []
+
+    def import_folder():
+        try:
+            run(folder)
+        except Exception as error:  # noqa: BLE001 - reported to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=import_folder) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Document.objects.count() == 4
+    assert Release.objects.count() == 4
+    assert Institution.objects.filter(name="People's Bank of China").count() == 1
+
+
+def test_an_edit_in_admin_is_kept_by_the_next_import(folder, client):
+    from django.contrib.auth.models import User
+
+    run(folder)
+    path = folder / "press_release.txt"
+    release = Release.objects.get(document__origin=str(path))
+    client.force_login(User.objects.create_superuser("curator", "c@example.org", "pw"))
+    url = f"/admin/archive/release/{release.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"title": "Policy rate held (edited)", "institutions": [
+        i.pk for i in release.institutions.all()], "topics": [t.pk for t in release.topics.all()]})
+    for prefix in ("appearances", "quotes"):  # inlines left untouched
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    release.refresh_from_db()
+    assert release.curated_fields == ["title"]
+    path.write_text(path.read_text().replace("5 to 2", "6 to 1"))
+    run(folder)
+    release.refresh_from_db()
+    assert release.title == "Policy rate held (edited)"
+    assert "6 to 1" in release.body
