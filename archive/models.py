@@ -1,12 +1,21 @@
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.text import slugify
 
 from archive import search
 from archive.search import SearchDocument
+
+
+models.CharField.register_lookup(Lower)
+
+
+def lowered(name: str) -> Lower:
+    """`name` lower-cased by the database itself, so that a lookup compares like with like
+    and uses the case-insensitive unique index on LOWER(name)."""
+    return Lower(Value(name.strip(), output_field=models.CharField()))
 
 
 def unique_slug(model, text: str, fallback: str, max_length: int = 80) -> str:
@@ -48,8 +57,11 @@ class Document(models.Model):
 class InstitutionQuerySet(models.QuerySet):
     def named(self, name: str):
         """Institutions whose name or one of whose aliases is `name`, ignoring case."""
-        name = name.strip()
-        return self.filter(Q(name__iexact=name) | Q(aliases__name__iexact=name)).distinct()
+        return self.filter(
+            Q(name__lower=lowered(name))
+            | Q(pk__in=InstitutionAlias.objects.filter(name__lower=lowered(name))
+                .values("institution_id"))
+        )
 
     def with_counts(self):
         """Annotate visible releases and statements, for lists and facets."""
@@ -123,8 +135,10 @@ class InstitutionAlias(models.Model):
 class PersonQuerySet(models.QuerySet):
     def named(self, name: str):
         """People whose name or one of whose aliases is `name`, ignoring case."""
-        name = name.strip()
-        return self.filter(Q(name__iexact=name) | Q(aliases__name__iexact=name)).distinct()
+        return self.filter(
+            Q(name__lower=lowered(name))
+            | Q(pk__in=PersonAlias.objects.filter(name__lower=lowered(name)).values("person_id"))
+        )
 
     def with_counts(self):
         return self.annotate(

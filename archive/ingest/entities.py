@@ -104,10 +104,14 @@ APPOSITIVE_RE = re.compile(
     rf"(?:\b(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?(?P<name>{NAME}),\s+(?P<post>(?:a|an|the)?\s*[^,.;:“”\"]*?"
     rf"\b(?i:{ROLE_WORDS})\b(?:[^.;:“”\"]|\.(?=\w))*?)(?=,\s|\.\s|\.$|$|\s+(?:{SAY_VERBS})\b|;|\s+who\b)"
 )
+TITLE_MODIFIERS = (
+    r"Deputy|Vice|Former|Acting|Executive|Chief|Senior|Finance|Foreign|Commerce|Trade|Prime|"
+    r"Principal|General|Assistant|Associate|Managing"
+)
+# "SSE Chairman Qiu Yong", "Finance Secretary Maria Santos": the institution, if any, is the
+# mention that ends just before the title.
 TITLED_RE = re.compile(
-    rf"(?P<title>(?:(?:[A-Z][\w'’&\-]*|of|ng|and|the)\s+){{0,6}}?(?:(?:Deputy|Vice|Former|Acting|"
-    rf"Executive|Chief|Senior|Finance|Foreign|Commerce|Trade|Prime|Principal|General)\s+)*"
-    rf"(?:{TITLE_WORDS}))\s+(?P<name>{NAME})(?:’s|'s)?\b"
+    rf"\b(?P<title>(?:(?:{TITLE_MODIFIERS})\s+)*(?:{TITLE_WORDS}))\s+(?P<name>{NAME})(?:’s|'s)?\b"
 )
 SPEAKER_NAME_RE = re.compile(
     rf"(?P<name>{NAME})\s+(?:(?:on|last|this)\s+\w+\s+)?(?:also\s+)?(?:{SAY_VERBS})\b|"
@@ -393,22 +397,13 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
             name = match.group("name")
             if not _plausible_name(name, mentions, match.start("name"), match.end("name"), bylines):
                 continue
-            title = match.group("title")
-            inside = [m for m in mentions if match.start("title") <= m.start < match.end("title")]
-            if inside:
-                role_text = title[inside[-1].end - match.start("title"):]
-            else:
-                role_text = title
-            role_text = re.sub(r"^(?:\W*(?:of|the|and)\s+)+", "", role_text.strip())
-            if re.fullmatch(r"(?:Mr|Ms|Mrs|Dr|Prof)\.", role_text):
-                role_text = ""
-            # Keep only the title words themselves: "Bangko Sentral ng Pilipinas Governor".
-            words = role_text.split()
-            while words and not re.fullmatch(
-                rf"(?:{TITLE_WORDS}|Deputy|Vice|Former|Acting|Executive|Chief|Senior|Finance|"
-                rf"Foreign|Commerce|Trade|Prime|Principal|General)", words[0]):
-                words.pop(0)
-            add(name, " ".join(words).lower(), inside[-1].name if inside else None)
+            role = match.group("title")
+            if re.fullmatch(r"(?:Mr|Ms|Mrs|Dr|Prof)\.", role):
+                role = ""
+            before = text[: match.start("title")].rstrip()
+            before = before[:-2] if before.endswith(("'s", "’s")) else before
+            org = [m.name for m in mentions if m.end == len(before)]
+            add(name, role.lower(), org[0] if org else None)
         for match in SPEAKER_NAME_RE.finditer(text):
             name = match.group("name") or match.group("name2")
             span = match.span("name") if match.group("name") else match.span("name2")

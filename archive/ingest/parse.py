@@ -144,12 +144,16 @@ def _source_of(line: str) -> tuple[str, datetime.date | None] | None:
 
 
 def _is_date_line(line: str) -> bool:
+    """A line that dates the page: "Published: …", a short line holding a date, or a line
+    that starts with one."""
     if TIMESTAMP_RE.match(line):
         return True
-    dates = find_dates(line)
-    if not dates:
+    if not any(ch.isdigit() for ch in line):
         return False
-    return bool(DATE_MARKER_RE.match(line)) or len(line.split()) <= 8 or dates[0][0] == 0
+    if DATE_MARKER_RE.match(line) or len(line.split()) <= 8:
+        return bool(find_dates(line))
+    dates = find_dates(line[:30])
+    return bool(dates) and dates[0][0] == 0
 
 
 CJK_RE = re.compile(r"[\u3400-\u9fff]")

@@ -31,40 +31,61 @@ class PhraseMatcher:
             key = _key(phrase, fold_case)
             if key:
                 self.keys.setdefault(key, phrase)
-        self.longest = max((len(k) for k in self.keys), default=0)
+        # The lengths of the phrases each first word starts, longest first: most words
+        # start none, and are passed over with one lookup.
+        sizes: dict[str, set[int]] = {}
+        for key in self.keys:
+            sizes.setdefault(key[0], set()).add(len(key))
+        self.sizes = {word: sorted(lengths, reverse=True) for word, lengths in sizes.items()}
         self.cjk = re.compile("|".join(map(re.escape, sorted(cjk, key=len, reverse=True)))) if cjk else None
 
     def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, phrase as given) for each match, in reading order, not overlapping."""
         normalised = text.replace("’", "'")
-        tokens = list(TOKEN_RE.finditer(normalised))
-        words = [t.group().casefold() if self.fold else t.group() for t in tokens]
+        words = TOKEN_RE.findall(normalised)
+        if self.fold:
+            words = [w.casefold() for w in words]
+        sizes = self.sizes
+        # Only tokens that can start a phrase need a closer look.
+        starts = [i for i, w in enumerate(words)
+                  if w in sizes or (w[-2:] in ("'s", "'S") and w[:-2] in sizes)]
         found = []
-        index = 0
-        while index < len(tokens):
-            for size in range(min(self.longest, len(tokens) - index), 0, -1):
-                window = tuple(words[index: index + size])
-                end = tokens[index + size - 1].end()
-                phrase = self.keys.get(window)
-                if not phrase and window[-1].endswith(("'s", "'S")):
-                    # "Industrial Bank's Dalian branch": the possessive is not the name.
-                    phrase = self.keys.get(window[:-1] + (window[-1][:-2],))
-                    end -= 2
-                if phrase and self._adjacent(normalised, tokens, index, size):
-                    found.append((tokens[index].start(), end, phrase))
-                    index += size
-                    break
-            else:
-                index += 1
+        if starts:
+            spans = [m.span() for m in TOKEN_RE.finditer(normalised)]
+            after = 0  # matches do not overlap
+            for index in starts:
+                if index < after:
+                    continue
+                match = self._match_at(words, spans, normalised, index)
+                if match:
+                    found.append(match[:3])
+                    after = match[3]
         if self.cjk:
             found.extend((m.start(), m.end(), m.group()) for m in self.cjk.finditer(text))
             found.sort()
         return iter(found)
 
+    def _match_at(self, words, spans, text, index):
+        first = words[index]
+        if first not in self.sizes:
+            first = first[:-2]
+        for size in self.sizes[first]:
+            if index + size > len(words):
+                continue
+            window = tuple(words[index: index + size])
+            end = spans[index + size - 1][1]
+            phrase = self.keys.get(window)
+            if not phrase and window[-1][-2:] in ("'s", "'S"):
+                # "Industrial Bank's Dalian branch": the possessive is not the name.
+                phrase = self.keys.get(window[:-1] + (window[-1][:-2],))
+                end -= 2
+            if phrase and self._adjacent(text, spans, index, size):
+                return spans[index][0], end, phrase, index + size
+        return None
+
     @staticmethod
-    def _adjacent(text, tokens, index, size) -> bool:
+    def _adjacent(text, spans, index, size) -> bool:
         """The tokens of a phrase are separated by spaces only, not by commas or brackets."""
         return all(
-            not text[tokens[i].end(): tokens[i + 1].start()].strip()
-            for i in range(index, index + size - 1)
+            not text[spans[i][1]: spans[i + 1][0]].strip() for i in range(index, index + size - 1)
         )

@@ -7,7 +7,6 @@ row the other import wrote.
 """
 
 import hashlib
-from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -25,12 +24,6 @@ from archive.models import (
 RELEASE_FIELDS = ["title", "published", "source", "source_date", "body", "language"]
 
 
-@dataclass
-class Outcome:
-    status: str  # "created", "updated" or "unchanged"
-    release: Release | None = None
-
-
 def sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
@@ -39,93 +32,121 @@ def is_archived(digest: str) -> bool:
     return Document.objects.filter(sha256=digest).exists()
 
 
-def store(raw: bytes, origin: str, extracted: Extracted) -> Outcome:
-    """Archive a file's bytes and what was extracted from them.
+class Archive:
+    """Writes extracted documents. One instance serves a whole import run and remembers the
+    institutions, people and topics it has looked up, so a name seen in every document costs
+    one query per run, not one per document."""
 
-    Identical bytes are already archived: nothing is written. Changed bytes from an origin
-    already imported become a new Document, and its release is updated in place.
-    """
-    digest = sha256(raw)
-    try:
-        with transaction.atomic():
-            document = Document.objects.create(
-                content=raw, sha256=digest, origin=origin, media_type=extracted.media_type,
-                encoding=extracted.encoding, size=len(raw), parser_version=PARSER_VERSION,
+    def __init__(self):
+        self.institutions: dict[str, Institution] = {}
+        self.persons: dict[str, Person] = {}
+        self.topics = {topic.slug: topic for topic in Topic.objects.all()}
+
+    def store(self, raw: bytes, origin: str, extracted: Extracted) -> tuple[str, Release | None]:
+        """Archive a file's bytes and what was extracted from them; return the status
+        ("created", "updated" or "unchanged") and the release.
+
+        Identical bytes are already archived: nothing is written. Changed bytes from an
+        origin already imported become a new Document, and its release is updated in place.
+        """
+        digest = sha256(raw)
+        try:
+            with transaction.atomic():
+                document = Document.objects.create(
+                    content=raw, sha256=digest, origin=origin, media_type=extracted.media_type,
+                    encoding=extracted.encoding, size=len(raw), parser_version=PARSER_VERSION,
+                )
+                release = Release.objects.filter(document__origin=origin).order_by("-id").first()
+                status = "updated" if release else "created"
+                release = self.apply(release or Release(), document, extracted)
+        except IntegrityError:
+            # Rows remembered from before may be gone (merged by a curator): look them up anew.
+            self.institutions.clear()
+            self.persons.clear()
+            if is_archived(digest):  # the same bytes were archived by a concurrent import
+                return "unchanged", None
+            raise
+        return status, release
+
+    def apply(self, release: Release, document: Document, extracted: Extracted) -> Release:
+        """Write an extraction onto a release, keeping every field a curator has changed."""
+        new = release.pk is None
+        curated = set(release.curated_fields or [])
+        for name in RELEASE_FIELDS:
+            if name not in curated:
+                value = getattr(extracted, name)
+                setattr(release, name, value or ("" if isinstance(value, str) else None))
+        if "title" not in curated:
+            release.slug = ""  # derived again from the new title
+        release.document = document
+        release.save()
+
+        institutions = {info.name: self.institution(info.name, info.kind, info.country)
+                        for info in extracted.institutions}
+        if "institutions" not in curated:
+            if not new:
+                release.institutions.clear()
+            release.institutions.add(*institutions.values())
+        if "topics" not in curated:
+            if not new:
+                release.topics.clear()
+            release.topics.add(*(self.topics[s] for s in extracted.topics if s in self.topics))
+        if "persons" not in curated:
+            if not new:
+                release.appearances.all().delete()
+            Appearance.objects.bulk_create(
+                Appearance(
+                    release=release, person=self.person(person.name), role=person.role[:200],
+                    affiliation=institutions.get(person.affiliation)
+                    or (self.institution(person.affiliation) if person.affiliation else None),
+                )
+                for person in extracted.persons
             )
-            release = (
-                Release.objects.filter(document__origin=origin).order_by("-id").first()
+        # Statements a curator changed or verified stay exactly as they are.
+        if "quotes" not in curated and (new or not release.quotes.filter(verified=True).exists()):
+            if not new:
+                release.quotes.all().delete()
+            roles = {p.name: p.role for p in extracted.persons}
+            Quote.objects.bulk_create(
+                Quote(
+                    release=release,
+                    person=self.person(q.speaker) if q.speaker_type == "person" else None,
+                    institution=(self.institution(q.speaker)
+                                 if q.speaker_type == "institution" else None),
+                    kind=q.kind, text=q.text, position=position,
+                    role=roles.get(q.speaker, "")[:200],
+                )
+                for position, q in enumerate(extracted.quotes, start=1)
             )
-            status = "updated" if release else "created"
-            apply(release or Release(), document, extracted)
-    except IntegrityError:
-        if is_archived(digest):  # the same bytes were archived by a concurrent import
-            return Outcome("unchanged")
-        raise
-    return Outcome(status, Release.objects.get(document=document))
+        return release
+
+    def institution(self, name: str, kind: str = "other", country: str = "") -> Institution:
+        key = name.casefold()
+        if key not in self.institutions:
+            self.institutions[key] = _get_or_create(
+                Institution, name, {"name": name[:300], "kind": kind, "country": country})
+        return self.institutions[key]
+
+    def person(self, name: str) -> Person:
+        key = name.casefold()
+        if key not in self.persons:
+            self.persons[key] = _get_or_create(Person, name, {"name": name[:200]})
+        return self.persons[key]
 
 
-def apply(release: Release, document: Document, extracted: Extracted) -> Release:
-    """Write an extraction onto a release, keeping every field a curator has changed."""
-    curated = set(release.curated_fields or [])
-    for name in RELEASE_FIELDS:
-        if name not in curated:
-            setattr(release, name, getattr(extracted, name) or (None if name in (
-                "published", "source_date") else ""))
-    if "title" not in curated:
-        release.slug = ""  # derived again from the new title
-    release.document = document
-    release.save()
-
-    institutions = {info.name: get_institution(info.name, info.kind, info.country)
-                    for info in extracted.institutions}
-    if "institutions" not in curated:
-        release.institutions.set(institutions.values())
-    if "topics" not in curated:
-        release.topics.set(Topic.objects.filter(slug__in=extracted.topics))
-    if "persons" not in curated:
-        release.appearances.all().delete()
-        for person in extracted.persons:
-            affiliation = institutions.get(person.affiliation) if person.affiliation else None
-            if person.affiliation and not affiliation:
-                affiliation = get_institution(person.affiliation)
-            Appearance.objects.create(
-                release=release, person=get_person(person.name), role=person.role[:200],
-                affiliation=affiliation,
-            )
-    # Statements a curator changed or verified stay exactly as they are.
-    if "quotes" not in curated and not release.quotes.filter(verified=True).exists():
-        release.quotes.all().delete()
-        roles = {p.name: p.role for p in extracted.persons}
-        Quote.objects.bulk_create(
-            Quote(
-                release=release,
-                person=get_person(q.speaker) if q.speaker_type == "person" else None,
-                institution=get_institution(q.speaker) if q.speaker_type == "institution" else None,
-                kind=q.kind, text=q.text, position=position,
-                role=roles.get(q.speaker, "")[:200],
-            )
-            for position, q in enumerate(extracted.quotes, start=1)
-        )
-    return release
-
-
-def get_institution(name: str, kind: str = "other", country: str = "") -> Institution:
-    existing = Institution.objects.named(name).first()
+def _get_or_create(model, name: str, fields: dict):
+    """The row whose name or alias is `name`, created if there is none. Unique constraints,
+    not this lookup, prevent duplicates: a create that loses a race reads the winner's row."""
+    existing = model.objects.named(name).first()
     if existing:
         return existing
-    try:
-        with transaction.atomic():
-            return Institution.objects.create(name=name[:300], kind=kind, country=country)
-    except IntegrityError:
-        return Institution.objects.named(name).get()
-
-
-def get_person(name: str) -> Person:
-    existing = Person.objects.named(name).first()
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():
-            return Person.objects.create(name=name[:200])
-    except IntegrityError:
-        return Person.objects.named(name).get()
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return model.objects.create(**fields)
+        except IntegrityError:
+            existing = model.objects.named(name).first()
+            if existing:
+                return existing
+            # Otherwise the slug was taken meanwhile: a second attempt derives another.
+    raise IntegrityError(f"could not create {model.__name__} {name!r}")

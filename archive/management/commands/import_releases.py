@@ -10,7 +10,7 @@ from django.db import DatabaseError
 from archive.ingest.entities import InstitutionInfo
 from archive.ingest.pipeline import Context, Extracted, extract
 from archive.ingest.read import UnreadableDocument
-from archive.ingest.store import is_archived, sha256, store
+from archive.ingest.store import Archive, is_archived, sha256
 from archive.models import Institution, InstitutionAlias, Topic
 
 MEGABYTE = 1024 * 1024
@@ -92,8 +92,9 @@ class Command(BaseCommand):
         failures = []
         records = []
         progress = self.stdout.isatty() and not json and len(files) > 1
+        archive = None if dry_run else Archive()
         for number, result in enumerate(self.results(files, context, workers, max_size), 1):
-            status = self.handle_result(result, dry_run)
+            status = self.handle_result(result, archive)
             counts[status] += 1
             if status == "failed":
                 failures.append(result)
@@ -137,15 +138,16 @@ class Command(BaseCommand):
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(context,)) as pool:
             yield from pool.map(process, files, [max_bytes] * len(files), chunksize=8)
 
-    def handle_result(self, result: Result, dry_run: bool) -> str:
+    def handle_result(self, result: Result, archive: Archive | None) -> str:
+        """Store one result (not in a dry run) and say what became of it."""
         if result.error:
             return "failed"
-        if dry_run:
+        if archive is None:
             return "unchanged" if is_archived(sha256(result.raw)) else "created"
         if result.unchanged or is_archived(sha256(result.raw)):
             return "unchanged"
         try:
-            return store(result.raw, result.path, result.extracted).status
+            return archive.store(result.raw, result.path, result.extracted)[0]
         except DatabaseError as error:
             result.error = f"could not be stored: {error}"
             return "failed"
