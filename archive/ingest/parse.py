@@ -77,6 +77,7 @@ SOURCE_RES = [
 WIRE_RE = re.compile(r"\((?P<source>Reuters|Xinhua|Bloomberg|AFP|AP|Yonhap|Kyodo)\)\s*[-–—]"
                      r"|\b(?:translated|reported|compiled)\s+by\s+(?P<source2>Reuters|Xinhua|Bloomberg|Yonhap|Kyodo)\b")
 OUTLET_PREFIX_RE = re.compile(r"^(?P<source>[A-Z][\w' ]{2,40}):\s+\S")
+DIGIT_RE = re.compile(r"\d")
 NUMBERED_RE = re.compile(r"^\d{1,2}\.\s+(?=\S)")
 
 
@@ -148,7 +149,7 @@ def _is_date_line(line: str) -> bool:
     that starts with one."""
     if TIMESTAMP_RE.match(line):
         return True
-    if not any(ch.isdigit() for ch in line):
+    if not DIGIT_RE.search(line):
         return False
     if DATE_MARKER_RE.match(line) or len(line.split()) <= 8:
         return bool(find_dates(line))
