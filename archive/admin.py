@@ -36,13 +36,27 @@ class DocumentAdmin(admin.ModelAdmin):
         return False
 
 
+class ReleaseCountMixin:
+    """A "Releases" column counted in the list's own query, not one query per row."""
+
+    def get_queryset(self, request):
+        # Explicit order: Meta.ordering does not apply to an aggregated (GROUP BY) queryset.
+        return (
+            super().get_queryset(request).annotate(release_count=Count("releases")).order_by("name")
+        )
+
+    @admin.display(description="Releases", ordering="release_count")
+    def release_count(self, obj):
+        return obj.release_count
+
+
 class InstitutionAliasInline(admin.TabularInline):
     model = InstitutionAlias
     extra = 1
 
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(ReleaseCountMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "country", "parent", "release_count"]
     list_filter = ["kind", "country"]
     list_select_related = ["parent"]
@@ -51,16 +65,6 @@ class InstitutionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [InstitutionAliasInline]
 
-    def get_queryset(self, request):
-        # Explicit order: Meta.ordering does not apply to an aggregated (GROUP BY) queryset.
-        return (
-            super().get_queryset(request).annotate(release_count=Count("releases")).order_by("name")
-        )
-
-    @admin.display(description="Releases", ordering="release_count")
-    def release_count(self, obj):
-        return obj.release_count
-
 
 class PersonAliasInline(admin.TabularInline):
     model = PersonAlias
@@ -68,21 +72,11 @@ class PersonAliasInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ReleaseCountMixin, admin.ModelAdmin):
     list_display = ["name", "release_count"]
     search_fields = ["name", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PersonAliasInline]
-
-    def get_queryset(self, request):
-        # Explicit order: Meta.ordering does not apply to an aggregated (GROUP BY) queryset.
-        return (
-            super().get_queryset(request).annotate(release_count=Count("releases")).order_by("name")
-        )
-
-    @admin.display(description="Releases", ordering="release_count")
-    def release_count(self, obj):
-        return obj.release_count
 
 
 @admin.register(Topic)

@@ -54,13 +54,15 @@ class Document(models.Model):
         super().save(*args, **kwargs)
 
 
-class InstitutionQuerySet(models.QuerySet):
+class NamedQuerySet(models.QuerySet):
+    """Institutions and people: found by name or alias, counted by releases and statements."""
+
     def named(self, name: str):
-        """Institutions whose name or one of whose aliases is `name`, ignoring case."""
+        """Rows whose name or one of whose aliases is `name`, ignoring case."""
+        aliases = self.model._meta.get_field("aliases")
+        matching = aliases.related_model.objects.filter(name__lower=lowered(name))
         return self.filter(
-            Q(name__lower=lowered(name))
-            | Q(pk__in=InstitutionAlias.objects.filter(name__lower=lowered(name))
-                .values("institution_id"))
+            Q(name__lower=lowered(name)) | Q(pk__in=matching.values(aliases.field.attname))
         )
 
     def with_counts(self):
@@ -94,7 +96,7 @@ class Institution(models.Model):
         help_text="The institution this is a branch or subsidiary of.",
     )
 
-    objects = InstitutionQuerySet.as_manager()
+    objects = NamedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -132,26 +134,11 @@ class InstitutionAlias(models.Model):
         return self.name
 
 
-class PersonQuerySet(models.QuerySet):
-    def named(self, name: str):
-        """People whose name or one of whose aliases is `name`, ignoring case."""
-        return self.filter(
-            Q(name__lower=lowered(name))
-            | Q(pk__in=PersonAlias.objects.filter(name__lower=lowered(name)).values("person_id"))
-        )
-
-    def with_counts(self):
-        return self.annotate(
-            release_count=Count("releases", filter=Q(releases__hidden=False), distinct=True),
-            quote_count=Count("quotes", filter=Q(quotes__release__hidden=False), distinct=True),
-        )
-
-
 class Person(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
 
-    objects = PersonQuerySet.as_manager()
+    objects = NamedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
