@@ -18,7 +18,7 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection
-from django.db.models import F, FloatField, Func
+from django.db.models import F, FloatField, Func, Value
 from django.db.models.expressions import RawSQL
 
 SEARCH_CONFIG = "english"
@@ -123,7 +123,7 @@ def search(queryset, text: str, fts_table: str, rank_weights: str = ""):
     """
     parsed = parse_websearch(text)
     if not parsed.groups and not parsed.excluded:
-        return queryset.none()
+        return queryset.annotate(rank=Value(0.0, output_field=FloatField())).none()
     if connection.vendor == "postgresql":
         query = _tsquery(parsed)
         return queryset.filter(search_vector=query).annotate(
@@ -150,3 +150,36 @@ def search(queryset, text: str, fts_table: str, rank_weights: str = ""):
             output_field=FloatField(),
         )
     )
+
+
+# Highlight markers: private-use characters that imported text never carries; they are
+# turned into <mark> only after the snippet has been escaped.
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+
+def snippets(model, ids: list[int], text: str, column: str, fts_table: str,
+             fts_column: int) -> dict[int, str]:
+    """Highlighted extracts of `column` for the rows `ids` (one page of results), matched
+    words between MARK_START and MARK_END. Only the shown page pays for them."""
+    parsed = parse_websearch(text)
+    if not ids or not parsed.groups:
+        return {}
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchHeadline
+
+        rows = model.objects.filter(pk__in=ids).annotate(
+            snippet=SearchHeadline(
+                column, _tsquery(ParsedQuery(parsed.groups)), config=SEARCH_CONFIG,
+                start_sel=MARK_START, stop_sel=MARK_END, max_words=40, min_words=20,
+                max_fragments=2, fragment_delimiter=" … ",
+            )
+        ).values_list("pk", "snippet")
+        return dict(rows)
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid, snippet({fts_table}, {fts_column}, %s, %s, ' … ', 32) "
+            f"FROM {fts_table} WHERE {fts_table} MATCH %s AND rowid IN ({placeholders})",
+            [MARK_START, MARK_END, _fts5_match(parsed.groups), *ids],
+        )
+        return dict(cursor.fetchall())

@@ -1,20 +1,91 @@
-from django.db.models import Max, Min
+import re
+from pathlib import PurePath
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import TruncMonth, TruncYear
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
 
-from archive.models import Institution, Person, Quote, Release, Topic
+from archive import exports, search
+from archive.citations import citation_formats
+from archive.filters import QuoteFilter, ReleaseFilter, chips, release_facets
+from archive.models import Appearance, Institution, Person, Quote, Release, Topic
+
+PER_PAGE = 20
 
 
+def paginate(request, queryset, per_page: int = PER_PAGE):
+    """The requested page; a page that does not exist is a 404, not an error page."""
+    paginator = Paginator(queryset, per_page, orphans=3)
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404("There is no such page of results.") from None
+
+
+def highlighted(snippet: str) -> str:
+    """A search snippet escaped, then its matched words wrapped in <mark>."""
+    text = escape(snippet)
+    return mark_safe(text.replace(search.MARK_START, "<mark>").replace(search.MARK_END, "</mark>"))
+
+
+@require_GET
 def home(request):
     releases = Release.objects.visible()
     context = {
-        "latest": releases.for_listing()[:10],
+        "latest": releases.for_listing().order_by("-published", "-id")[:8],
         "size": releases.count(),
         "span": releases.aggregate(first=Min("published"), last=Max("published")),
-        "topics": Topic.objects.all(),
+        "quote_count": Quote.objects.visible().count(),
+        "institutions": Institution.objects.annotate(
+            n=Count("quotes", filter=Q(quotes__release__hidden=False))
+        ).filter(n__gt=0).order_by("-n", "name")[:8],
+        "people": Person.objects.annotate(
+            n=Count("quotes", filter=Q(quotes__release__hidden=False))
+        ).filter(n__gt=0).order_by("-n", "name")[:8],
+        "topics": Topic.objects.annotate(
+            n=Count("releases", filter=Q(releases__hidden=False))
+        ).order_by("-n", "name"),
     }
     return render(request, "archive/home.html", context)
 
 
+@require_GET
+def release_list(request):
+    filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
+    valid = not filterset.is_bound or filterset.is_valid()
+    releases = filterset.ordered() if valid else Release.objects.none()
+    page = paginate(request, releases.for_listing())
+    query = filterset.form.cleaned_data.get("q", "") if valid and filterset.is_bound else ""
+    extracts = search.snippets(Release, [r.pk for r in page], query, "body",
+                               "archive_release_fts", 1) if query else {}
+    for release in page:
+        release.snippet = highlighted(extracts.get(release.pk) or _opening(release.body))
+    context = {
+        "filter": filterset,
+        "page_obj": page,
+        "facets": release_facets(filterset) if valid else {},
+        "chips": chips(filterset) if filterset.is_bound else [],
+        "query": query,
+        "searched": bool(query),
+        # Facet choices ride along when the search form is submitted again.
+        "kept": [(key, value) for key in ("institution", "topic", "kind", "source", "year",
+                                          "person") for value in request.GET.getlist(key)],
+    }
+    return render(request, "archive/release_list.html", context)
+
+
+def _opening(body: str, words: int = 40) -> str:
+    parts = body.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+@require_GET
 def release_detail(request, pk: int, slug: str):
     release = get_object_or_404(
         Release.objects.visible().select_related("document").prefetch_related(
@@ -24,43 +95,189 @@ def release_detail(request, pk: int, slug: str):
     )
     if slug != release.slug:
         return redirect(release, permanent=True)
-    quotes = release.quotes.select_related("person", "institution")
-    appearances = release.appearances.select_related("person", "affiliation")
-    return render(
-        request,
-        "archive/release_detail.html",
-        {"release": release, "quotes": quotes, "appearances": appearances},
+    quotes = list(release.quotes.select_related("person", "institution"))
+    appearances = list(release.appearances.select_related("person", "affiliation"))
+    related = (
+        Release.objects.visible().exclude(pk=release.pk)
+        .filter(Q(institutions__in=release.institutions.all()) | Q(topics__in=release.topics.all()))
+        .annotate(shared=Count("pk")).order_by("-shared", "-published")[:5]
     )
+    context = {
+        "release": release,
+        "paragraphs": linked_paragraphs(release, appearances),
+        "quotes": quotes,
+        "appearances": appearances,
+        "related": related,
+        "citations": citation_formats(release, request.build_absolute_uri(release.get_absolute_url())),
+    }
+    return render(request, "archive/release_detail.html", context)
 
 
+def linked_paragraphs(release: Release, appearances) -> list[str]:
+    """The body's paragraphs, escaped, with the names of its institutions and people
+    linked to their pages."""
+    targets = {i.name: i.get_absolute_url() for i in release.institutions.all()}
+    targets.update({a.person.name: a.person.get_absolute_url() for a in appearances})
+    if not targets:
+        return [escape(p) for p in release.body.split("\n\n") if p.strip()]
+    names = re.compile("|".join(re.escape(n) for n in sorted(targets, key=len, reverse=True)))
+    paragraphs = []
+    for paragraph in release.body.split("\n\n"):
+        if not paragraph.strip():
+            continue
+        pieces, last = [], 0
+        for match in names.finditer(paragraph):
+            pieces.append(escape(paragraph[last: match.start()]))
+            pieces.append(format_html('<a href="{}">{}</a>', targets[match.group()], match.group()))
+            last = match.end()
+        pieces.append(escape(paragraph[last:]))
+        paragraphs.append(mark_safe("".join(pieces)))
+    return paragraphs
+
+
+@require_GET
+def release_original(request, pk: int):
+    """The original bytes, always as a download: imported HTML is never rendered here."""
+    release = get_object_or_404(Release.objects.visible().select_related("document"), pk=pk)
+    document = release.document
+    name = PurePath(document.origin).name or f"release-{pk}"
+    response = HttpResponse(bytes(document.content), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{_safe_filename(name)}"'
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def _safe_filename(name: str) -> str:
+    return re.sub(r"[^\w.\-]", "_", name)[:150] or "original"
+
+
+@require_GET
+def institution_list(request):
+    institutions = (Institution.objects.with_counts().filter(release_count__gt=0)
+                    .order_by("kind", "-release_count", "name"))
+    kinds = dict(Institution.Kind.choices)
+    groups: dict[str, list] = {}
+    for institution in institutions:
+        groups.setdefault(kinds[institution.kind], []).append(institution)
+    return render(request, "archive/institution_list.html", {"groups": groups})
+
+
+@require_GET
 def institution_detail(request, slug: str):
     institution = get_object_or_404(Institution.objects.select_related("parent"), slug=slug)
+    releases = institution.releases.visible()
     context = {
         "institution": institution,
-        "releases": institution.releases.visible().for_listing()[:50],
-        "quotes": Quote.objects.visible()
-        .filter(institution=institution)
-        .select_related("release")[:50],
+        "branches": institution.branches.all(),
+        "page_obj": paginate(request, releases.for_listing().order_by("-published", "-id")),
+        "quotes": Quote.objects.visible().filter(institution=institution)
+        .select_related("release").order_by("-release__published", "position")[:20],
+        "speakers": Person.objects.filter(appearances__affiliation=institution,
+                                          appearances__release__hidden=False)
+        .annotate(n=Count("appearances")).order_by("-n", "name")[:20],
+        "chart": monthly_chart(releases),
     }
     return render(request, "archive/institution_detail.html", context)
 
 
+def monthly_chart(releases, width: int = 640, height: int = 120) -> dict:
+    """Releases per month as bars for a server-drawn SVG chart."""
+    rows = list(releases.filter(published__isnull=False).annotate(month=TruncMonth("published"))
+                .values_list("month").annotate(n=Count("pk")).order_by("month"))
+    if not rows:
+        return {}
+    first, last = rows[0][0], rows[-1][0]
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    counts = {(m.year, m.month): n for m, n in rows}
+    peak = max(counts.values())
+    bar = width / months
+    bars = []
+    for index in range(months):
+        year, month = divmod(first.month - 1 + index, 12)
+        key = (first.year + year, month + 1)
+        n = counts.get(key, 0)
+        h = round(height * n / peak, 1)
+        bars.append({"x": round(index * bar, 1), "y": round(height - h, 1), "w": max(round(bar - 1, 1), 1),
+                     "h": h, "label": f"{key[0]}-{key[1]:02d}: {n}"})
+    return {"bars": bars, "width": width, "height": height, "peak": peak,
+            "first": f"{first:%b %Y}", "last": f"{last:%b %Y}"}
+
+
+@require_GET
+def person_list(request):
+    people = Person.objects.with_counts().filter(release_count__gt=0).order_by(
+        "-quote_count", "name")
+    return render(request, "archive/person_list.html", {"page_obj": paginate(request, people, 50)})
+
+
+@require_GET
 def person_detail(request, slug: str):
     person = get_object_or_404(Person, slug=slug)
+    quotes = (Quote.objects.visible().filter(person=person).select_related("release")
+              .order_by("-release__published", "release_id", "position"))
     context = {
         "person": person,
-        "appearances": person.appearances.filter(release__hidden=False)
-        .select_related("release", "affiliation")
-        .order_by("-release__published"),
-        "quotes": Quote.objects.visible()
-        .filter(person=person)
-        .select_related("release")
-        .order_by("-release__published", "position")[:100],
+        "page_obj": paginate(request, quotes),
+        "affiliations": Institution.objects.filter(
+            appearances__person=person, appearances__release__hidden=False)
+        .annotate(n=Count("appearances")).order_by("-n", "name"),
+        "roles": Appearance.objects.filter(person=person, release__hidden=False)
+        .exclude(role="").select_related("release", "affiliation")
+        .order_by("-release__published")[:30],
     }
     return render(request, "archive/person_detail.html", context)
 
 
+@require_GET
+def quote_list(request):
+    filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
+    valid = not filterset.is_bound or filterset.is_valid()
+    quotes = filterset.ordered() if valid else Quote.objects.none()
+    page = paginate(request, quotes.select_related("release", "person", "institution"))
+    query = filterset.form.cleaned_data.get("q", "") if valid and filterset.is_bound else ""
+    extracts = search.snippets(Quote, [q.pk for q in page], query, "text",
+                               "archive_quote_fts", 0) if query else {}
+    for quote in page:
+        quote.snippet = highlighted(extracts.get(quote.pk) or quote.text)
+    context = {"filter": filterset, "page_obj": page, "query": query,
+               "chips": chips(filterset) if filterset.is_bound else []}
+    return render(request, "archive/quote_list.html", context)
+
+
+@require_GET
 def topic_detail(request, slug: str):
     topic = get_object_or_404(Topic, slug=slug)
-    context = {"topic": topic, "releases": topic.releases.visible().for_listing()[:50]}
+    releases = topic.releases.visible()
+    yearly = (releases.filter(published__isnull=False).annotate(year=TruncYear("published"))
+              .values_list("year").annotate(n=Count("pk")).order_by("year"))
+    context = {
+        "topic": topic,
+        "page_obj": paginate(request, releases.for_listing().order_by("-published", "-id")),
+        "years": [(year.year, n) for year, n in yearly],
+        "quotes": Quote.objects.visible().filter(release__topics=topic)
+        .select_related("release", "person", "institution")
+        .order_by("-release__published", "position")[:20],
+    }
     return render(request, "archive/topic_detail.html", context)
+
+
+@require_GET
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /releases/export",
+             "Disallow: /quotes/export", f"Sitemap: {sitemap}"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_GET
+def export_releases(request, fmt: str):
+    if fmt not in ("csv", "json"):
+        raise Http404("Exports are CSV or JSON.")
+    return exports.releases(request, fmt)
+
+
+@require_GET
+def export_quotes(request, fmt: str):
+    if fmt not in ("csv", "json"):
+        raise Http404("Exports are CSV or JSON.")
+    return exports.quotes(request, fmt)

@@ -1,0 +1,44 @@
+"""How to cite a release: a line to copy, BibTeX and CSL-JSON."""
+
+import json
+import re
+
+
+def citation_formats(release, url: str) -> dict[str, str]:
+    published = release.published
+    publisher = release.source or ", ".join(i.name for i in release.institutions.all()[:1])
+    date_text = f"{published:%-d %B %Y}" if published else "n.d."
+    plain = f"“{release.title}.” {publisher + ', ' if publisher else ''}{date_text}. " \
+            f"Financial Policy Archive. {url}"
+    key = re.sub(r"\W+", "", (publisher or "release").split()[0].lower()) + (
+        str(published.year) if published else "") + f"r{release.pk}"
+    bib_fields = {
+        "title": "{" + _bibtex_escape(release.title) + "}",
+        "howpublished": "{Financial Policy Archive}",
+        "organization": "{" + _bibtex_escape(publisher) + "}" if publisher else None,
+        "year": str(published.year) if published else None,
+        "month": str(published.month) if published else None,
+        "url": "{" + url + "}",
+    }
+    bibtex = "@misc{" + key + ",\n" + ",\n".join(
+        f"  {name} = {value}" for name, value in bib_fields.items() if value) + "\n}"
+    csl = {
+        "id": f"release-{release.pk}",
+        "type": "article-newspaper" if release.source else "report",
+        "title": release.title,
+        "container-title": release.source or None,
+        "publisher": publisher or None,
+        "issued": {"date-parts": [[published.year, published.month, published.day]]}
+        if published else None,
+        "URL": url,
+        "language": release.language,
+    }
+    return {
+        "plain": plain,
+        "bibtex": bibtex,
+        "csl": json.dumps({k: v for k, v in csl.items() if v}, ensure_ascii=False, indent=2),
+    }
+
+
+def _bibtex_escape(text: str) -> str:
+    return re.sub(r"([{}\\&%$#_])", r"\\\1", text)

@@ -1,0 +1,77 @@
+"""CSV and JSON of any filtered list, streamed row by row so that a large export never
+sits in memory."""
+
+import csv
+import json
+
+from django.http import StreamingHttpResponse
+
+from archive.filters import QuoteFilter, ReleaseFilter
+from archive.models import Quote, Release
+
+CHUNK = 2000
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back to the csv writer's caller."""
+
+    def write(self, value):
+        return value
+
+
+def _stream(rows, header, fmt: str, name: str) -> StreamingHttpResponse:
+    if fmt == "csv":
+        writer = csv.writer(_Echo())
+        body = (writer.writerow(row) for row in _with_header(header, rows))
+        content_type = "text/csv; charset=utf-8"
+    else:
+        body = _json_array(dict(zip(header, row)) for row in rows)
+        content_type = "application/json"
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _with_header(header, rows):
+    yield header
+    yield from rows
+
+
+def _json_array(items):
+    yield "["
+    for index, item in enumerate(items):
+        yield ("," if index else "") + "\n" + json.dumps(item, ensure_ascii=False, default=str)
+    yield "\n]\n"
+
+
+def releases(request, fmt: str):
+    filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
+    queryset = filterset.ordered() if not filterset.is_bound or filterset.is_valid() else \
+        Release.objects.none()
+    base = request.build_absolute_uri("/")[:-1]
+    header = ["id", "title", "published", "source", "institutions", "topics", "url", "sha256"]
+    rows = (
+        [r.pk, r.title, r.published, r.source,
+         "; ".join(i.name for i in r.institutions.all()),
+         "; ".join(t.slug for t in r.topics.all()),
+         base + r.get_absolute_url(), r.document.sha256]
+        for r in queryset.select_related("document").defer("body", "document__content")
+        .prefetch_related("institutions", "topics").iterator(chunk_size=CHUNK)
+    )
+    return _stream(rows, header, fmt, "releases")
+
+
+def quotes(request, fmt: str):
+    filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
+    queryset = filterset.ordered() if not filterset.is_bound or filterset.is_valid() else \
+        Quote.objects.none()
+    base = request.build_absolute_uri("/")[:-1]
+    header = ["id", "speaker", "speaker_type", "role", "kind", "text", "release", "published",
+              "url", "verified"]
+    rows = (
+        [q.pk, str(q.speaker), "person" if q.person_id else "institution", q.role, q.kind,
+         q.text, q.release.title, q.release.published, base + q.get_absolute_url(), q.verified]
+        for q in queryset.select_related("person", "institution", "release")
+        .defer("release__body").iterator(chunk_size=CHUNK)
+    )
+    return _stream(rows, header, fmt, "statements")

@@ -1,0 +1,218 @@
+"""The only code that turns a list page's query string into a queryset, and its facets.
+
+Many-to-many filters use `pk IN (subquery)` rather than joins, so a release matching two
+chosen banks appears once without a DISTINCT over the whole result.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import django_filters
+from django import forms
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import ExtractYear
+
+from archive.models import Appearance, Institution, Person, Quote, Release, Topic
+
+ReleaseInstitution = Release.institutions.through
+ReleaseTopic = Release.topics.through
+
+SORTS = [("relevance", "Relevance"), ("newest", "Newest first"), ("oldest", "Oldest first")]
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+
+class ReleaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    institution = django_filters.ModelMultipleChoiceFilter(
+        queryset=Institution.objects.all(), to_field_name="slug", method="filter_institution",
+        label="Institution")
+    person = django_filters.ModelChoiceFilter(
+        queryset=Person.objects.all(), to_field_name="slug", method="filter_person",
+        label="Person")
+    topic = django_filters.ModelMultipleChoiceFilter(
+        queryset=Topic.objects.all(), to_field_name="slug", method="filter_topic", label="Topic")
+    source = django_filters.CharFilter(field_name="source", lookup_expr="exact", label="Source")
+    kind = django_filters.ChoiceFilter(
+        choices=Institution.Kind.choices, method="filter_kind", label="Kind of institution")
+    date_from = django_filters.DateFilter(
+        field_name="published", lookup_expr="gte", label="From", widget=DATE_WIDGET)
+    date_to = django_filters.DateFilter(
+        field_name="published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
+    year = django_filters.NumberFilter(field_name="published", lookup_expr="year", label="Year")
+    sort = django_filters.ChoiceFilter(choices=SORTS, method="filter_sort", empty_label=None,
+                                       label="Sort")
+
+    class Meta:
+        model = Release
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    # An empty multiple choice arrives as an empty queryset, which django-filter does not
+    # count as "no value".
+    def filter_institution(self, queryset, name, value):
+        if not value:
+            return queryset
+        links = ReleaseInstitution.objects.filter(institution__in=value)
+        return queryset.filter(pk__in=links.values("release_id"))
+
+    def filter_person(self, queryset, name, value):
+        return queryset.filter(pk__in=Appearance.objects.filter(person=value).values("release_id"))
+
+    def filter_topic(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=ReleaseTopic.objects.filter(topic__in=value).values("release_id"))
+
+    def filter_kind(self, queryset, name, value):
+        links = ReleaseInstitution.objects.filter(institution__kind=value)
+        return queryset.filter(pk__in=links.values("release_id"))
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied by `ordered()`, after every filter
+
+    def ordered(self):
+        """The filtered releases in the chosen order: by relevance when searching."""
+        queryset = self.qs
+        sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
+        searching = bool(self.is_bound and self.form.cleaned_data.get("q"))
+        if sort == "oldest":
+            return queryset.order_by("published", "id")
+        if sort == "relevance" or (searching and sort != "newest"):
+            if searching:
+                return queryset.order_by("-rank", "-published", "-id")
+        return queryset.order_by("-published", "-id")
+
+    def without(self, name: str):
+        """The releases matching every filter but `name`: a facet's counts ignore their own
+        selection, so choosing one bank still shows the others' counts. The form's
+        validated values are reused, so no choice is looked up twice."""
+        queryset = self.queryset.all()
+        for other, value in (self.form.cleaned_data if self.is_bound else {}).items():
+            if other != name:
+                queryset = self.filters[other].filter(queryset, value)
+        return queryset.order_by()
+
+
+class QuoteFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search statements")
+    speaker = django_filters.ModelChoiceFilter(
+        queryset=Person.objects.all(), to_field_name="slug", field_name="person", label="Speaker")
+    institution = django_filters.ModelChoiceFilter(
+        queryset=Institution.objects.all(), to_field_name="slug", method="filter_institution",
+        label="Speaker's institution")
+    kind = django_filters.ChoiceFilter(
+        choices=Institution.Kind.choices, method="filter_kind", label="Kind of institution")
+    topic = django_filters.ModelChoiceFilter(
+        queryset=Topic.objects.all(), to_field_name="slug", method="filter_topic", label="Topic")
+    date_from = django_filters.DateFilter(
+        field_name="release__published", lookup_expr="gte", label="From", widget=DATE_WIDGET)
+    date_to = django_filters.DateFilter(
+        field_name="release__published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
+
+    class Meta:
+        model = Quote
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def _spoke_for(self, condition: Q):
+        """Statements by an institution matching `condition`, or by a person whose stated
+        affiliation in that release matches it."""
+        affiliated = Appearance.objects.filter(
+            release=OuterRef("release"), person=OuterRef("person"),
+            **{f"affiliation__{k}": v for k, v in condition.children},
+        )
+        institution = Q(**{f"institution__{k}": v for k, v in condition.children})
+        return institution | Q(Exists(affiliated))
+
+    def filter_institution(self, queryset, name, value):
+        return queryset.filter(self._spoke_for(Q(pk=value.pk)))
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(self._spoke_for(Q(kind=value)))
+
+    def filter_topic(self, queryset, name, value):
+        links = ReleaseTopic.objects.filter(topic=value)
+        return queryset.filter(release_id__in=links.values("release_id"))
+
+    def ordered(self):
+        searching = bool(self.is_bound and self.form.cleaned_data.get("q"))
+        if searching:
+            return self.qs.order_by("-rank", "-release__published", "position")
+        return self.qs.order_by("-release__published", "-release_id", "position")
+
+
+@dataclass
+class Option:
+    label: str
+    count: int
+    selected: bool
+    href: str
+
+
+def toggle(params, name: str, value: str) -> str:
+    """The query string with `value` added to or removed from `name`, back on page one."""
+    data = params.copy()
+    data.pop("page", None)
+    values = data.getlist(name)
+    data.setlist(name, [v for v in values if v != value] if value in values else [*values, value])
+    return "?" + urlencode(sorted(data.lists()), doseq=True)
+
+
+def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[Option]]:
+    """Counts for each filter's options over the current result, one query per facet."""
+    params = filterset.data
+    chosen = {name: set(params.getlist(name)) for name in ("institution", "topic", "source",
+                                                           "kind", "year")}
+
+    def options(rows, name, label=lambda v: v):
+        return [Option(str(label(value)), count, str(value) in chosen[name],
+                       toggle(params, name, str(value))) for value, count in rows]
+
+    def linked(name, through, field):
+        rows = (through.objects.filter(release_id__in=filterset.without(name).values("pk"))
+                .values_list(f"{field}__slug", f"{field}__name")
+                .annotate(n=Count("release_id")).order_by("-n", f"{field}__name")[:size])
+        names = {slug: title for slug, title, _ in rows}
+        return options([(slug, n) for slug, _, n in rows], name, names.get)
+
+    kinds = dict(Institution.Kind.choices)
+    kind_rows = (ReleaseInstitution.objects
+                 .filter(release_id__in=filterset.without("kind").values("pk"))
+                 .values_list("institution__kind")
+                 .annotate(n=Count("release_id", distinct=True)).order_by("-n"))
+    source_rows = (filterset.without("source").exclude(source="").values_list("source")
+                   .annotate(n=Count("pk")).order_by("-n", "source")[:size])
+    year_rows = (filterset.without("year").filter(published__isnull=False)
+                 .annotate(y=ExtractYear("published")).values_list("y")
+                 .annotate(n=Count("pk")).order_by("-y"))
+    return {
+        "institution": linked("institution", ReleaseInstitution, "institution"),
+        "topic": linked("topic", ReleaseTopic, "topic"),
+        "kind": options(kind_rows, "kind", kinds.get),
+        "source": options(source_rows, "source"),
+        "year": options(year_rows, "year"),
+    }
+
+
+def chips(filterset) -> list[Option]:
+    """Each active filter value, with the link that removes it."""
+    params = filterset.data
+    cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+    labels = {"kind": dict(Institution.Kind.choices)}
+    for name in ("institution", "topic", "person", "speaker"):
+        value = cleaned.get(name)  # chosen objects, already fetched by the form
+        objects = value if hasattr(value, "__iter__") else [value] if value else []
+        labels[name] = {o.slug: o.name for o in objects}
+    result = []
+    for name, field in filterset.filters.items():
+        if name == "sort":
+            continue
+        for value in params.getlist(name):
+            if value:
+                label = labels.get(name, {}).get(value, value)
+                result.append(Option(f"{field.label}: {label}", 0, True, toggle(params, name, value)))
+    return result

@@ -1,0 +1,30 @@
+from django.contrib.sitemaps import Sitemap
+
+from archive.models import Institution, Person, Release, Topic
+
+
+class ReleaseSitemap(Sitemap):
+    limit = 10000
+
+    def items(self):
+        return Release.objects.visible().only("pk", "slug", "updated").order_by("pk")
+
+    def lastmod(self, release):
+        return release.updated
+
+
+class NamedSitemap(Sitemap):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def items(self):
+        return self.model.objects.only("slug").order_by("pk")
+
+
+SITEMAPS = {
+    "releases": ReleaseSitemap,
+    "institutions": NamedSitemap(Institution),
+    "people": NamedSitemap(Person),
+    "topics": NamedSitemap(Topic),
+}

@@ -1,0 +1,321 @@
+"""The public archive: every page on both databases, bad input, escaping and query counts."""
+
+import csv
+import datetime
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from archive.models import Appearance, Institution, Person, Quote, Topic
+from tests.conftest import make_release
+
+pytestmark = pytest.mark.django_db
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def archive():
+    """Three banks, two people, four releases over two years."""
+    ccb = Institution.objects.create(name="China Construction Bank", kind="commercial_bank")
+    bocom = Institution.objects.create(name="Bank of Communications", kind="commercial_bank")
+    pboc = Institution.objects.create(name="People's Bank of China", kind="central_bank")
+    lou = Person.objects.create(name="Lou Feipeng")
+    pan = Person.objects.create(name="Pan Gongsheng")
+    tech = Topic.objects.get(slug="technology-finance")
+    green = Topic.objects.get(slug="green-finance")
+    monetary = Topic.objects.get(slug="monetary-policy")
+
+    def release(title, body, published, institutions, topics, source="China Daily"):
+        item = make_release(title, body, published=published, source=source)
+        item.institutions.set(institutions)
+        item.topics.set(topics)
+        return item
+
+    first = release("Banks back technology firms",
+                    "China Construction Bank said it will expand technology loans. "
+                    "Lou Feipeng, a researcher, said re-lending helps <script>alert(1)</script>.",
+                    datetime.date(2025, 12, 24), [ccb], [tech])
+    second = release("Green loans rise at state lenders",
+                     "Bank of Communications issued green bonds and technology loans.",
+                     datetime.date(2025, 6, 1), [bocom, ccb], [green, tech])
+    third = release("Central bank keeps policy rate",
+                    "The People's Bank of China kept the loan prime rate unchanged.",
+                    datetime.date(2024, 3, 5), [pboc], [monetary], source="Xinhua")
+    hidden = release("Withdrawn notice about technology", "Technology loans.",
+                     datetime.date(2025, 1, 1), [ccb], [tech])
+    hidden.hidden = True
+    hidden.save()
+    Appearance.objects.create(release=first, person=lou, role="researcher", affiliation=ccb)
+    Appearance.objects.create(release=third, person=pan, role="governor", affiliation=pboc)
+    Quote.objects.create(release=first, institution=ccb, kind="indirect", position=1,
+                         text="it will expand technology loans")
+    Quote.objects.create(release=first, person=lou, kind="indirect", position=2,
+                         text="re-lending helps <script>alert(1)</script>", role="researcher")
+    Quote.objects.create(release=third, person=pan, kind="direct", position=1,
+                         text="We will keep liquidity reasonably ample", role="governor")
+    Quote.objects.create(release=hidden, institution=ccb, kind="indirect", position=1,
+                         text="hidden technology statement")
+    return {"first": first, "second": second, "third": third, "hidden": hidden, "ccb": ccb,
+            "bocom": bocom, "pboc": pboc, "lou": lou, "pan": pan}
+
+
+def titles(response):
+    return [r.title for r in response.context["page_obj"]]
+
+
+def test_home_shows_size_latest_and_most_quoted(client, archive):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "3 releases and 3 statements, from 5 Mar 2024 to 24 Dec 2025." in response.text
+    # Quoted as speaker: the bank speaks itself; the central bank only through its governor.
+    assert [i.name for i in response.context["institutions"]] == ["China Construction Bank"]
+    assert "Withdrawn notice" not in response.text
+
+
+def test_release_list_is_newest_first_without_hidden(client, archive):
+    response = client.get("/releases/")
+    assert titles(response) == ["Banks back technology firms", "Green loans rise at state lenders",
+                                "Central bank keeps policy rate"]
+    assert "<strong>3</strong> results" in response.text
+
+
+def test_search_ranks_and_highlights_escaped(client, archive):
+    response = client.get("/releases/", {"q": "re-lending"})
+    assert titles(response) == ["Banks back technology firms"]
+    snippet = str(response.context["page_obj"][0].snippet)
+    assert "<mark>" in snippet
+    # The body holds "<script>alert(1)</script>": shown escaped (SQLite) or left out as
+    # markup by PostgreSQL's headline, never as a tag.
+    assert "<script>" not in response.text.split("<main")[1]
+    assert "<script>" not in snippet
+
+
+def test_filters_combine_and_facets_ignore_their_own_selection(client, archive):
+    response = client.get("/releases/", {"institution": archive["bocom"].slug})
+    assert titles(response) == ["Green loans rise at state lenders"]
+    institution_counts = {o.label: (o.count, o.selected) for o in response.context["facets"]["institution"]}
+    # Choosing one bank still shows the others' counts over the unfiltered result.
+    assert institution_counts == {"China Construction Bank": (2, False),
+                                  "Bank of Communications": (1, True),
+                                  "People's Bank of China": (1, False)}
+    topic_counts = {o.label: o.count for o in response.context["facets"]["topic"]}
+    assert topic_counts == {"Green finance": 1, "Technology finance": 1}
+
+
+def test_several_institutions_match_any_of_them(client, archive):
+    response = client.get(f"/releases/?institution={archive['bocom'].slug}"
+                          f"&institution={archive['pboc'].slug}")
+    assert titles(response) == ["Green loans rise at state lenders", "Central bank keeps policy rate"]
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"topic": "monetary-policy"}, ["Central bank keeps policy rate"]),
+    ({"kind": "central_bank"}, ["Central bank keeps policy rate"]),
+    ({"source": "Xinhua"}, ["Central bank keeps policy rate"]),
+    ({"year": "2025"}, ["Banks back technology firms", "Green loans rise at state lenders"]),
+    ({"date_from": "2025-01-01", "date_to": "2025-06-30"}, ["Green loans rise at state lenders"]),
+    ({"person": "lou-feipeng"}, ["Banks back technology firms"]),
+    ({"sort": "oldest"}, ["Central bank keeps policy rate", "Green loans rise at state lenders",
+                          "Banks back technology firms"]),
+    ({"q": "technology -green"}, ["Banks back technology firms"]),
+    ({"q": '"loan prime rate" OR bonds', "sort": "newest"}, ["Green loans rise at state lenders",
+                                          "Central bank keeps policy rate"]),
+])
+def test_each_filter(client, archive, params, expected):
+    assert titles(client.get("/releases/", params)) == expected
+
+
+def test_active_filters_are_removable_chips(client, archive):
+    response = client.get("/releases/", {"q": "loans", "topic": "green-finance"})
+    chips = {c.label: c.href for c in response.context["chips"]}
+    assert chips == {"Search: loans": "?topic=green-finance", "Topic: Green finance": "?q=loans"}
+
+
+@pytest.mark.parametrize("params", [
+    {"q": '"'}, {"q": "-"}, {"q": "OR"}, {"q": "*"}, {"date_from": "not-a-date"},
+    {"year": "MMXXV"}, {"institution": "no-such-bank"}, {"sort": "sideways"},
+    {"person": "nobody"}, {"topic": "astrology"},
+])
+def test_bad_parameters_give_an_empty_result_not_an_error(client, archive, params):
+    response = client.get("/releases/", params)
+    assert response.status_code == 200
+    assert titles(response) == []
+
+
+def test_a_page_past_the_end_is_not_found(client, archive):
+    assert client.get("/releases/", {"page": "9999"}).status_code == 404
+    assert client.get("/releases/", {"page": "x"}).status_code == 404
+    response = client.get("/releases/", {"page": "9999"})
+    assert "There is no such page of results." in response.text
+
+
+def _list_queries(client, params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/releases/", params).status_code == 200
+    return len(queries)
+
+
+def test_the_list_runs_a_fixed_number_of_queries(client, archive):
+    params = {"q": "loans", "institution": archive["ccb"].slug, "topic": "technology-finance"}
+    # 1 institution slugs, 2 topic slugs (form validation); 3 count; 4 page; 5 institutions
+    # and 6 topics of the page (prefetch); 7 snippets; 8-12 facets (institution, topic, kind,
+    # source, year). Chip labels come from the validated form: no query.
+    with_four = _list_queries(client, params)
+    for number in range(30):
+        make_release(f"More technology loans {number}", "Technology loans again.",
+                     published=datetime.date(2023, 1, 1)).institutions.add(archive["ccb"])
+    assert _list_queries(client, params) == with_four == 12
+
+
+def test_release_page_links_names_and_shows_provenance(client, archive):
+    release = archive["first"]
+    response = client.get(release.get_absolute_url())
+    assert response.status_code == 200
+    body = response.text
+    assert f'<a href="{archive["ccb"].get_absolute_url()}">China Construction Bank</a>' in body
+    assert f'<a href="{archive["lou"].get_absolute_url()}">Lou Feipeng</a>' in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert" not in body
+    assert release.document.sha256 in body
+    assert "@misc{" in body and "&quot;container-title&quot;: &quot;China Daily&quot;" in body
+    assert [r.title for r in response.context["related"]] == ["Green loans rise at state lenders"]
+
+
+def test_the_original_is_an_attachment(client, archive):
+    release = archive["first"]
+    response = client.get(f"/releases/{release.pk}/original")
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response.content == bytes(release.document.content)
+
+
+def test_hidden_releases_are_nowhere(client, archive):
+    hidden = archive["hidden"]
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+    assert client.get(f"/releases/{hidden.pk}/original").status_code == 404
+    assert "hidden technology statement" not in client.get("/quotes/", {"q": "technology"}).text
+
+
+def test_institution_page_with_chart_statements_and_speakers(client, archive):
+    response = client.get(archive["ccb"].get_absolute_url())
+    assert response.status_code == 200
+    assert [r.title for r in response.context["page_obj"]] == [
+        "Banks back technology firms", "Green loans rise at state lenders"]
+    assert [q.text for q in response.context["quotes"]] == ["it will expand technology loans"]
+    assert [p.name for p in response.context["speakers"]] == ["Lou Feipeng"]
+    chart = response.context["chart"]
+    assert (chart["first"], chart["last"], len(chart["bars"])) == ("Jun 2025", "Dec 2025", 7)
+    assert "<svg" in response.text and "2025-12: 1" in response.text
+
+
+def test_institutions_are_listed_by_kind(client, archive):
+    groups = client.get("/institutions/").context["groups"]
+    assert {k: [i.name for i in v] for k, v in groups.items()} == {
+        "Central bank": ["People's Bank of China"],
+        "Commercial bank": ["China Construction Bank", "Bank of Communications"],
+    }
+
+
+def test_person_page_has_statements_with_roles_and_institutions(client, archive):
+    response = client.get(archive["pan"].get_absolute_url())
+    assert [q.text for q in response.context["page_obj"]] == ["We will keep liquidity reasonably ample"]
+    assert "as governor" in response.text
+    assert [i.name for i in response.context["affiliations"]] == ["People's Bank of China"]
+    assert [p.name for p in client.get("/people/").context["page_obj"]] == [
+        "Lou Feipeng", "Pan Gongsheng"]
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"q": "liquidity"}, ["We will keep liquidity reasonably ample"]),
+    ({"speaker": "lou-feipeng"}, ["re-lending helps <script>alert(1)</script>"]),
+    ({"kind": "central_bank"}, ["We will keep liquidity reasonably ample"]),
+    ({"topic": "technology-finance"}, ["it will expand technology loans",
+                                       "re-lending helps <script>alert(1)</script>"]),
+    ({"date_to": "2024-12-31"}, ["We will keep liquidity reasonably ample"]),
+])
+def test_statement_search_and_filters(client, archive, params, expected):
+    response = client.get("/quotes/", params)
+    assert [q.text for q in response.context["page_obj"]] == expected
+
+
+def test_a_speakers_institution_covers_people_who_spoke_for_it(client, archive):
+    response = client.get("/quotes/", {"institution": archive["ccb"].slug})
+    assert [q.text for q in response.context["page_obj"]] == [
+        "it will expand technology loans", "re-lending helps <script>alert(1)</script>"]
+
+
+def test_topic_page(client, archive):
+    response = client.get("/topics/technology-finance/")
+    assert response.context["years"] == [(2025, 2)]
+    assert "hidden technology statement" not in response.text
+
+
+def test_feeds_carry_the_lists_query(client, archive):
+    root = ET.fromstring(client.get("/releases/feed.atom", {"topic": "green-finance"}).content)
+    assert [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")] == [
+        "Green loans rise at state lenders"]
+    rss = ET.fromstring(client.get(f"/institutions/{archive['pboc'].slug}/feed.rss").content)
+    assert [i.findtext("title") for i in rss.iter("item")] == ["Central bank keeps policy rate"]
+    person = ET.fromstring(client.get(f"/people/{archive['lou'].slug}/feed.atom").content)
+    assert len(list(person.iter(f"{ATOM}entry"))) == 1
+
+
+def test_exports_stream_the_filtered_list(client, archive):
+    response = client.get("/releases/export.csv", {"year": "2025"})
+    assert response.streaming and response["Content-Disposition"] == 'attachment; filename="releases.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["id", "title", "published"]
+    assert [r[1] for r in rows[1:]] == ["Banks back technology firms", "Green loans rise at state lenders"]
+    assert rows[2][4] == "Bank of Communications; China Construction Bank"
+    data = json.loads(b"".join(client.get("/quotes/export.json", {"q": "liquidity"}).streaming_content))
+    assert [(d["speaker"], d["kind"]) for d in data] == [("Pan Gongsheng", "direct")]
+    assert client.get("/releases/export.xml").status_code == 404
+
+
+def test_sitemap_robots_and_friendly_404(client, archive):
+    sitemap = client.get("/sitemap.xml").text
+    assert archive["first"].get_absolute_url() in sitemap
+    assert archive["hidden"].get_absolute_url() not in sitemap
+    assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").text
+    missing = client.get("/institutions/no-such-bank/")
+    assert missing.status_code == 404 and "Search the releases" in missing.text
+
+
+def test_every_page_has_a_title_description_and_canonical_link(client, archive):
+    for url in ["/", "/releases/", archive["first"].get_absolute_url(), "/institutions/",
+                archive["ccb"].get_absolute_url(), "/people/", archive["lou"].get_absolute_url(),
+                "/quotes/", "/topics/green-finance/"]:
+        text = client.get(url).text
+        assert "<title>" in text and '<meta name="description" content="' in text, url
+        assert '<link rel="canonical" href="http://testserver' in text, url
+
+
+def test_anonymous_visitors_are_sent_to_the_admin_login(client):
+    response = client.get("/admin/archive/release/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("model", ["document", "institution", "person", "topic", "release", "quote"])
+def test_every_admin_changelist_opens(client, archive, model):
+    client.force_login(User.objects.create_superuser("curator", "c@example.org", "pw"))
+    assert client.get(f"/admin/archive/{model}/").status_code == 200
+    assert client.get(f"/admin/archive/{model}/?q=china").status_code == 200
+
+
+def test_admin_change_forms_and_autocomplete(client, archive):
+    client.force_login(User.objects.create_superuser("curator", "c@example.org", "pw"))
+    release = archive["first"]
+    for url in [f"/admin/archive/release/{release.pk}/change/",
+                f"/admin/archive/institution/{archive['ccb'].pk}/change/",
+                f"/admin/archive/quote/{release.quotes.first().pk}/change/",
+                f"/admin/archive/document/{release.document.pk}/change/"]:
+        assert client.get(url).status_code == 200, url
+    response = client.get("/admin/autocomplete/", {
+        "term": "constr", "app_label": "archive", "model_name": "release",
+        "field_name": "institutions"})
+    assert [r["text"] for r in response.json()["results"]] == ["China Construction Bank"]
