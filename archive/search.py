@@ -59,6 +59,17 @@ class ParsedQuery:
 
 
 TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# PostgreSQL's `english` configuration ignores these words; SQLite must ignore them too, or
+# "the bank" would find different releases on the two databases.
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can did do does doing don down during each few for from further had
+has have having he her here hers herself him himself his how i if in into is it its itself
+just me more most my myself no nor not now of off on once only or other our ours ourselves out
+over own s same she should so some such t than that the their theirs them themselves then there
+these they this those through to too under until up very was we were what when where which
+while who whom why will with you your yours yourself yourselves
+""".split())
 WORD_RE = re.compile(r"\w+")
 
 
@@ -76,6 +87,10 @@ def parse_websearch(text: str) -> ParsedQuery:
             negated = "-" if bare.startswith("-") else ""
             quoted = bare.lstrip("-")
         words = WORD_RE.findall(quoted)
+        if bare is not None or all(w.lower() in STOP_WORDS for w in words):
+            # A stop word alone is ignored, as PostgreSQL ignores it; a phrase keeps its
+            # small words ("bank of china").
+            words = [w for w in words if w.lower() not in STOP_WORDS]
         if not words:
             continue
         phrase = " ".join(words)

@@ -65,7 +65,7 @@ def test_direct_quotes_with_curly_and_straight_marks():
 def test_a_passage_split_by_its_attribution_is_one_statement():
     found = statements("“Risks are under control,” Li Wen, a director at the CBIRC, said. "
                        "“We will act early.”")
-    assert found == [("Li Wen", "direct", "Risks are under control, We will act early.")]
+    assert found == [("Li Wen", "direct", "Risks are under control, … We will act early.")]
 
 
 def test_a_quotation_across_paragraphs_is_one_statement():

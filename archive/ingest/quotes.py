@@ -419,7 +419,7 @@ def _merge_and_dedupe(quotes: list[Quote]) -> list[Quote]:
         previous = result[-1] if result else None
         if (previous and previous.kind == quote.kind == "direct"
                 and previous.speaker == quote.speaker and previous.paragraph == quote.paragraph):
-            previous.text = f"{previous.text} {quote.text}"
+            previous.text = f"{previous.text} … {quote.text}"
             continue
         if any(q.speaker == quote.speaker and _overlap(q.text, quote.text) >= 0.8 for q in result):
             continue

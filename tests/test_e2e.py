@@ -1,0 +1,110 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against the live
+archive. Screenshots of each page are saved under $TEST_ARTIFACTS (default test-artifacts/)."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.ingest_helpers import FIXTURES, SEED
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # CI installs Chromium; elsewhere the browser tests are skipped when it is missing.
+    pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+                       reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser(live_server, monkeypatch, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's synchronous API runs an event loop in this thread; the database work of
+    # the test itself is synchronous and finished before the browser starts.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for path in [SEED, *FIXTURES.iterdir()]:
+        shutil.copy(path, folder / path.name)
+    call_command("import_releases", str(folder), stdout=open(os.devnull, "w"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = chromium.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page, live_server.url
+        chromium.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def result_count(page) -> int:
+    return int(page.locator("p.count strong").inner_text())
+
+
+def test_a_researchers_path_through_the_archive(browser):
+    page, base = browser
+    page.goto(base + "/")
+    shot(page, "01-home")
+    page.get_by_label("Search releases").fill("bank")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/releases/?q=bank")
+    everything = result_count(page)
+    assert everything >= 4
+    shot(page, "02-search")
+
+    page.locator(".facets").get_by_role("link", name="Agricultural Bank of China").click()
+    page.wait_for_url("**institution=agricultural-bank-of-china**")
+    assert result_count(page) == 1 < everything
+    assert page.get_by_role("link", name="Remove Institution: Agricultural Bank of China").is_visible()
+    shot(page, "03-filtered")
+
+    page.get_by_role("link", name="Lenders pledge more support for green transition").click()
+    page.wait_for_selector("h1:has-text('Lenders pledge more support')")
+    assert page.locator("#statement-2").is_visible()
+    shot(page, "04-release")
+
+    page.locator(".body").get_by_role("link", name="Zhao Minghui").first.click()
+    page.wait_for_selector("h1:has-text('Zhao Minghui')")
+    assert "We will make green finance a core part" in page.content()
+    shot(page, "05-person")
+
+
+def test_searching_statements_and_downloading_csv(browser):
+    page, base = browser
+    page.goto(base + "/quotes/")
+    page.get_by_label("Search statements").fill("liquidity")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/quotes/?q=liquidity**")
+    assert page.locator("ol.quotes mark").first.inner_text().lower() == "liquidity"
+    shot(page, "06-statements")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    path = download.value.path()
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,speaker,speaker_type")
+    assert any("Feng Tao" in line for line in lines[1:])
+
+
+def test_the_archive_is_usable_at_360_pixels(browser):
+    page, base = browser
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.goto(base + "/releases/?q=bank")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    shot(page, "07-narrow")

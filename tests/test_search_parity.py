@@ -1,0 +1,60 @@
+"""The same query finds the same releases on SQLite and on PostgreSQL.
+
+Each expectation is written out, and the suite runs on both databases, so a difference
+between the two backends fails one of the runs."""
+
+import pytest
+
+from archive.models import Release
+from tests.conftest import make_release
+
+pytestmark = pytest.mark.django_db
+
+DOCUMENTS = {
+    "rrr": ("Central bank cuts the reserve requirement ratio",
+            "The People's Bank of China cut the reserve requirement ratio by 0.5 percentage point "
+            "to support lending to small businesses."),
+    "green": ("Green bonds reach a record",
+              "Banks issued green bonds worth 300 billion yuan to fund wind and solar projects."),
+    "relend": ("Re-lending quota for technological innovation expanded",
+               "The central bank expanded its re-lending facility for technology firms."),
+    "fx": ("Yuan holds steady against the dollar",
+           "The exchange rate was stable as exporters converted dollar earnings."),
+    "boc": ("Bank of China opens fintech lab",
+            "The Bank of China said its new lab will study payments and artificial intelligence."),
+    "zh": ("中国人民银行发布货币政策报告",
+           "中国人民银行表示 将继续实施适度宽松的货币政策"),
+}
+
+QUERIES = [
+    ("bonds", {"green"}),
+    ("bond", {"green"}),                              # stemming
+    ("lending", {"rrr", "relend"}),                   # "re-lending" holds the word "lending"
+    ("re-lending", {"relend"}),
+    ("technology", {"relend"}),
+    ("technological", {"relend"}),
+    ('"reserve requirement ratio"', {"rrr"}),
+    ('"ratio requirement"', set()),
+    ("central bank", {"rrr", "relend"}),
+    ("dollar OR wind", {"fx", "green"}),
+    ("bank -green", {"rrr", "relend", "boc"}),
+    ("-bank", {"fx", "zh"}),
+    ('"Bank of China"', {"boc", "rrr"}),
+    ("the", set()),                                   # a stop word alone finds nothing
+    ("the yuan", {"green", "fx"}),
+    ("intelligence payments", {"boc"}),
+    ('"', set()),
+    ("OR", set()),
+    ("-", set()),
+]
+
+
+@pytest.fixture
+def releases():
+    return {key: make_release(title, body).pk for key, (title, body) in DOCUMENTS.items()}
+
+
+@pytest.mark.parametrize("query, expected", QUERIES)
+def test_the_same_releases_on_both_databases(releases, query, expected):
+    keys = {pk: key for key, pk in releases.items()}
+    assert {keys[r.pk] for r in Release.objects.search(query)} == expected
