@@ -1,8 +1,15 @@
-from django.contrib import admin
-from django.db.models import Count
+"""The curators' admin: fix and enrich what the importer extracted, quickly and safely."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
-from archive.ingest.store import RELEASE_FIELDS
+from archive import merge
+from archive.ingest.store import RELEASE_FIELDS, reextract, retag
 from archive.models import (
     Appearance,
     Document,
@@ -14,6 +21,17 @@ from archive.models import (
     Release,
     Topic,
 )
+
+# Fields whose curated value an import never overwrites (see archive.ingest.store).
+CURATABLE_FIELDS = {*RELEASE_FIELDS, "institutions", "topics"}
+
+
+def count_of(model, field: str):
+    """A correlated COUNT of `model` rows whose `field` is this row: one subquery per column,
+    instead of joins that multiply each other and need DISTINCT."""
+    rows = (model.objects.filter(**{field: OuterRef("pk")}).order_by()
+            .values(field).annotate(n=Count("*")).values("n"))
+    return Coalesce(Subquery(rows), Value(0))
 
 
 @admin.register(Document)
@@ -36,18 +54,39 @@ class DocumentAdmin(admin.ModelAdmin):
         return False
 
 
-class ReleaseCountMixin:
-    """A "Releases" column counted in the list's own query, not one query per row."""
+class MergeAction:
+    """The "Merge into…" action: a confirmation page lists what will move, and the merge
+    runs in one transaction when the curator confirms it."""
 
-    def get_queryset(self, request):
-        # Explicit order: Meta.ordering does not apply to an aggregated (GROUP BY) queryset.
-        return (
-            super().get_queryset(request).annotate(release_count=Count("releases")).order_by("name")
-        )
+    merge_impact = None  # function: duplicate -> {what: count}
+    merge_into = None  # function: (survivor, duplicates) -> merged names
 
-    @admin.display(description="Releases", ordering="release_count")
-    def release_count(self, obj):
-        return obj.release_count
+    @admin.action(description="Merge selected into one…", permissions=["change"])
+    def merge_selected(self, request, queryset):
+        chosen = list(queryset.order_by("name"))
+        if len(chosen) < 2:
+            self.message_user(request, "Select at least two to merge.", messages.WARNING)
+            return None
+        if request.POST.get("confirm") == "yes":
+            survivor = next((c for c in chosen if str(c.pk) == request.POST.get("survivor")), None)
+            if survivor is None:
+                self.message_user(request, "Choose which one to keep.", messages.ERROR)
+                return None
+            merged = type(self).merge_into(survivor, [c for c in chosen if c.pk != survivor.pk])
+            self.message_user(request, f"Merged {', '.join(merged)} into {survivor}; their "
+                              "names are kept as aliases.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Merge {self.opts.verbose_name_plural}",
+            "opts": self.opts,
+            # The one most linked to comes first and is proposed as the one to keep.
+            "rows": sorted(((c, type(self).merge_impact(c)) for c in chosen),
+                           key=lambda row: -sum(row[1].values())),
+            "action": "merge_selected",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/archive/merge_confirm.html", context)
 
 
 class InstitutionAliasInline(admin.TabularInline):
@@ -55,15 +94,48 @@ class InstitutionAliasInline(admin.TabularInline):
     extra = 1
 
 
+class BranchInline(admin.TabularInline):
+    model = Institution
+    fk_name = "parent"
+    fields = ["name", "kind", "country"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "branch or subsidiary"
+    verbose_name_plural = "branches and subsidiaries"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Institution)
-class InstitutionAdmin(ReleaseCountMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "country", "parent", "release_count"]
+class InstitutionAdmin(MergeAction, admin.ModelAdmin):
+    list_display = ["name", "kind", "country", "parent", "release_count", "quote_count"]
     list_filter = ["kind", "country"]
     list_select_related = ["parent"]
     search_fields = ["name", "aliases__name"]
     autocomplete_fields = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [InstitutionAliasInline]
+    inlines = [InstitutionAliasInline, BranchInline]
+    actions = ["merge_selected"]
+    show_full_result_count = False
+    merge_impact = staticmethod(merge.institution_impact)
+    merge_into = staticmethod(merge.merge_institutions)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            release_count=count_of(Release.institutions.through, "institution"),
+            quote_count=count_of(Quote, "institution"),
+        )
+
+    @admin.display(description="Releases", ordering="release_count")
+    def release_count(self, obj):
+        return obj.release_count
+
+    @admin.display(description="Statements", ordering="quote_count")
+    def quote_count(self, obj):
+        return obj.quote_count
 
 
 class PersonAliasInline(admin.TabularInline):
@@ -71,19 +143,65 @@ class PersonAliasInline(admin.TabularInline):
     extra = 1
 
 
+class PersonAppearanceInline(admin.TabularInline):
+    model = Appearance
+    fields = ["release", "role", "affiliation"]
+    readonly_fields = ["release"]
+    autocomplete_fields = ["affiliation"]
+    extra = 0
+    verbose_name_plural = "appearances, with the role stated in each release"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Person)
-class PersonAdmin(ReleaseCountMixin, admin.ModelAdmin):
-    list_display = ["name", "release_count"]
+class PersonAdmin(MergeAction, admin.ModelAdmin):
+    list_display = ["name", "release_count", "quote_count"]
     search_fields = ["name", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [PersonAliasInline]
+    inlines = [PersonAliasInline, PersonAppearanceInline]
+    actions = ["merge_selected"]
+    show_full_result_count = False
+    merge_impact = staticmethod(merge.person_impact)
+    merge_into = staticmethod(merge.merge_people)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            release_count=count_of(Appearance, "person"),
+            quote_count=count_of(Quote, "person"),
+        )
+
+    @admin.display(description="Releases", ordering="release_count")
+    def release_count(self, obj):
+        return obj.release_count
+
+    @admin.display(description="Statements", ordering="quote_count")
+    def quote_count(self, obj):
+        return obj.quote_count
 
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "release_count"]
     search_fields = ["name", "slug", "keywords"]
     prepopulated_fields = {"slug": ["name"]}
+    actions = ["retag_releases"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            release_count=count_of(Release.topics.through, "topic"))
+
+    @admin.display(description="Releases", ordering="release_count")
+    def release_count(self, obj):
+        return obj.release_count
+
+    @admin.action(description="Re-tag every release with the current keywords",
+                  permissions=["change"])
+    def retag_releases(self, request, queryset):
+        count = retag(Release.objects.all())
+        self.message_user(request, f"Re-tagged {count} releases (topics a curator chose are "
+                          "kept).", messages.SUCCESS)
 
 
 class AppearanceInline(admin.TabularInline):
@@ -99,21 +217,40 @@ class QuoteInline(admin.StackedInline):
     fields = ["position", ("person", "institution"), "role", "kind", "text", "verified"]
 
 
-# Fields whose curated value an import never overwrites (see archive.ingest.store).
-CURATABLE_FIELDS = {*RELEASE_FIELDS, "institutions", "topics"}
-
-
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
-    list_display = ["title", "published", "source", "reviewed", "hidden"]
-    list_filter = ["reviewed", "hidden", "source", "topics", "institutions"]
-    list_select_related = ["document"]
-    search_fields = ["title", "body"]
+    list_display = ["title", "published", "source", "reviewed", "hidden", "curated"]
+    list_filter = [("institutions", admin.RelatedOnlyFieldListFilter), "topics", "source",
+                   "reviewed", "hidden"]
+    show_facets = admin.ShowFacets.ALWAYS
+    search_fields = ["title"]  # widened to the full-text index in get_search_results
+    search_help_text = 'Full-text search: words, "exact phrase", OR, -word.'
     date_hierarchy = "published"
     autocomplete_fields = ["institutions", "topics"]
     readonly_fields = ["provenance", "curated_fields", "created", "updated"]
     inlines = [AppearanceInline, QuoteInline]
+    actions = ["reextract_releases", "mark_reviewed", "hide_releases", "show_releases"]
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        matching = Release.objects.search(search_term).values("pk")
+        return queryset.filter(pk__in=matching), False
+
+    @admin.display(description="Curated", boolean=True)
+    def curated(self, obj):
+        return bool(obj.curated_fields)
+
+    @admin.display(description="Original document")
+    def provenance(self, obj):
+        document = obj.document
+        return format_html(
+            '{} · SHA-256 <code>{}</code> · imported {} · parser {}<br>'
+            '<a href="{}">Public page</a> · <a href="{}">Download the original bytes</a>',
+            document.origin, document.sha256, document.imported_at, document.parser_version,
+            obj.get_absolute_url(), reverse("release-original", args=[obj.pk]),
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -129,23 +266,68 @@ class ReleaseAdmin(admin.ModelAdmin):
             obj.curated_fields = sorted(curated | set(obj.curated_fields))
             Release.objects.filter(pk=obj.pk).update(curated_fields=obj.curated_fields)
 
-    @admin.display(description="Original document")
-    def provenance(self, obj):
-        document = obj.document
-        return format_html(
-            "{} · SHA-256 <code>{}</code> · imported {} · parser {}",
-            document.origin, document.sha256, document.imported_at, document.parser_version,
-        )
+    @admin.action(description="Re-run extraction (curated fields are kept)",
+                  permissions=["change"])
+    def reextract_releases(self, request, queryset):
+        done, failures = reextract(queryset)
+        self.message_user(request, f"Extracted {done} releases again.", messages.SUCCESS)
+        for failure in failures:
+            self.message_user(request, failure, messages.ERROR)
+
+    @admin.action(description="Mark as reviewed", permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        self.message_user(request, f"Marked {queryset.update(reviewed=True)} reviewed.")
+
+    @admin.action(description="Hide from the public site", permissions=["change"])
+    def hide_releases(self, request, queryset):
+        self.message_user(request, f"Hid {queryset.update(hidden=True)} releases.")
+
+    @admin.action(description="Show on the public site", permissions=["change"])
+    def show_releases(self, request, queryset):
+        self.message_user(request, f"Showed {queryset.update(hidden=False)} releases.")
+
+
+class SpeakerTypeFilter(admin.SimpleListFilter):
+    title = "speaker type"
+    parameter_name = "speaker"
+
+    def lookups(self, request, model_admin):
+        return [("person", "Person"), ("institution", "Institution")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "person":
+            return queryset.filter(person__isnull=False)
+        if self.value() == "institution":
+            return queryset.filter(institution__isnull=False)
+        return queryset
+
+
+class QuoteForm(forms.ModelForm):
+    class Meta:
+        model = Quote
+        fields = "__all__"
+        help_texts = {"person": "A statement has one speaker: a person or an institution."}
 
 
 @admin.register(Quote)
 class QuoteAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "speaker_name", "kind", "verified", "release"]
-    list_filter = ["verified", "kind"]
+    form = QuoteForm
+    list_display = ["excerpt", "speaker_name", "kind", "verified", "release"]
+    list_filter = ["verified", "kind", SpeakerTypeFilter,
+                   ("institution", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["person", "institution", "release"]
     search_fields = ["text", "person__name", "institution__name"]
     autocomplete_fields = ["release", "person", "institution"]
+    actions = ["verify"]
     show_full_result_count = False
+
+    @admin.display(description="Statement")
+    def excerpt(self, obj):
+        return obj.text[:90] + ("…" if len(obj.text) > 90 else "")
+
+    @admin.display(description="Speaker")
+    def speaker_name(self, obj):
+        return obj.speaker
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -154,6 +336,6 @@ class QuoteAdmin(admin.ModelAdmin):
             release.curated_fields = sorted({*release.curated_fields, "quotes"})
             Release.objects.filter(pk=release.pk).update(curated_fields=release.curated_fields)
 
-    @admin.display(description="Speaker")
-    def speaker_name(self, obj):
-        return obj.speaker
+    @admin.action(description="Mark as verified", permissions=["change"])
+    def verify(self, request, queryset):
+        self.message_user(request, f"Verified {queryset.update(verified=True)} statements.")

@@ -14,7 +14,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the topics and the Editor group, made by migrations, come back
+    # after each test flushes the database.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     # CI installs Chromium; elsewhere the browser tests are skipped when it is missing.
     pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
                        reason="Debian's chromium is not installed"),
@@ -108,3 +110,45 @@ def test_the_archive_is_usable_at_360_pixels(browser):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     shot(page, "07-narrow")
+
+
+def test_an_editor_merges_institutions_and_verifies_a_statement(browser):
+    from django.contrib.auth.models import Group, User
+
+    from archive.models import Institution, Quote
+
+    page, base = browser
+    editor = User.objects.create_user("editor", "e@example.org", "a-long-passphrase",
+                                      is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editor"))
+    Institution.objects.create(name="PBOC Beijing office", kind="central_bank")
+    quote = Quote.objects.get(text__startswith="The cut will lower financing costs")
+
+    page.goto(base + "/admin/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("text=Site administration")
+
+    page.goto(base + "/admin/archive/institution/?kind__exact=central_bank")
+    for name in ("People's Bank of China", "PBOC Beijing office"):
+        page.get_by_role("row", name=name).get_by_role("checkbox").check()
+    page.select_option("select[name=action]", "merge_selected")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector("text=Merge into the one kept")
+    shot(page, "08-merge-confirm")
+    assert page.get_by_label("People's Bank of China").is_checked()  # most linked: proposed
+    page.get_by_role("button", name="Merge into the one kept").click()
+    page.wait_for_selector("text=Merged PBOC Beijing office into People's Bank of China")
+    assert not Institution.objects.filter(name="PBOC Beijing office").exists()
+
+    page.goto(base + "/admin/archive/quote/?q=financing+costs")
+    page.get_by_role("row", name="The cut will lower").get_by_role("checkbox").check()
+    page.select_option("select[name=action]", "verify")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector("text=Verified 1 statements.")
+
+    page.goto(base + quote.release.get_absolute_url())
+    statement = page.locator(f"#statement-{quote.position}")
+    assert statement.locator(".verified").inner_text().lower() == "verified"
+    shot(page, "09-verified-on-public-page")

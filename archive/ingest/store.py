@@ -7,14 +7,19 @@ row the other import wrote.
 """
 
 import hashlib
+from pathlib import PurePath
 
 from django.db import IntegrityError, transaction
 
-from archive.ingest.pipeline import PARSER_VERSION, Extracted
+from archive.ingest import topics
+from archive.ingest.entities import InstitutionInfo
+from archive.ingest.pipeline import PARSER_VERSION, Context, Extracted, extract
+from archive.ingest.read import UnreadableDocument
 from archive.models import (
     Appearance,
     Document,
     Institution,
+    InstitutionAlias,
     Person,
     Quote,
     Release,
@@ -22,6 +27,49 @@ from archive.models import (
 )
 
 RELEASE_FIELDS = ["title", "published", "source", "source_date", "body", "language"]
+
+
+def load_context() -> Context:
+    """Curators' institutions, aliases and topic keywords, read once for a whole run."""
+    institutions = {
+        name: InstitutionInfo(name, kind, country)
+        for name, kind, country in Institution.objects.values_list("name", "kind", "country")
+    }
+    aliases = dict(InstitutionAlias.objects.values_list("name", "institution__name"))
+    topic_keywords = {t.slug: t.keyword_list() for t in Topic.objects.all()}
+    return Context(aliases, institutions, topic_keywords)
+
+
+def reextract(releases) -> tuple[int, list[str]]:
+    """Extract releases again from their stored originals with today's pipeline, aliases and
+    keywords; what curators changed is kept. Returns the count done and the failures."""
+    context, archive = load_context(), Archive()
+    done, failures = 0, []
+    for release in releases.select_related("document"):
+        document = release.document
+        try:
+            extracted = extract(bytes(document.content), PurePath(document.origin).name, context)
+        except UnreadableDocument as error:
+            failures.append(f"{release}: {error}")
+            continue
+        with transaction.atomic():
+            archive.apply(release, document, extracted)
+        done += 1
+    return done, failures
+
+
+def retag(releases) -> int:
+    """Tag releases again with the topics' current keywords, except where a curator chose
+    the topics. Returns how many releases were looked at."""
+    keywords = topics.compile_keywords({t.slug: t.keyword_list() for t in Topic.objects.all()})
+    by_slug = {t.slug: t for t in Topic.objects.all()}
+    count = 0
+    for release in releases.only("pk", "title", "body", "curated_fields").iterator(chunk_size=500):
+        count += 1
+        if "topics" in (release.curated_fields or []):
+            continue
+        release.topics.set([by_slug[s] for s in topics.tag(release.title, release.body, keywords)])
+    return count
 
 
 def sha256(raw: bytes) -> str:

@@ -7,11 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
-from archive.ingest.entities import InstitutionInfo
 from archive.ingest.pipeline import Context, Extracted, extract
 from archive.ingest.read import UnreadableDocument
-from archive.ingest.store import Archive, is_archived, sha256
-from archive.models import Institution, InstitutionAlias, Topic
+from archive.ingest.store import Archive, is_archived, load_context, sha256
 
 MEGABYTE = 1024 * 1024
 
@@ -23,17 +21,6 @@ class Result:
     extracted: Extracted | None = None
     error: str = ""
     unchanged: bool = False
-
-
-def load_context() -> Context:
-    """Curators' institutions, aliases and topic keywords, read once for the whole run."""
-    institutions = {
-        name: InstitutionInfo(name, kind, country)
-        for name, kind, country in Institution.objects.values_list("name", "kind", "country")
-    }
-    aliases = dict(InstitutionAlias.objects.values_list("name", "institution__name"))
-    topic_keywords = {t.slug: t.keyword_list() for t in Topic.objects.all()}
-    return Context(aliases, institutions, topic_keywords)
 
 
 _worker_context: Context | None = None

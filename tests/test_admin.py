@@ -1,0 +1,262 @@
+"""Curation in the admin, on both databases: every list, form and action; merges; roles."""
+
+import shutil
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from archive.models import (
+    Appearance,
+    Institution,
+    InstitutionAlias,
+    Person,
+    PersonAlias,
+    Quote,
+    Release,
+    Topic,
+)
+from tests.conftest import make_release
+from tests.ingest_helpers import FIXTURES
+
+pytestmark = pytest.mark.django_db
+ReleaseInstitution = Release.institutions.through
+
+
+@pytest.fixture
+def editor(client):
+    user = User.objects.create_user("editor", "e@example.org", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editor"))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def imported(tmp_path):
+    for name in ("press_release.txt", "news_report.txt", "article.html"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    call_command("import_releases", str(tmp_path), stdout=open("/dev/null", "w"))
+    return tmp_path
+
+
+def post_action(client, url, action, ids, **extra):
+    return client.post(url, {"action": action, "_selected_action": [str(i) for i in ids], **extra})
+
+
+MODELS = ["release", "institution", "person", "quote", "topic", "document"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_changelist_and_change_form_opens_for_an_editor(editor, imported, model):
+    response = editor.get(f"/admin/archive/{model}/")
+    assert response.status_code == 200
+    first = response.context["cl"].result_list[0]
+    assert editor.get(f"/admin/archive/{model}/{first.pk}/change/").status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelists_run_a_bounded_number_of_queries(editor, imported, model):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert editor.get(f"/admin/archive/{model}/").status_code == 200
+        return len(captured)
+
+    before = queries()
+    for number in range(12):  # more rows of every kind
+        release = make_release(f"Extra release {number}", "Extra body.")
+        institution = Institution.objects.create(name=f"Extra Bank {number}")
+        person = Person.objects.create(name=f"Extra Person {number}")
+        release.institutions.add(institution)
+        release.topics.add(Topic.objects.first())
+        Quote.objects.create(release=release, person=person, kind="direct", position=1, text="x")
+    # Only facet and filter lists may grow with new options, never with rows: one query each.
+    assert queries() <= before + 2
+
+
+def test_release_list_has_facet_counts_and_a_curated_badge(editor, imported):
+    release = Release.objects.get(title__startswith="Lenders")
+    release.curated_fields = ["title"]
+    release.save()
+    response = editor.get("/admin/archive/release/")
+    assert "Agricultural Bank of China (1)" in response.text  # facet count
+    assert response.context["cl"].result_list.count() == 3
+    badge = [r for r in response.context["cl"].result_list if r.pk == release.pk][0]
+    assert response.context["cl"].model_admin.curated(badge) is True
+
+
+def test_release_search_uses_the_full_text_index(editor, imported):
+    response = editor.get("/admin/archive/release/", {"q": "reserve requirement"})
+    assert [r.title for r in response.context["cl"].result_list] == [
+        "Central bank cuts reserve requirement ratio by 0.5 point"]
+
+
+def test_release_provenance_links_to_the_public_page_and_original(editor, imported):
+    release = Release.objects.get(title__startswith="Lenders")
+    response = editor.get(f"/admin/archive/release/{release.pk}/change/")
+    assert release.get_absolute_url() in response.text
+    assert f"/releases/{release.pk}/original" in response.text
+
+
+def test_mark_reviewed_hide_and_show(editor, imported):
+    ids = list(Release.objects.values_list("pk", flat=True))
+    post_action(editor, "/admin/archive/release/", "mark_reviewed", ids)
+    assert Release.objects.filter(reviewed=True).count() == 3
+    post_action(editor, "/admin/archive/release/", "hide_releases", ids[:1])
+    assert list(Release.objects.filter(hidden=True).values_list("pk", flat=True)) == ids[:1]
+    post_action(editor, "/admin/archive/release/", "show_releases", ids[:1])
+    assert not Release.objects.filter(hidden=True).exists()
+
+
+def test_reextraction_keeps_curated_fields(editor, imported):
+    release = Release.objects.get(title__startswith="Lenders")
+    release.title = "Lenders and the green transition (curated)"
+    release.body = "Edited by a curator."
+    release.curated_fields = ["title"]
+    release.save()
+    release.quotes.all().delete()
+    post_action(editor, "/admin/archive/release/", "reextract_releases", [release.pk])
+    release.refresh_from_db()
+    assert release.title == "Lenders and the green transition (curated)"
+    assert release.body.startswith("Chinese lenders will step up green loans")  # not curated
+    assert release.quotes.count() == 6
+
+
+def test_merging_institutions_moves_everything_and_keeps_the_names(editor, imported, tmp_path):
+    abc = Institution.objects.get(name="Agricultural Bank of China")
+    duplicate = Institution.objects.create(name="AgBank of China Ltd", kind="commercial_bank")
+    InstitutionAlias.objects.create(institution=duplicate, name="ABC Ltd")
+    branch = Institution.objects.create(name="AgBank Hebei Branch", parent=duplicate)
+    other = make_release("Rural credit expands", "Loans to farmers grew.")
+    other.institutions.add(duplicate)
+    both = Release.objects.get(title__startswith="Lenders")
+    both.institutions.add(duplicate)
+    Quote.objects.create(release=other, institution=duplicate, kind="indirect", position=1,
+                         text="rural loans grew")
+    person = Person.objects.create(name="Qian Lu")
+    Appearance.objects.create(release=other, person=person, role="analyst", affiliation=duplicate)
+
+    confirm = post_action(editor, "/admin/archive/institution/", "merge_selected",
+                          [abc.pk, duplicate.pk])
+    assert confirm.status_code == 200 and "Merge into the one kept" in confirm.text
+    assert [(o.name, impact) for o, impact in confirm.context["rows"]] == [
+        ("AgBank of China Ltd",
+         {"releases": 2, "statements": 1, "appearances": 1, "aliases": 1, "branches": 1}),
+        ("Agricultural Bank of China",
+         {"releases": 1, "statements": 1, "appearances": 1, "aliases": 0, "branches": 0}),
+    ]
+    post_action(editor, "/admin/archive/institution/", "merge_selected", [abc.pk, duplicate.pk],
+                confirm="yes", survivor=str(abc.pk))
+
+    assert not Institution.objects.filter(pk=duplicate.pk).exists()
+    assert set(abc.releases.values_list("title", flat=True)) == {
+        "Lenders pledge more support for green transition", "Rural credit expands"}
+    assert ReleaseInstitution.objects.filter(release=both, institution=abc).count() == 1
+    assert abc.quotes.filter(text="rural loans grew").exists()
+    assert Appearance.objects.get(person=person).affiliation == abc
+    assert set(abc.aliases.values_list("name", flat=True)) >= {"ABC Ltd", "AgBank of China Ltd"}
+    branch.refresh_from_db()
+    assert branch.parent == abc
+    assert not ReleaseInstitution.objects.exclude(institution__in=Institution.objects.all()).exists()
+    # A later import naming the merged institution lands on the survivor.
+    (tmp_path / "later.txt").write_text(
+        "AgBank of China Ltd lends more to farmers\n2025-12-01\n\n"
+        "AgBank of China Ltd said it will lend more to farmers this winter.\n")
+    call_command("import_releases", str(tmp_path / "later.txt"), stdout=open("/dev/null", "w"))
+    later = Release.objects.get(title="AgBank of China Ltd lends more to farmers")
+    assert list(later.institutions.values_list("name", flat=True)) == ["Agricultural Bank of China"]
+    assert later.quotes.get().institution == abc
+
+
+def test_merging_people_moves_statements_and_appearances(editor, imported):
+    zhao = Person.objects.get(name="Zhao Minghui")
+    duplicate = Person.objects.create(name="Minghui Zhao")
+    PersonAlias.objects.create(person=duplicate, name="M. Zhao")
+    release = Release.objects.get(title__startswith="Lenders")
+    Appearance.objects.create(release=release, person=duplicate, role="head")  # both appear
+    other = make_release("Bank chief speaks", "Minghui Zhao spoke.")
+    Appearance.objects.create(release=other, person=duplicate, role="chairman")
+    Quote.objects.create(release=other, person=duplicate, kind="direct", position=1, text="Hello.")
+    before = Quote.objects.count()
+    post_action(editor, "/admin/archive/person/", "merge_selected", [zhao.pk, duplicate.pk],
+                confirm="yes", survivor=str(zhao.pk))
+    assert not Person.objects.filter(pk=duplicate.pk).exists()
+    assert Quote.objects.count() == before
+    assert zhao.quotes.filter(text="Hello.").exists()
+    assert list(zhao.appearances.order_by("release__title").values_list("role", flat=True)) == [
+        "chairman", "president"]
+    assert set(zhao.aliases.values_list("name", flat=True)) == {"M. Zhao", "Minghui Zhao"}
+
+
+def test_a_statement_with_two_speakers_is_refused_by_the_form(editor, imported):
+    quote = Quote.objects.filter(person__isnull=False).first()
+    institution = Institution.objects.first()
+    response = editor.post(f"/admin/archive/quote/{quote.pk}/change/", {
+        "release": quote.release_id, "person": quote.person_id, "institution": institution.pk,
+        "kind": "direct", "text": quote.text, "position": quote.position, "role": ""})
+    assert response.status_code == 200
+    assert "A statement has exactly one speaker" in response.text
+    quote.refresh_from_db()
+    assert quote.institution is None
+
+
+def test_verifying_statements_and_editing_one(editor, imported):
+    ids = list(Quote.objects.filter(kind="direct").values_list("pk", flat=True))
+    post_action(editor, "/admin/archive/quote/", "verify", ids)
+    assert set(Quote.objects.filter(verified=True).values_list("pk", flat=True)) == set(ids)
+    response = editor.get("/admin/archive/quote/", {"speaker": "institution"})
+    assert all(q.institution_id for q in response.context["cl"].result_list)
+
+
+def test_retagging_uses_the_current_keywords_and_keeps_curated_topics(editor, imported):
+    real_estate = Topic.objects.get(slug="real-estate")
+    real_estate.keywords += "\nreserve requirement ratio"
+    real_estate.save()
+    curated = Release.objects.get(title__startswith="Lenders")
+    curated.curated_fields = ["topics"]
+    curated.save()
+    curated.topics.set([real_estate])
+    post_action(editor, "/admin/archive/topic/", "retag_releases", [real_estate.pk])
+    rrr = Release.objects.get(title__startswith="Central bank cuts")
+    assert rrr.topics.filter(slug="real-estate").exists()
+    assert list(curated.topics.values_list("slug", flat=True)) == ["real-estate"]
+
+
+def test_editors_cannot_manage_users_or_groups(editor):
+    assert editor.get("/admin/auth/user/").status_code == 403
+    assert editor.get("/admin/auth/group/").status_code == 403
+    assert editor.get("/admin/archive/release/").status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/", "/admin/archive/release/", "/admin/archive/release/1/change/",
+    "/admin/archive/institution/", "/admin/archive/person/", "/admin/archive/quote/",
+    "/admin/archive/topic/", "/admin/archive/document/", "/admin/auth/user/",
+    "/admin/autocomplete/",
+])
+def test_anonymous_visitors_are_sent_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_admin_forms_are_protected_against_csrf(imported):
+    client = Client(enforce_csrf_checks=True)
+    user = User.objects.create_superuser("root", "r@example.org", "pw")
+    client.force_login(user)
+    release = Release.objects.first()
+    assert client.post(f"/admin/archive/release/{release.pk}/change/", {"title": "x"}).status_code == 403
+    assert client.post("/admin/archive/release/", {"action": "hide_releases",
+                                                   "_selected_action": [release.pk]}).status_code == 403
+    release.refresh_from_db()
+    assert release.title != "x" and not release.hidden
+
+
+def test_chinese_names_display_and_search(editor):
+    Institution.objects.create(name="中国人民银行", kind="central_bank")
+    Institution.objects.create(name="中国建设银行", kind="commercial_bank")
+    response = editor.get("/admin/archive/institution/", {"q": "人民银行"})
+    assert [i.name for i in response.context["cl"].result_list] == ["中国人民银行"]
+    assert "中国人民银行" in response.text
