@@ -4,18 +4,22 @@
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from archive.filters import ReleaseFilter
-from archive.models import Institution, Person, Release
+from archive.models import Release
 
 SIZE = 30
 
 
 class ReleaseFeed(Feed):
-    """RSS of the releases a list page shows, newest first."""
+    """The releases a list page shows, newest first; `atom=True` for Atom, else RSS."""
 
-    description = "New releases in the Financial Policy Archive."
+    description = subtitle = "New releases in the Financial Policy Archive."
+
+    def __init__(self, atom: bool = False):
+        super().__init__()
+        self.feed_type = Atom1Feed if atom else Rss201rev2Feed
 
     def get_object(self, request):
         self.query = request.GET.urlencode()
@@ -45,48 +49,23 @@ class ReleaseFeed(Feed):
         return [i.name for i in item.institutions.all()]
 
 
-class ReleaseAtomFeed(ReleaseFeed):
-    feed_type = Atom1Feed
-    subtitle = ReleaseFeed.description
+class SubjectFeed(ReleaseFeed):
+    """The releases naming one institution or person (any model with `releases` and a slug)."""
 
+    def __init__(self, model, atom: bool = False):
+        super().__init__(atom)
+        self.model = model
 
-class InstitutionFeed(ReleaseFeed):
     def get_object(self, request, slug):
         self.query = ""
-        return get_object_or_404(Institution, slug=slug)
+        return get_object_or_404(self.model, slug=slug)
 
-    def title(self, institution):
-        return f"{institution.name} — Financial Policy Archive"
+    def title(self, subject):
+        return f"{subject.name} — Financial Policy Archive"
 
-    def link(self, institution):
-        return institution.get_absolute_url()
+    def link(self, subject):
+        return subject.get_absolute_url()
 
-    def items(self, institution):
-        return (institution.releases.visible().order_by("-published", "-id")
+    def items(self, subject):
+        return (subject.releases.visible().order_by("-published", "-id")
                 .prefetch_related("institutions")[:SIZE])
-
-
-class InstitutionAtomFeed(InstitutionFeed):
-    feed_type = Atom1Feed
-    subtitle = ReleaseFeed.description
-
-
-class PersonFeed(ReleaseFeed):
-    def get_object(self, request, slug):
-        self.query = ""
-        return get_object_or_404(Person, slug=slug)
-
-    def title(self, person):
-        return f"{person.name} — Financial Policy Archive"
-
-    def link(self, person):
-        return person.get_absolute_url()
-
-    def items(self, person):
-        return (person.releases.visible().order_by("-published", "-id")
-                .prefetch_related("institutions")[:SIZE])
-
-
-class PersonAtomFeed(PersonFeed):
-    feed_type = Atom1Feed
-    subtitle = ReleaseFeed.description
