@@ -5,6 +5,7 @@ import csv
 import json
 
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 
 from archive.filters import QuoteFilter, ReleaseFilter
 from archive.models import Quote, Release
@@ -50,15 +51,40 @@ def releases(request, fmt: str):
         Release.objects.none()
     base = request.build_absolute_uri("/")[:-1]
     header = ["id", "title", "published", "source", "institutions", "topics", "url", "sha256"]
-    rows = (
-        [r.pk, r.title, r.published, r.source,
-         "; ".join(i.name for i in r.institutions.all()),
-         "; ".join(t.slug for t in r.topics.all()),
-         base + r.get_absolute_url(), r.document.sha256]
-        for r in queryset.select_related("document").defer("body", "document__content")
-        .prefetch_related("institutions", "topics").iterator(chunk_size=CHUNK)
-    )
-    return _stream(rows, header, fmt, "releases")
+    rows = queryset.values_list("pk", "title", "published", "source", "slug", "document__sha256")
+    return _stream(_release_rows(rows, base), header, fmt, "releases")
+
+
+def _release_rows(rows, base: str):
+    """Rows in batches, each batch's institutions and topics fetched in two queries: plain
+    tuples, as model instances would cost more than the database."""
+    for batch in _batches(rows.iterator(chunk_size=CHUNK), CHUNK):
+        ids = [row[0] for row in batch]
+        institutions = _names(Release.institutions.through, "institution__name", ids)
+        topics = _names(Release.topics.through, "topic__slug", ids)
+        for pk, title, published, source, slug, sha256 in batch:
+            yield [pk, title, published, source, "; ".join(institutions.get(pk, [])),
+                   "; ".join(topics.get(pk, [])),
+                   base + reverse("release-detail", args=[pk, slug]), sha256]
+
+
+def _batches(iterable, size):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _names(through, field: str, ids) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    for release_id, name in (through.objects.filter(release_id__in=ids)
+                             .order_by(field).values_list("release_id", field)):
+        names.setdefault(release_id, []).append(name)
+    return names
 
 
 def quotes(request, fmt: str):

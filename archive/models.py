@@ -202,7 +202,9 @@ class ReleaseQuerySet(models.QuerySet):
 
     def search(self, text: str):
         """Full-text search in web-search syntax, annotated with `rank` (higher is better)."""
-        return search.search(self, text, "archive_release_fts", rank_weights=", 10.0, 1.0")
+        # Title matches weigh ten times body matches, as A and C do on PostgreSQL.
+        return search.search(self, text, "archive_release_fts",
+                             rank_weights=(Value(10.0), Value(1.0)))
 
     def for_listing(self):
         return self.prefetch_related("institutions", "topics")
@@ -337,3 +339,28 @@ class Quote(models.Model):
 
     def get_absolute_url(self):
         return f"{self.release.get_absolute_url()}#statement-{self.position}"
+
+
+class ReleaseSearch(models.Model):
+    """SQLite's FTS5 index of releases (migration 0002), joined to rank matches; PostgreSQL
+    searches the `search_vector` column instead and never touches this."""
+
+    release = models.OneToOneField(Release, primary_key=True, db_column="rowid",
+                                   on_delete=models.DO_NOTHING, related_name="fts")
+    index = search.FullTextColumn(db_column="archive_release_fts")
+
+    class Meta:
+        managed = False
+        db_table = "archive_release_fts"
+
+
+class QuoteSearch(models.Model):
+    """SQLite's FTS5 index of statements; see ReleaseSearch."""
+
+    quote = models.OneToOneField(Quote, primary_key=True, db_column="rowid",
+                                 on_delete=models.DO_NOTHING, related_name="fts")
+    index = search.FullTextColumn(db_column="archive_quote_fts")
+
+    class Meta:
+        managed = False
+        db_table = "archive_quote_fts"

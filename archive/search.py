@@ -18,7 +18,8 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection
-from django.db.models import F, FloatField, Func, Value
+from django.db import models
+from django.db.models import F, FloatField, Func, Lookup, Value
 from django.db.models.expressions import RawSQL
 
 SEARCH_CONFIG = "english"
@@ -130,7 +131,7 @@ def _tsquery(parsed: ParsedQuery) -> SearchQuery:
     return query
 
 
-def search(queryset, text: str, fts_table: str, rank_weights: str = ""):
+def search(queryset, text: str, fts_table: str, rank_weights: tuple = ()):
     """Filter `queryset` to rows matching `text` and annotate `rank` (higher is better).
 
     An empty or wordless query matches nothing rather than everything, so a bad query never
@@ -145,7 +146,6 @@ def search(queryset, text: str, fts_table: str, rank_weights: str = ""):
             rank=SearchRank(F("search_vector"), query)
         )
     table = queryset.model._meta.db_table
-    pk = f'"{table}"."id"'
     for phrase in parsed.excluded:
         queryset = queryset.exclude(
             id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s",
@@ -154,17 +154,31 @@ def search(queryset, text: str, fts_table: str, rank_weights: str = ""):
     if not parsed.groups:
         return queryset.annotate(rank=RawSQL("0.0", [], output_field=FloatField()))
     match = _fts5_match(parsed.groups)
-    # bm25() is lower for better matches; negated so that higher is better on both databases.
-    return queryset.filter(
-        id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s", [match])
-    ).annotate(
-        rank=RawSQL(
-            f"(SELECT -bm25({fts_table}{rank_weights}) FROM {fts_table} "
-            f"WHERE {fts_table} MATCH %s AND rowid = {pk})",
-            [match],
-            output_field=FloatField(),
-        )
+    # The FTS5 table is joined, not looked up row by row: FTS5 then computes bm25() for all
+    # matches in one pass (a correlated subquery recomputed the term statistics for every
+    # row). bm25() is lower for better matches; negated so that higher is better everywhere.
+    index = "fts__index"
+    return queryset.filter(**{f"{index}__match": match}).annotate(
+        rank=Func(F(index), *rank_weights, function="-bm25", output_field=FloatField())
     )
+
+
+class Match(Lookup):
+    """`fts_table MATCH query` on an FTS5 table's hidden column of the same name."""
+
+    lookup_name = "match"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class FullTextColumn(models.TextField):
+    """An FTS5 table's hidden column, named like the table, that MATCH and bm25() take."""
+
+
+FullTextColumn.register_lookup(Match)
 
 
 # Highlight markers: private-use characters that imported text never carries; they are
