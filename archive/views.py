@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from archive import exports, search
 from archive.citations import citation_formats
-from archive.filters import QuoteFilter, ReleaseFilter, chips, release_facets
+from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
 
 PER_PAGE = 20
@@ -97,20 +97,31 @@ def release_detail(request, pk: int, slug: str):
         return redirect(release, permanent=True)
     quotes = list(release.quotes.select_related("person", "institution"))
     appearances = list(release.appearances.select_related("person", "affiliation"))
-    related = (
-        Release.objects.visible().exclude(pk=release.pk)
-        .filter(Q(institutions__in=release.institutions.all()) | Q(topics__in=release.topics.all()))
-        .annotate(shared=Count("pk")).order_by("-shared", "-published")[:5]
-    )
     context = {
         "release": release,
         "paragraphs": linked_paragraphs(release, appearances),
         "quotes": quotes,
         "appearances": appearances,
-        "related": related,
+        "related": related_releases(release),
         "citations": citation_formats(release, request.build_absolute_uri(release.get_absolute_url())),
     }
     return render(request, "archive/release_detail.html", context)
+
+
+def related_releases(release: Release, size: int = 5):
+    """The newest other releases naming this release's least common institution, or else
+    sharing its topic: the rarest link says the most, and the newest-first index scan
+    stops after a few rows however large the archive."""
+    institutions = list(release.institutions.all())
+    if institutions:
+        counts = dict(ReleaseInstitution.objects.filter(institution__in=institutions)
+                      .values_list("institution").annotate(n=Count("*")))
+        rarest = min(institutions, key=lambda i: counts.get(i.pk, 0))
+        links = ReleaseInstitution.objects.filter(institution=rarest)
+    else:
+        links = Release.topics.through.objects.filter(topic__in=release.topics.all())
+    return (Release.objects.visible().exclude(pk=release.pk)
+            .filter(pk__in=links.values("release_id")).order_by("-published", "-id")[:size])
 
 
 def linked_paragraphs(release: Release, appearances) -> list[str]:
