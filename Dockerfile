@@ -8,10 +8,8 @@ COPY archive/ archive/
 RUN pip install --no-cache-dir .
 
 COPY . .
-# Static files are collected into the image; a throw-away key suffices for that step.
-RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
-
-RUN useradd --system --uid 1000 archive && chown -R archive /app
+RUN useradd --system --uid 1000 --home /app archive && chown -R archive /app
 USER archive
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --no-input && gunicorn archive.wsgi --bind 0.0.0.0:8000 --workers 3 --access-logfile -"]
+# Migrations and static files on start; seeds/ imported when IMPORT_SEEDS is set.
+CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py collectstatic --no-input -v 0 && if [ -n \"$IMPORT_SEEDS\" ]; then python manage.py import_releases seeds/; fi && exec gunicorn archive.wsgi --config gunicorn.conf.py"]

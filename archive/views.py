@@ -4,7 +4,8 @@ from pathlib import PurePath
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncMonth, TruncYear
-from django.http import Http404, HttpResponse
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import escape, format_html
@@ -292,3 +293,14 @@ def export_quotes(request, fmt: str):
     if fmt not in ("csv", "json"):
         raise Http404("Exports are CSV or JSON.")
     return exports.quotes(request, fmt)
+
+
+def healthz(request):
+    """For load balancers and orchestrators: 200 when the database answers, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        return JsonResponse({"status": "error", "database": str(error)}, status=503)
+    return JsonResponse({"status": "ok"})

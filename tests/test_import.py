@@ -188,3 +188,14 @@ def test_an_edit_in_admin_is_kept_by_the_next_import(folder, client):
     release.refresh_from_db()
     assert release.title == "Policy rate held (edited)"
     assert "6 to 1" in release.body
+
+
+def test_fixity_check_finds_a_changed_original(folder):
+    run(folder)
+    output = StringIO()
+    call_command("verify_fixity", stdout=output)
+    assert "All 4 originals match" in output.getvalue()
+    tampered = Document.objects.get(origin__endswith="news_report.txt")
+    Document.objects.filter(pk=tampered.pk).update(content=b"tampered")  # bypasses save()
+    with pytest.raises(CommandError, match=f"document {tampered.pk} .*news_report.txt"):
+        call_command("verify_fixity", stdout=StringIO())

@@ -319,3 +319,15 @@ def test_admin_change_forms_and_autocomplete(client, archive):
         "term": "constr", "app_label": "archive", "model_name": "release",
         "field_name": "institutions"})
     assert [r["text"] for r in response.json()["results"]] == ["China Construction Bank"]
+
+
+def test_health_check_answers_with_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_pages_carry_a_content_security_policy_without_inline_scripts(client, archive):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    assert client.get("/").headers["X-Frame-Options"] == "DENY"
+    assert client.get("/").headers["X-Content-Type-Options"] == "nosniff"
