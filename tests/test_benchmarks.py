@@ -1,0 +1,43 @@
+"""The benchmark aids: a synthetic archive generator and the page timer."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from archive.models import Institution, Quote, Release
+from tests.conftest import make_release
+
+pytestmark = pytest.mark.django_db
+
+
+def test_generate_archive_writes_realistic_releases():
+    call_command("generate_archive", "--releases", "60", "--batch", "25", stdout=StringIO())
+    assert Release.objects.count() == 60
+    lengths = [len(body.split()) for body in Release.objects.values_list("body", flat=True)]
+    assert min(lengths) >= 200 and max(lengths) <= 1000
+    years = {d.year for d in Release.objects.values_list("published", flat=True)}
+    assert len(years) > 5 and min(years) >= 2006 and max(years) <= 2026
+    assert Quote.objects.filter(institution__isnull=False).count() == 60
+    # Skewed: the most named institution is in far more releases than the median one.
+    counts = sorted(Institution.objects.with_counts().values_list("release_count", flat=True))
+    assert counts[-1] >= 4 * max(counts[len(counts) // 2], 1)
+    assert Release.objects.search("bank").exists()
+    # The id sequences continue after the generated rows.
+    assert make_release("After generation").pk > Release.objects.exclude(
+        title="After generation").order_by("-pk").first().pk
+
+
+def test_benchmark_pages_prints_and_writes_every_page(tmp_path):
+    call_command("generate_archive", "--releases", "40", stdout=StringIO())
+    out = StringIO()
+    call_command("benchmark_pages", "--repeat", "2", "--json", str(tmp_path / "pages.json"),
+                 stdout=out)
+    result = json.loads((tmp_path / "pages.json").read_text())
+    assert result["releases"] == 40
+    names = [page["page"] for page in result["pages"]]
+    assert names[:3] == ["list, unfiltered", "search, common word", "search, rare word"]
+    assert names[-1].startswith("CSV export (40 rows)")
+    assert all(page["queries"] > 0 and page["median_ms"] > 0 for page in result["pages"])
+    assert "page/SQL" in out.getvalue()
