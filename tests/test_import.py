@@ -199,3 +199,39 @@ def test_fixity_check_finds_a_changed_original(folder):
     Document.objects.filter(pk=tampered.pk).update(content=b"tampered")  # bypasses save()
     with pytest.raises(CommandError, match=f"document {tampered.pk} .*news_report.txt"):
         call_command("verify_fixity", stdout=StringIO())
+
+
+def test_hostile_and_broken_files_are_reported_and_good_ones_land(tmp_path):
+    import codecs
+    import os
+
+    shutil.copy(FIXTURES / "news_report.txt", tmp_path / "good.txt")
+    (tmp_path / "whitespace.txt").write_bytes(b" \n\t \n")
+    (tmp_path / "bom-only.txt").write_bytes(codecs.BOM_UTF8)
+    (tmp_path / "report.pdf.txt").write_bytes(b"%PDF-1.7\n\x00\x01\x02\xff" + bytes(range(256)) * 4)
+    (tmp_path / "archive.zip.html").write_bytes(b"PK\x03\x04\x00\x00" + bytes(range(256)) * 4)
+    (tmp_path / "nul-inside.txt").write_bytes(
+        b"Rates steady at the central bank\n2025-01-02\n\n" + b"x" * 5000
+        + b"\x00 The Bank of Korea said rates will stay.\n")
+    (tmp_path / "long-title.html").write_text(
+        f"<html><head><meta property='og:title' content='{'Very long headline ' * 40}'>"
+        "</head><body><article><p>The Bank of Korea said rates will stay where they are "
+        "for the rest of the year, as inflation eases.</p></article></body></html>")
+    (tmp_path / "shift_jis.txt").write_bytes(
+        "日本銀行は金融政策を維持した\n2025年1月4日\n\n日本銀行は政策金利を据え置いた。\n".encode("shift_jis"))
+    (tmp_path / "loop").mkdir()
+    os.symlink(tmp_path / "loop", tmp_path / "loop" / "again")
+    with pytest.raises(CommandError) as error:
+        run(tmp_path)
+    message = str(error.value)
+    for name in ("whitespace.txt", "bom-only.txt"):
+        assert f"{tmp_path / name}: the file is empty" in message
+    for name in ("report.pdf.txt", "archive.zip.html"):
+        assert f"{tmp_path / name}: " in message
+    titles = set(Release.objects.values_list("title", flat=True))
+    assert "Lenders pledge more support for green transition" in titles
+    assert "日本銀行は金融政策を維持した" in titles
+    assert "Rates steady at the central bank" in titles
+    assert "\x00" not in Release.objects.get(title="Rates steady at the central bank").body
+    assert max(len(t) for t in titles) == 500  # cut to the field, not refused
+    assert Release.objects.count() == 4

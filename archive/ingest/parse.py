@@ -207,7 +207,11 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
             kinds.append("text")
     lines = lines[: len(kinds)]
 
-    title_index = _find_title(lines, kinds, meta.get("title", ""))
+    if meta.get("title"):
+        # The page's metadata names the title; a body line is the title only if it repeats it.
+        title_index = next((i for i, line in enumerate(lines) if line == meta["title"]), None)
+    else:
+        title_index = _find_title(lines, kinds)
     parsed.title = meta.get("title") or (lines[title_index] if title_index is not None else "")
     for index, (line, kind) in enumerate(zip(lines, kinds)):
         if kind in ("source", "date") and not parsed.source and _source_of(line):
@@ -231,7 +235,7 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
     return parsed
 
 
-def _find_title(lines: list[str], kinds: list[str], meta_title: str) -> int | None:
+def _find_title(lines: list[str], kinds: list[str]) -> int | None:
     best, best_score, first_seen = None, None, False
     for index, (line, kind) in enumerate(zip(lines[:40], kinds[:40])):
         if kind != "text":

@@ -142,7 +142,10 @@ def read(raw: bytes, name: str) -> ReadText:
         (b"<!doctype html", b"<html")
     )
     text, encoding = decode(raw, is_html=is_html)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # NUL characters mean nothing in a document, and PostgreSQL refuses them in text.
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise UnreadableDocument("the file is empty")
     if is_html:
         body, meta = html_to_text(text)
         return ReadText(body, encoding, "text/html", meta)

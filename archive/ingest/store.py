@@ -123,6 +123,9 @@ class Archive:
         for name in RELEASE_FIELDS:
             if name not in curated:
                 value = getattr(extracted, name)
+                limit = Release._meta.get_field(name).max_length
+                if isinstance(value, str) and limit:
+                    value = value[:limit]  # an overlong title is cut, not refused
                 setattr(release, name, value or ("" if isinstance(value, str) else None))
         if "title" not in curated:
             release.slug = ""  # derived again from the new title
