@@ -77,6 +77,9 @@ def database_from_url(url: str) -> dict:
             "PORT": str(port or ""),
             "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
+            # Set for the web server (e.g. 5000 ms) so no public query runs unbounded; left
+            # unset for imports and migrations, whose statements may rightly take longer.
+            "OPTIONS": {"options": f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT', 0)}"},
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL={url!r} is not understood; use sqlite:///file.db or "
@@ -126,6 +129,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "archive.middleware.QueryTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "archive.urls"

@@ -331,3 +331,22 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(client, ar
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
     assert client.get("/").headers["X-Frame-Options"] == "DENY"
     assert client.get("/").headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")
+def test_a_query_stopped_by_the_timeout_gets_a_friendly_page(rf):
+    from django.db import OperationalError
+
+    from archive.middleware import QueryTimeoutMiddleware
+
+    from django.db import transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:  # SET LOCAL ends with it
+            cursor.execute("SET LOCAL statement_timeout = 20")
+            cursor.execute("SELECT pg_sleep(1)")
+    except OperationalError as canceled:
+        error = canceled
+    response = QueryTimeoutMiddleware(lambda r: None).process_exception(rf.get("/releases/"), error)
+    assert response.status_code == 503
+    assert b"This request took too long" in response.content
