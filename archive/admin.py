@@ -2,8 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,18 +18,11 @@ from archive.models import (
     Quote,
     Release,
     Topic,
+    count_of,
 )
 
 # Fields whose curated value an import never overwrites (see archive.ingest.store).
 CURATABLE_FIELDS = {*RELEASE_FIELDS, "institutions", "topics"}
-
-
-def count_of(model, field: str):
-    """A correlated COUNT of `model` rows whose `field` is this row: one subquery per column,
-    instead of joins that multiply each other and need DISTINCT."""
-    rows = (model.objects.filter(**{field: OuterRef("pk")}).order_by()
-            .values(field).annotate(n=Count("*")).values("n"))
-    return Coalesce(Subquery(rows), Value(0))
 
 
 @admin.register(Document)
@@ -125,8 +116,8 @@ class InstitutionAdmin(MergeAction, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            release_count=count_of(Release.institutions.through, "institution"),
-            quote_count=count_of(Quote, "institution"),
+            release_count=count_of(Release.institutions.through.objects.all(), "institution"),
+            quote_count=count_of(Quote.objects.all(), "institution"),
         )
 
     @admin.display(description="Releases", ordering="release_count")
@@ -168,8 +159,8 @@ class PersonAdmin(MergeAction, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            release_count=count_of(Appearance, "person"),
-            quote_count=count_of(Quote, "person"),
+            release_count=count_of(Appearance.objects.all(), "person"),
+            quote_count=count_of(Quote.objects.all(), "person"),
         )
 
     @admin.display(description="Releases", ordering="release_count")
@@ -190,7 +181,7 @@ class TopicAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            release_count=count_of(Release.topics.through, "topic"))
+            release_count=count_of(Release.topics.through.objects.all(), "topic"))
 
     @admin.display(description="Releases", ordering="release_count")
     def release_count(self, obj):

@@ -1,7 +1,7 @@
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Count, Q, Value
-from django.db.models.functions import Lower
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -67,10 +67,21 @@ class NamedQuerySet(models.QuerySet):
 
     def with_counts(self):
         """Annotate visible releases and statements, for lists and facets."""
+        field = self.model._meta.model_name  # "institution" or "person"
+        links = self.model.releases.rel.through.objects.filter(release__hidden=False)
         return self.annotate(
-            release_count=Count("releases", filter=Q(releases__hidden=False), distinct=True),
-            quote_count=Count("quotes", filter=Q(quotes__release__hidden=False), distinct=True),
+            release_count=count_of(links, field),
+            quote_count=count_of(Quote.objects.filter(release__hidden=False), field),
         )
+
+
+def count_of(rows, field: str):
+    """The number of `rows` whose `field` is the outer row, as a correlated subquery: two
+    counts done with joins would multiply each other (releases × statements) and need
+    DISTINCT over the product."""
+    counted = (rows.filter(**{field: OuterRef("pk")}).order_by().values(field)
+               .annotate(n=Count("*")).values("n"))
+    return Coalesce(Subquery(counted), Value(0))
 
 
 class Institution(models.Model):
