@@ -145,14 +145,13 @@ def search(queryset, text: str, fts_table: str, rank_weights: tuple = ()):
         return queryset.filter(search_vector=query).annotate(
             rank=SearchRank(F("search_vector"), query)
         )
-    table = queryset.model._meta.db_table
     for phrase in parsed.excluded:
         queryset = queryset.exclude(
             id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s",
                           [_fts5_phrase(phrase)])
         )
     if not parsed.groups:
-        return queryset.annotate(rank=RawSQL("0.0", [], output_field=FloatField()))
+        return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
     match = _fts5_match(parsed.groups)
     # The FTS5 table is joined, not looked up row by row: FTS5 then computes bm25() for all
     # matches in one pass (a correlated subquery recomputed the term statistics for every

@@ -12,7 +12,6 @@ its own; memory that stays flat as N grows shows that files are streamed, not lo
 import argparse
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile

@@ -1,5 +1,4 @@
 import json as jsonlib
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
