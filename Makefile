@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make run` serves the archive, `make test` runs the tests.
 # Django 6 needs Python 3.12 or newer: the first such interpreter found is used.
-PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+# pyenv's installed versions count too, even when pyenv's default is older.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
