@@ -152,3 +152,42 @@ def test_an_editor_merges_institutions_and_verifies_a_statement(browser):
     statement = page.locator(f"#statement-{quote.position}")
     assert statement.locator(".verified").inner_text().lower() == "verified"
     shot(page, "09-verified-on-public-page")
+
+
+HOSTILE = (
+    '<script>window.pwned = 1; alert("script")</script>'
+    '<img src="x" onerror="window.pwned = 2; alert(\'img\')">'
+    '<svg onload="window.pwned = 3"></svg><iframe src="javascript:alert(\'frame\')"></iframe>'
+    '<a href="javascript:window.pwned = 4">link</a>'
+)
+
+
+def test_imported_hostile_markup_never_runs(browser, tmp_path):
+    from archive.models import Release
+
+    page, base = browser
+    (tmp_path / "hostile.txt").write_text(
+        f"Regulator warns about {HOSTILE}\n2025-03-01\n\n"
+        f"The China Securities Regulatory Commission said {HOSTILE} was a test.\n"
+        f'"Markup is not content {HOSTILE} at all," said Wu Lan, a researcher at '
+        "Fudan University.\n")
+    (tmp_path / "hostile.html").write_text(
+        "<html><head><meta http-equiv='refresh' content='0;url=javascript:alert(1)'>"
+        f"<title>Hostile page</title></head><body><article><h1>Hostile page</h1>"
+        f"<p>The Bank of Korea said rates will hold. {HOSTILE}</p>"
+        f"<p>Lee Min, deputy governor of the Bank of Korea, said inflation eased.</p>"
+        "</article></body></html>")
+    call_command("import_releases", str(tmp_path), stdout=open(os.devnull, "w"))
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    urls = [r.get_absolute_url() for r in Release.objects.filter(
+        title__in=["Hostile page"]) | Release.objects.filter(title__startswith="Regulator warns")]
+    assert len(urls) == 2
+    for url in [*urls, "/releases/?q=test", "/quotes/?q=markup", "/releases/feed.atom"]:
+        page.goto(base + url)
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.pwned") is None, url
+        assert page.locator("iframe, main script, main svg[onload], main img[onerror]").count() == 0
+    assert dialogs == []
+    page.goto(base + urls[0])
+    shot(page, "10-hostile-release")
