@@ -19,7 +19,6 @@ class Result:
     raw: bytes = b""
     extracted: Extracted | None = None
     error: str = ""
-    unchanged: bool = False
 
 
 _worker_context: Context | None = None
@@ -30,8 +29,7 @@ def _init_worker(context: Context) -> None:
     _worker_context = context
 
 
-def process(path: Path, max_bytes: int, context: Context | None = None,
-            skip: frozenset[str] = frozenset()) -> Result:
+def process(path: Path, max_bytes: int, context: Context | None = None) -> Result:
     """Read and extract one file; every failure becomes a reason, never an exception."""
     context = context or _worker_context
     try:
@@ -40,8 +38,6 @@ def process(path: Path, max_bytes: int, context: Context | None = None,
             return Result(str(path), error=f"the file is {size / MEGABYTE:.0f} MB; the limit "
                                            f"is {max_bytes / MEGABYTE:.0f} MB (--max-size)")
         raw = path.read_bytes()
-        if sha256(raw) in skip:
-            return Result(str(path), raw=raw, unchanged=True)
         return Result(str(path), raw=raw, extracted=extract(raw, path.name, context))
     except (OSError, UnreadableDocument) as error:
         return Result(str(path), error=str(error))
@@ -136,7 +132,7 @@ class Command(BaseCommand):
             return "failed"
         if archive is None:
             return "unchanged" if is_archived(sha256(result.raw)) else "created"
-        if result.unchanged or is_archived(sha256(result.raw)):
+        if is_archived(sha256(result.raw)):
             return "unchanged"
         try:
             return archive.store(result.raw, result.path, result.extracted)[0]
@@ -147,8 +143,6 @@ class Command(BaseCommand):
     def as_json(self, result: Result) -> dict:
         if result.error:
             return {"path": result.path, "error": result.error}
-        if result.extracted is None:
-            return {"path": result.path, "unchanged": True}
         return {"path": result.path, **result.extracted.as_json()}
 
 
