@@ -3,6 +3,7 @@ sits in memory."""
 
 import csv
 import json
+from itertools import batched
 
 from django.http import StreamingHttpResponse
 from django.urls import reverse
@@ -58,7 +59,7 @@ def releases(request, fmt: str):
 def _release_rows(rows, base: str):
     """Rows in batches, each batch's institutions and topics fetched in two queries: plain
     tuples, as model instances would cost more than the database."""
-    for batch in _batches(rows.iterator(chunk_size=CHUNK), CHUNK):
+    for batch in batched(rows.iterator(chunk_size=CHUNK), CHUNK):
         ids = [row[0] for row in batch]
         institutions = _names(Release.institutions.through, "institution__name", ids)
         topics = _names(Release.topics.through, "topic__slug", ids)
@@ -66,17 +67,6 @@ def _release_rows(rows, base: str):
             yield [pk, title, published, source, "; ".join(institutions.get(pk, [])),
                    "; ".join(topics.get(pk, [])),
                    base + reverse("release-detail", args=[pk, slug]), sha256]
-
-
-def _batches(iterable, size):
-    batch = []
-    for item in iterable:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _names(through, field: str, ids) -> dict[int, list[str]]:
