@@ -47,9 +47,7 @@ def _json_array(items):
 
 
 def releases(request, fmt: str):
-    filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
-    queryset = filterset.ordered() if not filterset.is_bound or filterset.is_valid() else \
-        Release.objects.none()
+    queryset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible()).results()
     base = request.build_absolute_uri("/")[:-1]
     header = ["id", "title", "published", "source", "institutions", "topics", "url", "sha256"]
     rows = queryset.values_list("pk", "title", "published", "source", "slug", "document__sha256")
@@ -78,9 +76,7 @@ def _names(through, field: str, ids) -> dict[int, list[str]]:
 
 
 def quotes(request, fmt: str):
-    filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
-    queryset = filterset.ordered() if not filterset.is_bound or filterset.is_valid() else \
-        Quote.objects.none()
+    queryset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible()).results()
     base = request.build_absolute_uri("/")[:-1]
     header = ["id", "speaker", "speaker_type", "role", "kind", "text", "release", "published",
               "url", "verified"]

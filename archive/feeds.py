@@ -32,9 +32,8 @@ class ReleaseFeed(Feed):
         return reverse("release-list") + (f"?{self.query}" if self.query else "")
 
     def items(self, filterset):
-        if filterset.is_bound and not filterset.is_valid():
-            return Release.objects.none()
-        return filterset.qs.order_by("-published", "-id").prefetch_related("institutions")[:SIZE]
+        return filterset.results().order_by("-published", "-id").prefetch_related(
+            "institutions")[:SIZE]
 
     def item_title(self, item):
         return item.title

@@ -21,7 +21,22 @@ SORTS = [("relevance", "Relevance"), ("newest", "Newest first"), ("oldest", "Old
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
 
-class ReleaseFilter(django_filters.FilterSet):
+class ListFilterSet(django_filters.FilterSet):
+    """What list pages, feeds and exports share: results only for valid parameters."""
+
+    def results(self):
+        """The ordered results, or none when a parameter is invalid (the page says which)."""
+        if self.is_bound and not self.is_valid():
+            return self.queryset.none()
+        return self.ordered()
+
+    @property
+    def query(self) -> str:
+        """The search words, when there are valid ones."""
+        return self.form.cleaned_data.get("q", "") if self.is_bound and self.is_valid() else ""
+
+
+class ReleaseFilter(ListFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     institution = django_filters.ModelMultipleChoiceFilter(
         queryset=Institution.objects.all(), to_field_name="slug", method="filter_institution",
@@ -95,7 +110,7 @@ class ReleaseFilter(django_filters.FilterSet):
         return queryset.order_by()
 
 
-class QuoteFilter(django_filters.FilterSet):
+class QuoteFilter(ListFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search statements")
     speaker = django_filters.ModelChoiceFilter(
         queryset=Person.objects.all(), to_field_name="slug", field_name="person", label="Speaker")

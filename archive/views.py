@@ -60,9 +60,8 @@ def home(request):
 def release_list(request):
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
-    releases = filterset.ordered() if valid else Release.objects.none()
-    page = paginate(request, releases.for_listing())
-    query = filterset.form.cleaned_data.get("q", "") if valid and filterset.is_bound else ""
+    page = paginate(request, filterset.results().for_listing())
+    query = filterset.query
     extracts = search.snippets(Release, [r.pk for r in page], query, "body",
                                "archive_release_fts", 1) if query else {}
     for release in page:
@@ -243,10 +242,8 @@ def person_detail(request, slug: str):
 @require_GET
 def quote_list(request):
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
-    valid = not filterset.is_bound or filterset.is_valid()
-    quotes = filterset.ordered() if valid else Quote.objects.none()
-    page = paginate(request, quotes.select_related("release", "person", "institution"))
-    query = filterset.form.cleaned_data.get("q", "") if valid and filterset.is_bound else ""
+    page = paginate(request, filterset.results().select_related("release", "person", "institution"))
+    query = filterset.query
     extracts = search.snippets(Quote, [q.pk for q in page], query, "text",
                                "archive_quote_fts", 0) if query else {}
     for quote in page:
