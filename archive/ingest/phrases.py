@@ -42,24 +42,22 @@ class PhraseMatcher:
     def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, phrase as given) for each match, in reading order, not overlapping."""
         normalised = text.replace("’", "'")
-        words = TOKEN_RE.findall(normalised)
-        if self.fold:
-            words = [w.casefold() for w in words]
+        tokens = list(TOKEN_RE.finditer(normalised))
+        words = [t.group().casefold() if self.fold else t.group() for t in tokens]
         sizes = self.sizes
         # Only tokens that can start a phrase need a closer look.
         starts = [i for i, w in enumerate(words)
                   if w in sizes or (w[-2:] in ("'s", "'S") and w[:-2] in sizes)]
         found = []
-        if starts:
-            spans = [m.span() for m in TOKEN_RE.finditer(normalised)]
-            after = 0  # matches do not overlap
-            for index in starts:
-                if index < after:
-                    continue
-                match = self._match_at(words, spans, normalised, index)
-                if match:
-                    found.append(match[:3])
-                    after = match[3]
+        spans = [t.span() for t in tokens] if starts else []
+        after = 0  # matches do not overlap
+        for index in starts:
+            if index < after:
+                continue
+            match = self._match_at(words, spans, normalised, index)
+            if match:
+                found.append(match[:3])
+                after = match[3]
         if self.cjk:
             found.extend((m.start(), m.end(), m.group()) for m in self.cjk.finditer(text))
             found.sort()

@@ -10,6 +10,7 @@ import hashlib
 from pathlib import PurePath
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from archive.ingest import topics
 from archive.ingest.entities import InstitutionInfo
@@ -98,13 +99,22 @@ class Archive:
         origin already imported become a new Document, and its release is updated in place.
         """
         digest = sha256(raw)
+        # One query answers both questions: are these bytes archived, and was this origin
+        # imported before (its release is then updated)?
+        known = Document.objects.filter(Q(sha256=digest) | Q(origin=origin))
+        archived = set(known.values_list("sha256", flat=True))
+        if digest in archived:
+            return "unchanged", None
         try:
             with transaction.atomic():
                 document = Document.objects.create(
                     content=raw, sha256=digest, origin=origin, media_type=extracted.media_type,
                     encoding=extracted.encoding, size=len(raw), parser_version=PARSER_VERSION,
                 )
-                release = Release.objects.filter(document__origin=origin).order_by("-id").first()
+                release = None
+                if archived:
+                    release = (Release.objects.filter(document__origin=origin)
+                               .order_by("-id").first())
                 status = "updated" if release else "created"
                 release = self.apply(release or Release(), document, extracted)
         except IntegrityError:

@@ -132,8 +132,6 @@ class Command(BaseCommand):
             return "failed"
         if archive is None:
             return "unchanged" if is_archived(sha256(result.raw)) else "created"
-        if is_archived(sha256(result.raw)):
-            return "unchanged"
         try:
             return archive.store(result.raw, result.path, result.extracted)[0]
         except DatabaseError as error:
