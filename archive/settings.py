@@ -104,6 +104,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite:///db.sqlite3"
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# dumpdata and loaddata (export_archive, import_archive) keep times to the microsecond.
+SERIALIZATION_MODULES = {"json": "archive.serializers"}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
