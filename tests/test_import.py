@@ -3,12 +3,10 @@
 import json
 import shutil
 import subprocess
-import threading
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from archive.models import Document, Institution, Person, Quote, Release
 from tests.ingest_helpers import FIXTURES, SEED
@@ -142,29 +140,6 @@ def test_make_run_imports_the_seeds():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
-def test_two_imports_at_once_create_no_duplicates(folder):
-    errors = []
-
-    def import_folder():
-        try:
-            run(folder)
-        except Exception as error:  # noqa: BLE001 - reported to the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=import_folder) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert Document.objects.count() == 4
-    assert Release.objects.count() == 4
-    assert Institution.objects.filter(name="People's Bank of China").count() == 1
-
-
 def test_an_edit_in_admin_is_kept_by_the_next_import(folder, client):
     from django.contrib.auth.models import User
 
