@@ -53,7 +53,8 @@ class ReleaseFilter(ListFilterSet):
         field_name="published", lookup_expr="gte", label="From", widget=DATE_WIDGET)
     date_to = django_filters.DateFilter(
         field_name="published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
-    year = django_filters.NumberFilter(field_name="published", lookup_expr="year", label="Year")
+    year = django_filters.NumberFilter(field_name="published", lookup_expr="year", label="Year",
+                                     min_value=1, max_value=9999)
     sort = django_filters.ChoiceFilter(choices=SORTS, method="filter_sort", empty_label=None,
                                        label="Sort")
 
