@@ -21,12 +21,18 @@ from django.db import connection
 from django.db import models
 from django.db.models import F, FloatField, Func, Lookup, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Left
 
 SEARCH_CONFIG = "english"
+# PostgreSQL refuses a tsvector over 1 MB, and with it the row: a document that long would
+# not be archived at all. Indexing each column's first 200,000 characters keeps the worst
+# case (all words distinct) near half that limit; the whole text is still stored and shown.
+INDEXED_CHARACTERS = 200_000
 
 
 class SearchDocument(Func):
-    """The weighted tsvector of some text columns, e.g. SearchDocument(title="A", body="C").
+    """The weighted tsvector of some text columns, e.g. SearchDocument(title="A", body="C"),
+    over the first INDEXED_CHARACTERS of each.
 
     Used as the expression of a stored GeneratedField. PostgreSQL computes it; SQLite has no
     tsvector, so there the column stays NULL and the FTS5 table indexes the same columns.
@@ -36,7 +42,7 @@ class SearchDocument(Func):
 
     def __init__(self, **weights):
         vectors = [
-            SearchVector(column, weight=weight, config=SEARCH_CONFIG)
+            SearchVector(Left(column, INDEXED_CHARACTERS), weight=weight, config=SEARCH_CONFIG)
             for column, weight in weights.items()
         ]
         combined = vectors[0]

@@ -107,6 +107,18 @@ def test_a_file_over_the_size_limit_is_refused(folder):
     assert not Release.objects.exists()
 
 
+def test_a_text_past_the_search_index_limit_is_archived_and_searchable(tmp_path):
+    # 120,000 distinct words: their tsvector would be about 1.7 MB, past PostgreSQL's 1 MB.
+    words = ["w" + "".join(chr(97 + n // 26 ** k % 26) for k in range(5)) for n in range(120_000)]
+    lines = [" ".join(words[i: i + 100]) + "." for i in range(0, len(words), 100)]
+    path = tmp_path / "lexicon.txt"
+    path.write_text("A lexicon of distinct words\n\nDecember 2, 2025\n\n" + "\n\n".join(lines))
+    assert "1 created" in run(path)
+    release = Release.objects.get()
+    assert release.body.endswith(words[-1] + ".")  # stored whole
+    assert list(Release.objects.search(words[5])) == [release]
+
+
 def test_a_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="neither a file nor a directory"):
         run(tmp_path / "nowhere")
