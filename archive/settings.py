@@ -68,6 +68,14 @@ def database_from_url(url: str) -> dict:
             port = parts.port
         except ValueError:
             raise ImproperlyConfigured(f"DATABASE_URL={url!r} has a bad port.") from None
+        # Set for the web server (e.g. 5000 ms) so no public query runs unbounded; left
+        # unset for imports and migrations, whose statements may rightly take longer.
+        options = {"options": f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT', 0)}"}
+        # Django's own connection pool (psycopg_pool), one per process: with N threads a
+        # process needs at most N connections; none are opened and closed per request.
+        pool_size = env_int("DATABASE_POOL_SIZE", 0)
+        if pool_size:
+            options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
@@ -75,11 +83,11 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(port or ""),
-            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+            "CONN_MAX_AGE": 0 if pool_size else env_int("DATABASE_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
-            # Set for the web server (e.g. 5000 ms) so no public query runs unbounded; left
-            # unset for imports and migrations, whose statements may rightly take longer.
-            "OPTIONS": {"options": f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT', 0)}"},
+            # Behind pgbouncer in transaction mode a cursor cannot outlive its transaction.
+            "DISABLE_SERVER_SIDE_CURSORS": env_bool("DATABASE_PGBOUNCER", False),
+            "OPTIONS": options,
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL={url!r} is not understood; use sqlite:///file.db or "
@@ -103,6 +111,13 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite:///db.sqlite3"
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # Read-only queries go to the replica (archive.routers); in tests it is the primary.
+    DATABASES["replica"] = {**database_from_url(os.environ["DATABASE_REPLICA_URL"]),
+                            "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["archive.routers.PrimaryReplicaRouter"]
+# How long a client reads from the primary after writing: longer than the replica's lag.
+REPLICA_LAG_SECONDS = env_int("DATABASE_REPLICA_LAG", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # dumpdata and loaddata (export_archive, import_archive) keep times to the microsecond.
 SERIALIZATION_MODULES = {"json": "archive.serializers"}
@@ -124,6 +139,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "archive.middleware.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
