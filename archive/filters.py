@@ -4,31 +4,82 @@ Many-to-many filters use `pk IN (subquery)` rather than joins, so a release matc
 chosen banks appears once without a DISTINCT over the whole result.
 """
 
+import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
+from django.utils.functional import cached_property
 
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
 
 ReleaseInstitution = Release.institutions.through
 ReleaseTopic = Release.topics.through
 
+# Lists rank, count, facet and page through the newest RESULT_WINDOW results at most: an
+# exact count, facet or ranking of everything a common word matches would read most of a
+# large archive on every page view. Beyond it a page says "10,000+" and invites narrowing.
+RESULT_WINDOW = 10_000
+
 SORTS = [("relevance", "Relevance"), ("newest", "Newest first"), ("oldest", "Oldest first")]
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
 
+class Year(ExtractYear):
+    """The year of a date. SQLite reads it from the ISO text instead of calling back into
+    Python for every row, which made the year facet its slowest."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"CAST(substr({sql}, 1, 4) AS INTEGER)", params
+
+
+def among(ids: list[int]) -> RawSQL:
+    """`ids` as a subquery with one parameter: a literal IN list of 10,000 values costs
+    the database more to plan than to run."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
+def newest(queryset, order=("-published", "-id")):
+    """The ids of the newest RESULT_WINDOW rows of `queryset`, as a subquery."""
+    return queryset.order_by(*order).values("pk")[:RESULT_WINDOW]
+
+
 class ListFilterSet(django_filters.FilterSet):
-    """What list pages, feeds and exports share: results only for valid parameters."""
+    """What list pages, feeds and exports share: results only for valid parameters, and the
+    window of newest results that lists count, rank and facet."""
+
+    newest_first: tuple[str, ...]
 
     def results(self):
         """The ordered results, or none when a parameter is invalid (the page says which)."""
         if self.is_bound and not self.is_valid():
             return self.queryset.none()
         return self.ordered()
+
+    @cached_property
+    def window(self) -> list[int]:
+        """The ids of the newest RESULT_WINDOW + 1 results, found once: a page counts them
+        ("10,000+" when there are more), ranks them, and its facets count within them."""
+        if self.is_bound and not self.is_valid():
+            return []
+        newest = self.qs.order_by(*self.newest_first).values_list("pk", flat=True)
+        return list(newest[: RESULT_WINDOW + 1])
+
+    def ranked_window(self):
+        """The window's rows, ranked for the search words."""
+        rows = self.queryset.filter(pk__in=among(self.window[:RESULT_WINDOW]))
+        return rows.ranked(self.form.cleaned_data["q"])
+
+    def searching(self) -> bool:
+        return bool(self.is_bound and self.form.cleaned_data.get("q"))
 
     @property
     def query(self) -> str:
@@ -57,6 +108,8 @@ class ReleaseFilter(ListFilterSet):
                                      min_value=1, max_value=9999)
     sort = django_filters.ChoiceFilter(choices=SORTS, method="filter_sort", empty_label=None,
                                        label="Sort")
+
+    newest_first = ("-published", "-id")
 
     class Meta:
         model = Release
@@ -89,16 +142,15 @@ class ReleaseFilter(ListFilterSet):
         return queryset  # applied by `ordered()`, after every filter
 
     def ordered(self):
-        """The filtered releases in the chosen order: by relevance when searching."""
-        queryset = self.qs
+        """The filtered releases in the chosen order: by relevance when searching, among the
+        newest RESULT_WINDOW matches (ranking every release a common word matches would
+        read the whole archive)."""
         sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
-        searching = bool(self.is_bound and self.form.cleaned_data.get("q"))
         if sort == "oldest":
-            return queryset.order_by("published", "id")
-        if sort == "relevance" or (searching and sort != "newest"):
-            if searching:
-                return queryset.order_by("-rank", "-published", "-id")
-        return queryset.order_by("-published", "-id")
+            return self.qs.order_by("published", "id")
+        if self.searching() and sort != "newest":
+            return self.ranked_window().order_by("-rank", "-published", "-id")
+        return self.qs.order_by(*self.newest_first)
 
     def without(self, name: str):
         """The releases matching every filter but `name`: a facet's counts ignore their own
@@ -126,6 +178,8 @@ class QuoteFilter(ListFilterSet):
         field_name="release__published", lookup_expr="gte", label="From", widget=DATE_WIDGET)
     date_to = django_filters.DateFilter(
         field_name="release__published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
+
+    newest_first = ("-release__published", "-release_id", "position")
 
     class Meta:
         model = Quote
@@ -155,10 +209,9 @@ class QuoteFilter(ListFilterSet):
         return queryset.filter(release_id__in=links.values("release_id"))
 
     def ordered(self):
-        searching = bool(self.is_bound and self.form.cleaned_data.get("q"))
-        if searching:
-            return self.qs.order_by("-rank", "-release__published", "position")
-        return self.qs.order_by("-release__published", "-release_id", "position")
+        if self.searching():
+            return self.ranked_window().order_by("-rank", "-release__published", "position")
+        return self.qs.order_by(*self.newest_first)
 
 
 @dataclass
@@ -179,7 +232,8 @@ def toggle(params, name: str, value: str) -> str:
 
 
 def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[Option]]:
-    """Counts for each filter's options over the current result, one query per facet."""
+    """Counts for each filter's options over the current result (its newest RESULT_WINDOW
+    releases), one query per facet."""
     params = filterset.data
     chosen = {name: set(params.getlist(name)) for name in ("institution", "topic", "source",
                                                            "kind", "year")}
@@ -188,8 +242,15 @@ def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[O
         return [Option(str(label(value)), count, str(value) in chosen[name],
                        toggle(params, name, str(value))) for value, count in rows]
 
+    def within(name):
+        """The releases a facet counts: the page's window, unless the facet's own filter is
+        set, when its counts ignore that choice (choosing one bank still shows the others)."""
+        if params.get(name):
+            return newest(filterset.without(name))
+        return among(filterset.window[:RESULT_WINDOW])
+
     def linked(name, through, field):
-        rows = (through.objects.filter(release_id__in=filterset.without(name).values("pk"))
+        rows = (through.objects.filter(release_id__in=within(name))
                 .values_list(f"{field}__slug", f"{field}__name")
                 .annotate(n=Count("release_id")).order_by("-n", f"{field}__name")[:size])
         names = {slug: title for slug, title, _ in rows}
@@ -197,13 +258,15 @@ def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[O
 
     kinds = dict(Institution.Kind.choices)
     kind_rows = (ReleaseInstitution.objects
-                 .filter(release_id__in=filterset.without("kind").values("pk"))
+                 .filter(release_id__in=within("kind"))
                  .values_list("institution__kind")
                  .annotate(n=Count("release_id", distinct=True)).order_by("-n"))
-    source_rows = (filterset.without("source").exclude(source="").values_list("source")
+    source_rows = (Release.objects.filter(pk__in=within("source"))
+                   .exclude(source="").values_list("source")
                    .annotate(n=Count("pk")).order_by("-n", "source")[:size])
-    year_rows = (filterset.without("year").filter(published__isnull=False)
-                 .annotate(y=ExtractYear("published")).values_list("y")
+    year_rows = (Release.objects.filter(pk__in=within("year"))
+                 .filter(published__isnull=False)
+                 .annotate(y=Year("published")).values_list("y")
                  .annotate(n=Count("pk")).order_by("-y"))
     return {
         "institution": linked("institution", ReleaseInstitution, "institution"),

@@ -202,6 +202,10 @@ class Topic(models.Model):
         return [line.strip() for line in self.keywords.splitlines() if line.strip()]
 
 
+# Title matches weigh ten times body matches on SQLite, as A and C do on PostgreSQL.
+RELEASE_WEIGHTS = (Value(10.0), Value(1.0))
+
+
 class ReleaseQuerySet(models.QuerySet):
     def visible(self):
         """Releases shown on the public site (curators can hide one)."""
@@ -213,9 +217,11 @@ class ReleaseQuerySet(models.QuerySet):
 
     def search(self, text: str):
         """Full-text search in web-search syntax, annotated with `rank` (higher is better)."""
-        # Title matches weigh ten times body matches, as A and C do on PostgreSQL.
-        return search.search(self, text, "archive_release_fts",
-                             rank_weights=(Value(10.0), Value(1.0)))
+        return search.search(self, text, "archive_release_fts", rank_weights=RELEASE_WEIGHTS)
+
+    def ranked(self, text: str):
+        """`rank` for releases already known to match `text`."""
+        return search.rank(self, text, "archive_release_fts", rank_weights=RELEASE_WEIGHTS)
 
     def for_listing(self):
         return self.prefetch_related("institutions", "topics")
@@ -301,6 +307,10 @@ class QuoteQuerySet(models.QuerySet):
     def search(self, text: str):
         """Full-text search over statement text, annotated with `rank`."""
         return search.search(self, text, "archive_quote_fts")
+
+    def ranked(self, text: str):
+        """`rank` for statements already known to match `text`."""
+        return search.rank(self, text, "archive_quote_fts")
 
 
 class Quote(models.Model):

@@ -168,6 +168,16 @@ def search(queryset, text: str, fts_table: str, rank_weights: tuple = ()):
     )
 
 
+def rank(queryset, text: str, fts_table: str, rank_weights: tuple = ()):
+    """Annotate `rank` on rows already known to match `text`. PostgreSQL ranks the stored
+    vectors without searching again; SQLite's bm25() exists only within a MATCH query, so
+    there the rows are searched again."""
+    if connection.vendor == "postgresql":
+        query = _tsquery(parse_websearch(text))
+        return queryset.annotate(rank=SearchRank(F("search_vector"), query))
+    return search(queryset, text, fts_table, rank_weights)
+
+
 class Match(Lookup):
     """`fts_table MATCH query` on an FTS5 table's hidden column of the same name."""
 

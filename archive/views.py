@@ -8,11 +8,12 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from archive import exports, search
+from archive import exports, filters, search
 from archive.citations import citation_formats
 from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
@@ -20,12 +21,43 @@ from archive.models import Appearance, Institution, Person, Quote, Release, Topi
 PER_PAGE = 20
 
 
-def paginate(request, queryset, per_page: int = PER_PAGE):
+class WindowPaginator(Paginator):
+    """Pages through the first RESULT_WINDOW rows: counting stops there ("10,000+"). A list
+    that already knows how many rows it has seen, up to RESULT_WINDOW + 1, passes `seen`."""
+
+    def __init__(self, object_list, per_page, seen: int | None = None, **options):
+        super().__init__(object_list, per_page, **options)
+        if seen is not None:
+            self.seen = seen
+
+    @cached_property
+    def seen(self) -> int:
+        return self.object_list[: filters.RESULT_WINDOW + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.seen, filters.RESULT_WINDOW)
+
+    @property
+    def capped(self) -> bool:
+        return self.seen > filters.RESULT_WINDOW
+
+    @property
+    def label(self) -> str:
+        return f"{self.count:,}{'+' if self.capped else ''}"
+
+
+def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = None):
     """The requested page; a page that does not exist is a 404, not an error page."""
-    paginator = Paginator(queryset, per_page, orphans=3)
+    paginator = WindowPaginator(queryset, per_page, seen, orphans=3)
     try:
         return paginator.page(request.GET.get("page") or 1)
-    except (EmptyPage, PageNotAnInteger):
+    except EmptyPage:
+        if paginator.capped:
+            raise Http404(f"Only the first {filters.RESULT_WINDOW:,} results are paged through; "
+                          "narrow the search to see the others.") from None
+        raise Http404("There is no such page of results.") from None
+    except PageNotAnInteger:
         raise Http404("There is no such page of results.") from None
 
 
@@ -60,7 +92,7 @@ def home(request):
 def release_list(request):
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
-    page = paginate(request, filterset.results().for_listing())
+    page = paginate(request, filterset.results().for_listing(), seen=len(filterset.window))
     query = filterset.query
     extracts = search.snippets(Release, [r.pk for r in page], query, "body",
                                "archive_release_fts", 1) if query else {}
@@ -242,7 +274,8 @@ def person_detail(request, slug: str):
 @require_GET
 def quote_list(request):
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
-    page = paginate(request, filterset.results().select_related("release", "person", "institution"))
+    page = paginate(request, filterset.results().select_related("release", "person", "institution"),
+                    seen=len(filterset.window))
     query = filterset.query
     extracts = search.snippets(Quote, [q.pk for q in page], query, "text",
                                "archive_quote_fts", 0) if query else {}

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from archive import filters
 from archive.models import Appearance, Institution, Person, Quote, Topic
 from tests.conftest import make_release
 
@@ -145,6 +146,36 @@ def test_bad_parameters_give_an_empty_result_not_an_error(client, archive, param
     response = client.get("/releases/", params)
     assert response.status_code == 200
     assert titles(response) == []
+
+
+def test_large_results_are_counted_ranked_and_faceted_within_the_newest_window(
+        client, archive, monkeypatch):
+    monkeypatch.setattr(filters, "RESULT_WINDOW", 2)
+    response = client.get("/releases/")
+    assert titles(response) == ["Banks back technology firms", "Green loans rise at state lenders"]
+    assert "<strong>2+</strong> results" in response.text
+    assert "Counts among the newest 2 results" in response.text
+    institutions = {o.label: o.count for o in response.context["facets"]["institution"]}
+    assert institutions == {"China Construction Bank": 2, "Bank of Communications": 1}
+    # Choosing a bank counts the others among the newest 2 releases without that choice.
+    response = client.get("/releases/", {"institution": archive["pboc"].slug})
+    institutions = {o.label: o.count for o in response.context["facets"]["institution"]}
+    assert institutions == {"China Construction Bank": 2, "Bank of Communications": 1}
+    # "loans" matches all three; only the newest two are ranked (the third is older).
+    response = client.get("/releases/", {"q": "loans"})
+    assert set(titles(response)) == {"Banks back technology firms",
+                                      "Green loans rise at state lenders"}
+    assert titles(response)[0] == "Green loans rise at state lenders"  # the title match
+    assert client.get("/quotes/").context["page_obj"].paginator.label == "2+"
+    response = client.get("/releases/", {"page": "2"})
+    assert response.status_code == 404
+    assert "Only the first 2 results are paged through" in response.text
+
+
+def test_a_result_within_the_window_is_counted_exactly(client, archive):
+    response = client.get("/releases/", {"q": "loans"})
+    assert "<strong>3</strong> results" in response.text
+    assert "Counts among" not in response.text
 
 
 def test_a_page_past_the_end_is_not_found(client, archive):
