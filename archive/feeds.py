@@ -32,7 +32,7 @@ class ReleaseFeed(Feed):
         return reverse("release-list") + (f"?{self.query}" if self.query else "")
 
     def items(self, filterset):
-        return filterset.results().order_by("-published", "-id").prefetch_related(
+        return filterset.matches().prefetch_related(
             "institutions")[:SIZE]
 
     def item_title(self, item):

@@ -59,10 +59,18 @@ class ListFilterSet(django_filters.FilterSet):
     newest_first: tuple[str, ...]
 
     def results(self):
-        """The ordered results, or none when a parameter is invalid (the page says which)."""
+        """The results in the page's order, or none when a parameter is invalid (the page
+        says which)."""
         if self.is_bound and not self.is_valid():
             return self.queryset.none()
         return self.ordered()
+
+    def matches(self):
+        """Every match, newest first, for feeds and exports (which stream them all), or none
+        when a parameter is invalid."""
+        if self.is_bound and not self.is_valid():
+            return self.queryset.none()
+        return self.qs.order_by(*self.newest_first)
 
     @cached_property
     def window(self) -> list[int]:

@@ -302,6 +302,11 @@ def test_exports_stream_the_filtered_list(client, archive):
     assert rows[0][:3] == ["id", "title", "published"]
     assert [r[1] for r in rows[1:]] == ["Banks back technology firms", "Green loans rise at state lenders"]
     assert rows[2][4] == "Bank of Communications; China Construction Bank"
+    assert rows[1][6] == "http://testserver" + archive["first"].get_absolute_url()
+    chinese = make_release("央行：保持流动性合理充裕", published=datetime.date(2025, 7, 1))
+    rows = list(csv.reader(io.StringIO(b"".join(
+        client.get("/releases/export.csv", {"year": "2025"}).streaming_content).decode())))
+    assert rows[2][6] == "http://testserver" + chinese.get_absolute_url()
     data = json.loads(b"".join(client.get("/quotes/export.json", {"q": "liquidity"}).streaming_content))
     assert [(d["speaker"], d["kind"]) for d in data] == [("Pan Gongsheng", "direct")]
     assert client.get("/releases/export.xml").status_code == 404

@@ -5,9 +5,11 @@ import random
 import statistics
 import time
 import tracemalloc
+from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
 from django.test import Client
 
@@ -15,6 +17,34 @@ from archive.management.commands.generate_archive import RARE  # words in ~0.2% 
 from archive.models import Institution, Quote, Release
 
 COMMON = ["bank", "loans", "support", "credit", "market", "finance", "measures", "growth"]
+
+
+def _datasette_releases(path, params) -> str:
+    """A list page's question as a Datasette table page: visible releases, full-text search
+    with its FTS5 table, the date range, and the facets Datasette counts on columns (source
+    and publication date; it has none over the many-to-many institutions and topics)."""
+    query = {"hidden": "0", "_facet": "source", "_facet_date": "published"}
+    if params.get("q"):
+        query.update(_search=params["q"], _searchmode="raw")  # raw keeps "phrases"
+    else:
+        query["_sort_desc"] = "published"
+    if params.get("date_from"):
+        query["published__gte"] = params["date_from"]
+    if params.get("date_to"):
+        query["published__lte"] = params["date_to"]
+    return "archive_release?" + urlencode(query)
+
+
+# The pages Datasette can answer, translated to its URLs (path after /database/).
+DATASETTE = {
+    "list, unfiltered": _datasette_releases,
+    "search, common word": _datasette_releases,
+    "search, rare word": _datasette_releases,
+    "phrase + institution + dates": _datasette_releases,  # without the institution
+    "release page": lambda path, params: f"archive_release/{path.split('/')[2]}",
+    "statements search": lambda path, params: "archive_quote?" + urlencode(
+        {"_search": params["q"]}),
+}
 
 
 class Command(BaseCommand):
@@ -25,8 +55,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--repeat", type=int, default=15, help="Requests per page.")
         parser.add_argument("--json", default="", help="Write the results to this file.")
+        parser.add_argument("--datasette", action="store_true",
+                            help="SQLite only: also time the same questions asked of Datasette "
+                                 "on the same file (pip install datasette).")
 
-    def handle(self, *args, repeat, json, **options):
+    def handle(self, *args, repeat, json, datasette, **options):
+        if datasette and connection.vendor != "sqlite":
+            raise CommandError("--datasette compares on an SQLite file: set DATABASE_URL to one.")
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         self.client = Client()
         releases = Release.objects.count()
@@ -63,6 +98,17 @@ class Command(BaseCommand):
             results.append(self.measure(name, request, repeat))
         results.append(self.export(min(10_000, releases)))
         connection.force_debug_cursor = False
+        since = results[-1].pop("since")
+        if datasette:
+            # The export too: the same releases as CSV, streamed.
+            translations = {**DATASETTE, results[-1]["page"]: lambda path, params: (
+                "archive_release.csv?" + urlencode({"hidden": "0", "published__gte": since,
+                                                    "_size": "max", "_stream": "on"}))}
+            pages[results[-1]["page"]] = lambda i: ("", {})
+            for row in results:
+                if row["page"] in translations:
+                    row["datasette_ms"] = self.datasette(translations[row["page"]],
+                                                         pages[row["page"]], repeat)
         self.report(releases, results, json)
 
     def measure(self, name, request, repeat) -> dict:
@@ -84,10 +130,13 @@ class Command(BaseCommand):
         }
 
     def export(self, rows) -> dict:
+        """A CSV export of the newest `rows` releases (those since a date), streamed."""
+        dates = Release.objects.visible().order_by("-published").values_list("published", flat=True)
+        since = dates[rows - 1] if rows else None
         reset_queries()
         tracemalloc.start()
         started = time.perf_counter()
-        response = self.client.get("/releases/export.csv")
+        response = self.client.get("/releases/export.csv", {"date_from": since} if since else {})
         lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
         elapsed = (time.perf_counter() - started) * 1000
         peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -95,7 +144,37 @@ class Command(BaseCommand):
         return {"page": f"CSV export ({lines - 1} rows)", "median_ms": elapsed, "p95_ms": elapsed,
                 "queries": len(connection.queries),
                 "sql_ms": sum(float(q["time"]) for q in connection.queries) * 1000,
-                "peak_mb": round(peak, 1)}
+                "peak_mb": round(peak, 1), "since": str(since or "")}
+
+    def datasette(self, translate, request, repeat) -> float:
+        """Median time of Datasette answering the same requests (the page's HTML) in-process,
+        with its time limits lifted so that it computes what the archive computes."""
+        import asyncio
+        import logging
+
+        from datasette.app import Datasette
+
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line a request otherwise
+
+        path = Path(settings.DATABASES["default"]["NAME"])
+        app = Datasette([str(path)], settings={"sql_time_limit_ms": 600_000,
+                                              "facet_time_limit_ms": 600_000,
+                                              "suggest_facets": False})
+        database = path.stem
+
+        async def timed(i):
+            path, params = request(i)
+            url = f"/{database}/{translate(path, params)}"
+            started = time.perf_counter()
+            response = await app.client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return (time.perf_counter() - started) * 1000
+
+        async def run():
+            await timed(0)  # warm caches once, as for the archive
+            return [await timed(i) for i in range(repeat)]
+
+        return statistics.median(asyncio.run(run()))
 
     def report(self, releases, results, path):
         vendor = connection.vendor
@@ -105,6 +184,9 @@ class Command(BaseCommand):
         for row in results:
             ratio = row["median_ms"] / row["sql_ms"] if row["sql_ms"] else 0
             extra = f"  peak {row['peak_mb']} MB" if "peak_mb" in row else ""
+            if "datasette_ms" in row:
+                extra += (f"  Datasette {row['datasette_ms']:.1f} ms, ours/Datasette "
+                          f"{row['median_ms'] / row['datasette_ms']:.2f}")
             self.stdout.write(f"{row['page']:<32}{row['median_ms']:>10.1f}{row['p95_ms']:>9.1f}"
                               f"{row['queries']:>8}{row['sql_ms']:>9.1f}{ratio:>9.1f}{extra}")
         if path:
