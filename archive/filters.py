@@ -81,9 +81,14 @@ class ListFilterSet(django_filters.FilterSet):
         newest = self.qs.order_by(*self.newest_first).values_list("pk", flat=True)
         return list(newest[: RESULT_WINDOW + 1])
 
+    @cached_property
+    def in_window(self) -> RawSQL:
+        """The window's ids (without the one past it) as a subquery for other queries."""
+        return among(self.window[:RESULT_WINDOW])
+
     def ranked_window(self):
         """The window's rows, ranked for the search words."""
-        rows = self.queryset.filter(pk__in=among(self.window[:RESULT_WINDOW]))
+        rows = self.queryset.filter(pk__in=self.in_window)
         return rows.ranked(self.form.cleaned_data["q"])
 
     def searching(self) -> bool:
@@ -255,7 +260,7 @@ def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[O
         set, when its counts ignore that choice (choosing one bank still shows the others)."""
         if params.get(name):
             return newest(filterset.without(name))
-        return among(filterset.window[:RESULT_WINDOW])
+        return filterset.in_window
 
     def linked(name, through, field):
         rows = (through.objects.filter(release_id__in=within(name))
