@@ -5,6 +5,7 @@ start with ImproperlyConfigured instead of being silently replaced.
 """
 
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -149,6 +150,24 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "archive.middleware.QueryTimeoutMiddleware",
 ]
+
+# Public pages are the same for every anonymous visitor: each server keeps a page it has
+# rendered for PAGE_CACHE_SECONDS, shared by its gunicorn workers (a file cache, so no other
+# service is needed). Pages that depend on a logged-in user vary by cookie or are never cached
+# (the admin); off in development so that changes show at once.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 120)
+if PAGE_CACHE_SECONDS:
+    MIDDLEWARE = ["django.middleware.cache.UpdateCacheMiddleware", *MIDDLEWARE,
+                  "django.middleware.cache.FetchFromCacheMiddleware"]
+CACHE_MIDDLEWARE_SECONDS = PAGE_CACHE_SECONDS
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("CACHE_DIR")
+        or os.path.join(tempfile.gettempdir(), "financial-policy-archive-cache"),
+        "OPTIONS": {"MAX_ENTRIES": 3000},
+    }
+}
 
 ROOT_URLCONF = "archive.urls"
 WSGI_APPLICATION = "archive.wsgi.application"

@@ -70,3 +70,23 @@ def test_postgres_urls_are_parsed():
 def test_incomplete_database_urls_are_refused(url):
     with pytest.raises(ImproperlyConfigured):
         database_from_url(url)
+
+
+def test_production_caches_pages_and_development_does_not():
+    show = ("from django.conf import settings; "
+            "print(settings.CACHE_MIDDLEWARE_SECONDS, len(settings.MIDDLEWARE))")
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("SECRET_KEY", "DJANGO_DEBUG", "DATABASE_URL", "PAGE_CACHE_SECONDS")}
+
+    def shell(**env):
+        result = subprocess.run([sys.executable, "manage.py", "shell", "-c", show], cwd=BASE_DIR,
+                                env={**clean, **env}, capture_output=True, text=True, timeout=60,
+                                check=True)
+        seconds, middleware = result.stdout.splitlines()[-1].split()
+        return int(seconds), int(middleware)
+
+    production = shell(DJANGO_DEBUG="False", SECRET_KEY="x" * 60)
+    development = shell(DJANGO_DEBUG="True")
+    assert production == (120, development[1] + 2)
+    assert development[0] == 0
+    assert shell(DJANGO_DEBUG="False", SECRET_KEY="x" * 60, PAGE_CACHE_SECONDS="0")[0] == 0

@@ -386,3 +386,24 @@ def test_a_query_stopped_by_the_timeout_gets_a_friendly_page(rf):
     response = QueryTimeoutMiddleware(lambda r: None).process_exception(rf.get("/releases/"), error)
     assert response.status_code == 503
     assert b"This request took too long" in response.content
+
+
+def test_production_caches_public_pages_for_anonymous_visitors(client, archive, settings):
+    settings.MIDDLEWARE = ["django.middleware.cache.UpdateCacheMiddleware", *settings.MIDDLEWARE,
+                           "django.middleware.cache.FetchFromCacheMiddleware"]
+    settings.CACHE_MIDDLEWARE_SECONDS = 60
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert client.get("/releases/", {"q": "loans"}).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        cached = client.get("/releases/", {"q": "loans"})
+    assert len(queries) == 0 and "Green loans rise" in cached.text
+    assert "max-age=60" in cached["Cache-Control"]
+    assert cached["Content-Security-Policy"]  # the headers are kept with the page
+    # A curator's admin pages are never cached.
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("curator", "c@example.org", "pw"))
+    client.get("/admin/archive/release/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/admin/archive/release/")
+    assert len(queries) > 0
