@@ -1,12 +1,16 @@
 """The benchmark aids: a synthetic archive generator and the page timer."""
 
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
 from archive.models import Institution, Quote, Release
+from archive.settings import BASE_DIR
 from tests.conftest import make_release
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +41,27 @@ def test_benchmark_pages_prints_and_writes_every_page(tmp_path):
     result = json.loads((tmp_path / "pages.json").read_text())
     assert result["releases"] == 40
     names = [page["page"] for page in result["pages"]]
-    assert names[:3] == ["list, unfiltered", "search, common word", "search, rare word"]
+    assert names[:4] == ["home", "list, unfiltered", "search, common word", "search, rare word"]
     assert names[-1].startswith("CSV export (40 rows)")
     assert all(page["queries"] > 0 and page["median_ms"] > 0 for page in result["pages"])
     assert "page/SQL" in out.getvalue()
+
+
+def test_benchmark_pages_compares_with_datasette_on_the_same_sqlite_file(tmp_path):
+    pytest.importorskip("datasette")
+    env = {**os.environ, "DJANGO_DEBUG": "True",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'archive.sqlite3'}"}
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
+                              capture_output=True, text=True, timeout=300, check=True)
+
+    manage("migrate", "--no-input")
+    manage("generate_archive", "--releases", "40")
+    manage("benchmark_pages", "--repeat", "2", "--datasette", "--json", str(tmp_path / "p.json"))
+    pages = {p["page"]: p for p in json.loads((tmp_path / "p.json").read_text())["pages"]}
+    compared = [name for name, page in pages.items() if "datasette_ms" in page]
+    assert compared == ["list, unfiltered", "search, common word", "search, rare word",
+                        "phrase + institution + dates", "release page", "statements search",
+                        "CSV export (40 rows)"]
+    assert all(pages[name]["datasette_ms"] > 0 for name in compared)

@@ -78,6 +78,7 @@ class Command(BaseCommand):
             return options[i % len(options)]
 
         pages = {
+            "home": lambda i: ("/", {}),
             "list, unfiltered": lambda i: ("/releases/", {"page": str(i % 5 + 1)}),
             "search, common word": lambda i: ("/releases/", {"q": pick(COMMON, i)}),
             "search, rare word": lambda i: ("/releases/", {"q": pick(RARE, i)}),
