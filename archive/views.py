@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -15,7 +16,14 @@ from django.views.decorators.http import require_GET
 
 from archive import exports, filters, search
 from archive.citations import citation_formats
-from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
+from archive.filters import (
+    QuoteFilter,
+    ReleaseFilter,
+    ReleaseInstitution,
+    ReleaseTopic,
+    chips,
+    release_facets,
+)
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
 
 PER_PAGE = 20
@@ -67,23 +75,62 @@ def highlighted(snippet: str) -> str:
     return mark_safe(text.replace(search.MARK_START, "<mark>").replace(search.MARK_END, "</mark>"))
 
 
+@dataclass
+class Size:
+    label: str  # "3" or "about 1,000,000"
+    number: int
+    exact: bool
+
+
+def archive_size(queryset) -> Size:
+    """How many rows: exact up to RESULT_WINDOW, estimated above ("about 1,000,000"), as an
+    exact count of a large table reads all of it."""
+    exact = queryset[: filters.RESULT_WINDOW + 1].count()
+    if exact <= filters.RESULT_WINDOW:
+        return Size(f"{exact:,}", exact, True)
+    table = queryset.model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the planner's estimate, kept by ANALYZE
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        else:  # rows are never renumbered: the highest id is close to their number
+            cursor.execute(f'SELECT max(rowid) FROM "{table}"')
+        estimate = max(int(cursor.fetchone()[0] or 0), exact)
+    rounded = round(estimate, 2 - len(str(estimate)))  # two significant figures
+    return Size(f"about {rounded:,}", rounded, False)
+
+
 @require_GET
 def home(request):
     releases = Release.objects.visible()
+    # The most quoted and the topics are counted among the newest RESULT_WINDOW releases,
+    # "lately", so that the home page costs the same however large the archive grows.
+    recent = filters.newest(releases)
+    quotes = Quote.objects.filter(release_id__in=recent).order_by()
+
+    def most_quoted(model, field):
+        counts = dict(quotes.exclude(**{field: None}).values_list(field).annotate(n=Count("*"))
+                      .order_by("-n")[:8])
+        rows = sorted(model.objects.filter(pk__in=counts),
+                      key=lambda row: (-counts[row.pk], row.name))
+        for row in rows:
+            row.n = counts[row.pk]
+        return rows
+
+    topic_counts = dict(ReleaseTopic.objects.filter(release_id__in=recent).order_by()
+                        .values_list("topic").annotate(n=Count("*")))
+    topics = sorted(Topic.objects.all(), key=lambda t: (-topic_counts.get(t.pk, 0), t.name))
+    for topic in topics:
+        topic.n = topic_counts.get(topic.pk, 0)
+    size = archive_size(releases)
     context = {
         "latest": releases.for_listing().order_by("-published", "-id")[:8],
-        "size": releases.count(),
+        "size": size,
         "span": releases.aggregate(first=Min("published"), last=Max("published")),
-        "quote_count": Quote.objects.visible().count(),
-        "institutions": Institution.objects.annotate(
-            n=Count("quotes", filter=Q(quotes__release__hidden=False))
-        ).filter(n__gt=0).order_by("-n", "name")[:8],
-        "people": Person.objects.annotate(
-            n=Count("quotes", filter=Q(quotes__release__hidden=False))
-        ).filter(n__gt=0).order_by("-n", "name")[:8],
-        "topics": Topic.objects.annotate(
-            n=Count("releases", filter=Q(releases__hidden=False))
-        ).order_by("-n", "name"),
+        "quote_count": archive_size(Quote.objects.visible()),
+        "institutions": most_quoted(Institution, "institution"),
+        "people": most_quoted(Person, "person"),
+        "topics": topics,
+        "lately": "" if size.exact else f"{filters.RESULT_WINDOW:,}",
     }
     return render(request, "archive/home.html", context)
 

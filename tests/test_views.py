@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -76,6 +77,20 @@ def test_home_shows_size_latest_and_most_quoted(client, archive):
     # Quoted as speaker: the bank speaks itself; the central bank only through its governor.
     assert [i.name for i in response.context["institutions"]] == ["China Construction Bank"]
     assert "Withdrawn notice" not in response.text
+
+
+def test_a_large_archive_shows_its_size_estimated_and_counts_lately(client, archive,
+                                                                    monkeypatch):
+    monkeypatch.setattr(filters, "RESULT_WINDOW", 2)
+    response = client.get("/")
+    assert re.search(r"about \d+ releases and about \d+ statements", response.text)
+    assert "Counted in the latest 2 releases." in response.text
+    # Among the two newest releases only China Construction Bank and Lou Feipeng speak.
+    assert [(i.name, i.n) for i in response.context["institutions"]] == [
+        ("China Construction Bank", 1)]
+    assert [(p.name, p.n) for p in response.context["people"]] == [("Lou Feipeng", 1)]
+    topics = {t.slug: t.n for t in response.context["topics"]}
+    assert topics["technology-finance"] == 2 and topics["monetary-policy"] == 0
 
 
 def test_release_list_is_newest_first_without_hidden(client, archive):
