@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncMonth, TruncYear
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
