@@ -40,7 +40,8 @@ class WindowPaginator(Paginator):
 
     @cached_property
     def seen(self) -> int:
-        return self.object_list[: filters.RESULT_WINDOW + 1].count()
+        # Unordered, the count stops at the limit instead of sorting every row first.
+        return self.object_list.order_by()[: filters.RESULT_WINDOW + 1].count()
 
     @cached_property
     def count(self) -> int:
@@ -85,7 +86,7 @@ class Size:
 def archive_size(queryset) -> Size:
     """How many rows: exact up to RESULT_WINDOW, estimated above ("about 1,000,000"), as an
     exact count of a large table reads all of it."""
-    exact = queryset[: filters.RESULT_WINDOW + 1].count()
+    exact = queryset.order_by()[: filters.RESULT_WINDOW + 1].count()
     if exact <= filters.RESULT_WINDOW:
         return Size(f"{exact:,}", exact, True)
     table = queryset.model._meta.db_table
@@ -102,9 +103,9 @@ def archive_size(queryset) -> Size:
 @require_GET
 def home(request):
     releases = Release.objects.visible()
-    # The most quoted and the topics are counted among the newest RESULT_WINDOW releases,
+    # The most quoted and the topics are counted among the newest FACET_SAMPLE releases,
     # "lately", so that the home page costs the same however large the archive grows.
-    recent = filters.newest(releases)
+    recent = filters.newest(releases, filters.FACET_SAMPLE)
     quotes = Quote.objects.filter(release_id__in=recent).order_by()
 
     def most_quoted(model, field):
@@ -130,7 +131,7 @@ def home(request):
         "institutions": most_quoted(Institution, "institution"),
         "people": most_quoted(Person, "person"),
         "topics": topics,
-        "lately": "" if size.exact else f"{filters.RESULT_WINDOW:,}",
+        "lately": f"{filters.FACET_SAMPLE:,}" if size.number > filters.FACET_SAMPLE else "",
     }
     return render(request, "archive/home.html", context)
 
@@ -149,6 +150,8 @@ def release_list(request):
         "filter": filterset,
         "page_obj": page,
         "facets": release_facets(filterset) if valid else {},
+        "facets_among": (f"{filters.FACET_SAMPLE:,}"
+                         if len(filterset.window) > filters.FACET_SAMPLE else ""),
         "chips": chips(filterset) if filterset.is_bound else [],
         "query": query,
         "searched": bool(query),
