@@ -68,11 +68,17 @@ class NamedQuerySet(models.QuerySet):
     def with_counts(self):
         """Annotate visible releases and statements, for lists and facets."""
         field = self.model._meta.model_name  # "institution" or "person"
-        links = self.model.releases.rel.through.objects.filter(release__hidden=False)
         return self.annotate(
-            release_count=count_of(links, field),
-            quote_count=count_of(Quote.objects.filter(release__hidden=False), field),
+            release_count=visible_count(self.model.releases.rel.through.objects.all(), field),
+            quote_count=visible_count(Quote.objects.all(), field),
         )
+
+
+def visible_count(rows, field: str):
+    """count_of() the rows of visible releases: all of them less those of hidden releases.
+    Joining every row to its release to ask whether it is hidden read a whole large
+    archive; hidden releases are few, and have an index of their own."""
+    return count_of(rows, field) - count_of(rows.filter(release__hidden=True), field)
 
 
 def count_of(rows, field: str):
@@ -264,6 +270,7 @@ class Release(models.Model):
         get_latest_by = "published"
         indexes = [
             models.Index(fields=["-published", "-id"], name="release_published_idx"),
+            models.Index(fields=["id"], condition=Q(hidden=True), name="release_hidden_idx"),
             models.Index(fields=["source"], name="release_source_idx"),
         ]
 

@@ -266,6 +266,11 @@ def test_institutions_are_listed_by_kind(client, archive):
         "Central bank": ["People's Bank of China"],
         "Commercial bank": ["China Construction Bank", "Bank of Communications"],
     }
+    # The hidden release and its statement are not counted.
+    ccb = groups["Commercial bank"][0]
+    assert (ccb.release_count, ccb.quote_count) == (2, 1)
+    lou, pan = sorted(client.get("/people/").context["page_obj"], key=lambda p: p.name)
+    assert (lou.release_count, lou.quote_count, pan.quote_count) == (1, 1, 1)
 
 
 def test_person_page_has_statements_with_roles_and_institutions(client, archive):
