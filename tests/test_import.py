@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from archive.management.commands.import_releases import MEGABYTE
 from archive.models import Document, Institution, Person, Quote, Release
 from tests.ingest_helpers import FIXTURES, SEED
 
@@ -222,3 +223,40 @@ def test_hostile_and_broken_files_are_reported_and_good_ones_land(tmp_path):
     assert "\x00" not in Release.objects.get(title="Rates steady at the central bank").body
     assert max(len(t) for t in titles) == 500  # cut to the field, not refused
     assert Release.objects.count() == 4
+
+
+def test_more_broken_inputs_are_reported_and_the_batch_goes_on(tmp_path):
+    import os
+
+    shutil.copy(FIXTURES / "news_report.txt", tmp_path / "good.txt")
+    (tmp_path / "image.png.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300))
+    with open(tmp_path / "huge.txt", "wb") as huge:  # 200 MB, sparse: nothing is written
+        huge.truncate(200 * MEGABYTE)
+    os.symlink(tmp_path / "deleted.txt", tmp_path / "vanished.txt")
+    nested = "<div>" * 5000 + "The Reserve Bank of India said it will keep rates." + "</div>" * 5000
+    (tmp_path / "nested.html").write_text(
+        f"<html><head><title>Deeply nested notice</title></head><body>{nested}</body></html>")
+    # cp1252 bytes in a page that declares UTF-8, and UTF-8 with broken sequences.
+    (tmp_path / "mislabelled.html").write_bytes(
+        b"<html><head><meta charset='utf-8'><title>Caf\xe9 prices rise</title></head><body>"
+        b"<article><p>The Banque de France said the caf\xe9 sector paid 4\x80 more a "
+        b"week, as costs climbed through the year.</p></article></body></html>")
+    (tmp_path / "broken-utf8.txt").write_bytes(
+        "Rates held at the central bank\n2025-03-04\n\nThe Bank of Korea said rates hold.\n"
+        .encode() + b"\xc3\x28 \xe2\x82 \xf0\x28\x8c\xbc\n")
+    with pytest.raises(CommandError) as error:
+        run(tmp_path)
+    message = str(error.value)
+    assert f"{tmp_path / 'image.png.html'}: it is a binary file" in message
+    assert f"{tmp_path / 'huge.txt'}: the file is 200 MB; the limit is 50 MB" in message
+    assert f"{tmp_path / 'vanished.txt'}: [Errno 2] No such file or directory" in message
+    # Nesting deeper than the HTML parser follows: reported, not a crash.
+    assert f"{tmp_path / 'nested.html'}: no main text could be found in the HTML page" in message
+    titles = set(Release.objects.values_list("title", flat=True))
+    assert "Lenders pledge more support for green transition" in titles
+    assert "Café prices rise" in titles
+    assert "4€ more" in Release.objects.get(title="Café prices rise").body
+    # Undecodable bytes: stored as read, text kept, or refused with a reason; never a crash.
+    broken = str(tmp_path / "broken-utf8.txt")
+    assert "Rates held at the central bank" in titles or f"{broken}: " in message
+    assert Document.objects.filter(origin=str(tmp_path / "image.png.html")).count() == 0

@@ -25,7 +25,11 @@ HTML_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:
 SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "ascii": "utf-8",
              "iso8859-1": "cp1252"}
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-WESTERN_LOOKALIKES = {"cp1250", "iso8859-2", "iso8859-15", "mac-roman", "cp1252"}
+# Single-byte Latin code pages (Windows, ISO, DOS, Mac) the detector confuses on text
+# that is mostly ASCII.
+WESTERN_LOOKALIKES = {"cp1250", "cp1252", "cp1254", "cp1257", "cp437", "cp775", "cp850",
+                      "cp852", "cp858", "mac-roman", "mac-latin2",
+                      *(f"iso8859-{n}" for n in (2, 3, 4, 9, 10, 13, 14, 15, 16))}
 
 
 class UnreadableDocument(ValueError):

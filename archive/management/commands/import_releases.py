@@ -107,9 +107,11 @@ class Command(BaseCommand):
         for name in paths:
             path = Path(name)
             if path.is_dir():
+                # A link whose target has gone is listed too, so that it is reported.
                 yield from sorted(
                     p for p in path.rglob("*")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    if (p.is_file() or (p.is_symlink() and not p.exists()))
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             elif path.is_file():
                 yield path
