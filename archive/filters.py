@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
 from django.utils.functional import cached_property
@@ -61,6 +61,10 @@ class ListFilterSet(django_filters.FilterSet):
 
     newest_first: tuple[str, ...]
 
+    def window_order(self):
+        """The order that picks the window: the newest first."""
+        return self.newest_first
+
     def results(self):
         """The results in the page's order, or none when a parameter is invalid (the page
         says which)."""
@@ -82,7 +86,7 @@ class ListFilterSet(django_filters.FilterSet):
         them."""
         if self.is_bound and not self.is_valid():
             return []
-        newest = self.qs.order_by(*self.newest_first).values_list("pk", flat=True)
+        newest = self.qs.order_by(*self.window_order()).values_list("pk", flat=True)
         return list(newest[: RESULT_WINDOW + 1])
 
     @cached_property
@@ -208,6 +212,15 @@ class QuoteFilter(ListFilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+    def window_order(self):
+        """Statements are windowed by the latest imported: the search index yields them in
+        that order and stops at the window, where ordering every match of a common word by
+        its release's date read them all. SQLite's FTS5 does so when asked for its own rowid
+        (a statement's id) in descending order."""
+        if self.searching() and connection.vendor == "sqlite":
+            return (F("fts__quote_id").desc(),)
+        return ("-pk",)
 
     def _spoke_for(self, condition: Q):
         """Statements by an institution matching `condition`, or by a person whose stated

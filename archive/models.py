@@ -271,6 +271,10 @@ class Release(models.Model):
         indexes = [
             models.Index(fields=["-published", "-id"], name="release_published_idx"),
             models.Index(fields=["id"], condition=Q(hidden=True), name="release_hidden_idx"),
+            # The public pages' order, over visible releases only: the newest of them are
+            # read from the index alone, without visiting each row to ask if it is hidden.
+            models.Index(fields=["-published", "-id"], condition=Q(hidden=False),
+                         name="release_visible_idx"),
             models.Index(fields=["source"], name="release_source_idx"),
         ]
 
