@@ -30,7 +30,7 @@ PER_PAGE = 20
 
 
 class WindowPaginator(Paginator):
-    """Pages through the first RESULT_WINDOW rows: counting stops there ("10,000+"). A list
+    """Pages through the first RESULT_WINDOW rows: counting stops there ("2,000+"). A list
     that already knows how many rows it has seen, up to RESULT_WINDOW + 1, passes `seen`."""
 
     def __init__(self, object_list, per_page, seen: int | None = None, **options):
@@ -52,8 +52,13 @@ class WindowPaginator(Paginator):
         return self.seen > filters.RESULT_WINDOW
 
     @property
+    def counted(self) -> str:
+        return f"{self.count:,}"
+
+    @property
     def label(self) -> str:
-        return f"{self.count:,}{'+' if self.capped else ''}"
+        """The count as shown: "2,000+" when there are more."""
+        return self.counted + ("+" if self.capped else "")
 
 
 def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = None):
@@ -103,9 +108,9 @@ def archive_size(queryset) -> Size:
 @require_GET
 def home(request):
     releases = Release.objects.visible()
-    # The most quoted and the topics are counted among the newest FACET_SAMPLE releases,
+    # The most quoted and the topics are counted among the newest RESULT_WINDOW releases,
     # "lately", so that the home page costs the same however large the archive grows.
-    recent = filters.newest(releases, filters.FACET_SAMPLE)
+    recent = filters.newest(releases, filters.RESULT_WINDOW)
     quotes = Quote.objects.filter(release_id__in=recent).order_by()
 
     def most_quoted(model, field):
@@ -131,7 +136,7 @@ def home(request):
         "institutions": most_quoted(Institution, "institution"),
         "people": most_quoted(Person, "person"),
         "topics": topics,
-        "lately": f"{filters.FACET_SAMPLE:,}" if size.number > filters.FACET_SAMPLE else "",
+        "lately": "" if size.exact else f"{filters.RESULT_WINDOW:,}",
     }
     return render(request, "archive/home.html", context)
 
@@ -150,8 +155,6 @@ def release_list(request):
         "filter": filterset,
         "page_obj": page,
         "facets": release_facets(filterset) if valid else {},
-        "facets_among": (f"{filters.FACET_SAMPLE:,}"
-                         if len(filterset.window) > filters.FACET_SAMPLE else ""),
         "chips": chips(filterset) if filterset.is_bound else [],
         "query": query,
         "searched": bool(query),

@@ -82,7 +82,6 @@ def test_home_shows_size_latest_and_most_quoted(client, archive):
 def test_a_large_archive_shows_its_size_estimated_and_counts_lately(client, archive,
                                                                     monkeypatch):
     monkeypatch.setattr(filters, "RESULT_WINDOW", 2)
-    monkeypatch.setattr(filters, "FACET_SAMPLE", 2)
     response = client.get("/")
     assert re.search(r"about \d+ releases and about \d+ statements", response.text)
     assert "Counted in the latest 2 releases." in response.text
@@ -167,7 +166,6 @@ def test_bad_parameters_give_an_empty_result_not_an_error(client, archive, param
 def test_large_results_are_counted_ranked_and_faceted_within_the_newest_window(
         client, archive, monkeypatch):
     monkeypatch.setattr(filters, "RESULT_WINDOW", 2)
-    monkeypatch.setattr(filters, "FACET_SAMPLE", 2)
     response = client.get("/releases/")
     assert titles(response) == ["Banks back technology firms", "Green loans rise at state lenders"]
     assert "<strong>2+</strong> results" in response.text
