@@ -21,7 +21,7 @@ from archive.models import Appearance, Institution, Person, Quote, Release, Topi
 ReleaseInstitution = Release.institutions.through
 ReleaseTopic = Release.topics.through
 
-# Lists rank, count, facet and page through the newest RESULT_WINDOW results at most: an
+# Lists rank, count, facet and page through RESULT_WINDOW results at most: an
 # exact count, facet or ranking of everything a common word matches would read most of a
 # large archive on every page view. Beyond it a page says "2,000+" and invites narrowing.
 # The cost of a page grows with the window (measured at a million releases: a phrase with
@@ -49,20 +49,26 @@ def among(ids: list[int]) -> RawSQL:
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
 
 
-def newest(queryset, limit: int, order=("-published", "-id")):
-    """The ids of the newest `limit` rows of `queryset`, as a subquery."""
-    return queryset.order_by(*order).values("pk")[:limit]
+def latest(queryset, limit: int):
+    """The ids of the latest imported `limit` rows of `queryset`, as a subquery."""
+    return queryset.order_by("-pk").values("pk")[:limit]
 
 
 class ListFilterSet(django_filters.FilterSet):
     """What list pages, feeds and exports share: results only for valid parameters, and the
-    window of newest results that lists count, rank and facet."""
+    window of results that lists count, rank and facet."""
 
     newest_first: tuple[str, ...]
+    fts_rowid: str  # on SQLite, the search index's own row id (the row's id)
 
     def window_order(self):
-        """The order that picks the window: the newest first."""
-        return self.newest_first
+        """The order that picks the window: the latest imported first. The search indexes
+        yield matches in that order and stop at the window (SQLite's FTS5 when asked for its
+        own rowid), where ordering every match of a common word by date read them all; and
+        the window is a sample of every year, not of the last few."""
+        if self.searching() and connection.vendor == "sqlite":
+            return (F(self.fts_rowid).desc(),)
+        return ("-pk",)
 
     def results(self):
         """The results in the page's order, or none when a parameter is invalid (the page
@@ -80,12 +86,12 @@ class ListFilterSet(django_filters.FilterSet):
 
     @cached_property
     def window(self) -> list[int]:
-        """The ids of the newest RESULT_WINDOW + 1 results, found once: a page counts them
+        """The ids of the latest RESULT_WINDOW + 1 results, found once: a page counts them
         ("2,000+" when there are more), ranks them, and its facets count them."""
         if self.is_bound and not self.is_valid():
             return []
-        newest = self.qs.order_by(*self.window_order()).values_list("pk", flat=True)
-        return list(newest[: RESULT_WINDOW + 1])
+        ids = self.qs.order_by(*self.window_order()).values_list("pk", flat=True)
+        return list(ids[: RESULT_WINDOW + 1])
 
     @cached_property
     def in_window(self) -> RawSQL:
@@ -130,6 +136,7 @@ class ReleaseFilter(ListFilterSet):
                                        label="Sort")
 
     newest_first = ("-published", "-id")
+    fts_rowid = "fts__release_id"
 
     class Meta:
         model = Release
@@ -163,8 +170,8 @@ class ReleaseFilter(ListFilterSet):
 
     def ordered(self):
         """The filtered releases in the chosen order: by relevance when searching, among the
-        newest RESULT_WINDOW matches (ranking every release a common word matches would
-        read the whole archive)."""
+        window's matches (ranking every release a common word matches would read the whole
+        archive)."""
         sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
         if sort == "oldest":
             return self.qs.order_by("published", "id")
@@ -200,6 +207,7 @@ class QuoteFilter(ListFilterSet):
         field_name="release__published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
 
     newest_first = ("-release__published", "-release_id", "position")
+    fts_rowid = "fts__quote_id"
 
     class Meta:
         model = Quote
@@ -207,15 +215,6 @@ class QuoteFilter(ListFilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
-
-    def window_order(self):
-        """Statements are windowed by the latest imported: the search index yields them in
-        that order and stops at the window, where ordering every match of a common word by
-        its release's date read them all. SQLite's FTS5 does so when asked for its own rowid
-        (a statement's id) in descending order."""
-        if self.searching() and connection.vendor == "sqlite":
-            return (F("fts__quote_id").desc(),)
-        return ("-pk",)
 
     def _spoke_for(self, condition: Q):
         """Statements by an institution matching `condition`, or by a person whose stated
@@ -261,8 +260,8 @@ def toggle(params, name: str, value: str) -> str:
 
 
 def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[Option]]:
-    """Counts for each filter's options over the current result (its newest RESULT_WINDOW
-    releases), one query per facet."""
+    """Counts for each filter's options over the current result (its window of
+    RESULT_WINDOW releases), one query per facet."""
     params = filterset.data
     chosen = {name: set(params.getlist(name)) for name in ("institution", "topic", "source",
                                                            "kind", "year")}
@@ -275,7 +274,7 @@ def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[O
         """The releases a facet counts: the page's window, unless the facet's own filter is
         set, when its counts ignore that choice (choosing one bank still shows the others)."""
         if params.get(name):
-            return newest(filterset.without(name), RESULT_WINDOW)
+            return latest(filterset.without(name), RESULT_WINDOW)
         return filterset.in_window
 
     def linked(name, through, field):

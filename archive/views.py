@@ -108,9 +108,9 @@ def archive_size(queryset) -> Size:
 @require_GET
 def home(request):
     releases = Release.objects.visible()
-    # The most quoted and the topics are counted among the newest RESULT_WINDOW releases,
+    # The most quoted and the topics are counted among the latest RESULT_WINDOW releases,
     # "lately", so that the home page costs the same however large the archive grows.
-    recent = filters.newest(releases, filters.RESULT_WINDOW)
+    recent = filters.latest(releases, filters.RESULT_WINDOW)
     quotes = Quote.objects.filter(release_id__in=recent).order_by()
 
     def most_quoted(model, field):
