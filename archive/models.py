@@ -306,6 +306,8 @@ class Appearance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["release", "person"], name="appearance_unique"),
         ]
+        # An institution's speakers, counted from the index alone.
+        indexes = [models.Index(fields=["affiliation", "person"], name="appearance_speaker_idx")]
 
     def __str__(self):
         return f"{self.person} in {self.release}"

@@ -247,12 +247,15 @@ def test_hidden_releases_are_nowhere(client, archive):
 
 
 def test_institution_page_with_chart_statements_and_speakers(client, archive):
+    # Speaking for the bank only in the hidden release does not make Pan one of its speakers.
+    Appearance.objects.create(release=archive["hidden"], person=archive["pan"],
+                              affiliation=archive["ccb"])
     response = client.get(archive["ccb"].get_absolute_url())
     assert response.status_code == 200
     assert [r.title for r in response.context["page_obj"]] == [
         "Banks back technology firms", "Green loans rise at state lenders"]
     assert [q.text for q in response.context["quotes"]] == ["it will expand technology loans"]
-    assert [p.name for p in response.context["speakers"]] == ["Lou Feipeng"]
+    assert [(p.name, p.n) for p in response.context["speakers"]] == [("Lou Feipeng", 1)]
     chart = response.context["chart"]
     assert (chart["first"], chart["last"], len(chart["bars"])) == ("Jun 2025", "Dec 2025", 7)
     assert "<svg" in response.text and "2025-12: 1" in response.text
