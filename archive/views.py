@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Max, Min
+from django.db.models import Count
 from django.db.models.functions import TruncMonth, TruncYear
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
@@ -129,10 +129,14 @@ def home(request):
     for topic in topics:
         topic.n = topic_counts.get(topic.pk, 0)
     size = archive_size(releases)
+    dated = releases.filter(published__isnull=False).values_list("published", flat=True)
     context = {
         "latest": releases.for_listing().order_by("-published", "-id")[:8],
         "size": size,
-        "span": releases.aggregate(first=Min("published"), last=Max("published")),
+        # The first and last dates from the index's two ends: MIN() and MAX() over visible
+        # releases read every row on SQLite.
+        "span": {"first": dated.order_by("published").first(),
+                 "last": dated.order_by("-published").first()},
         "quote_count": archive_size(Quote.objects.visible()),
         "institutions": most_quoted(Institution, "institution"),
         "people": most_quoted(Person, "person"),
