@@ -199,9 +199,10 @@ def release_detail(request, pk: int, slug: str):
 
 
 def related_releases(release: Release, size: int = 5):
-    """The newest other releases naming this release's least common institution, or else
-    sharing its topic: the rarest link says the most, and the newest-first index scan
-    stops after a few rows however large the archive."""
+    """The latest imported other releases naming this release's least common institution,
+    or else sharing its topic, newest first: the rarest link says the most, and reading
+    the link table's index backwards stops after a few rows however large the archive
+    (ordering all of an institution's releases by date first read thousands of them)."""
     institutions = list(release.institutions.all())
     if institutions:
         counts = dict(ReleaseInstitution.objects.filter(institution__in=institutions)
@@ -210,8 +211,9 @@ def related_releases(release: Release, size: int = 5):
         links = ReleaseInstitution.objects.filter(institution=rarest)
     else:
         links = Release.topics.through.objects.filter(topic__in=release.topics.all())
-    return (Release.objects.visible().exclude(pk=release.pk)
-            .filter(pk__in=links.values("release_id")).order_by("-published", "-id")[:size])
+    latest = (links.exclude(release=release).filter(release__hidden=False)
+              .order_by("-release_id").values_list("release_id", flat=True)[:size])
+    return Release.objects.filter(pk__in=list(latest)).order_by("-published", "-id")
 
 
 def linked_paragraphs(release: Release, appearances) -> list[str]:
