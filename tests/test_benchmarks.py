@@ -65,3 +65,4 @@ def test_benchmark_pages_compares_with_datasette_on_the_same_sqlite_file(tmp_pat
                         "phrase + institution + dates", "release page", "statements search",
                         "CSV export (40 rows)"]
     assert all(pages[name]["datasette_ms"] > 0 for name in compared)
+

@@ -1,5 +1,6 @@
-"""Imports as separate processes on a database of their own: two at once, and one killed
-mid-run. Each process commits for real, so these tests cannot run inside a test transaction."""
+"""Commands as separate processes on a database of their own: two imports at once, one
+killed mid-run, and the generator writing with several processes. Each process commits for
+real, so these tests cannot run inside a test transaction."""
 
 import os
 import signal
@@ -118,3 +119,20 @@ def test_an_import_killed_mid_run_leaves_whole_documents_and_a_rerun_completes(d
     assert f"{DOCUMENTS - stored} created, 0 updated, {stored} unchanged, 0 failed" in out
     assert scalar(database_url, "SELECT count(*) FROM archive_release") == DOCUMENTS
     assert scalar(database_url, HALF_DOCUMENTS) == 0
+
+
+def test_generate_archive_writes_with_several_processes(database_url):
+    process = manage(database_url, "generate_archive", "--releases", "90", "--jobs", "3",
+                     "--batch", "20")
+    out, err = process.communicate(timeout=300)
+    if database_url.startswith("sqlite"):
+        assert process.returncode != 0 and "SQLite has one writer" in err
+        return
+    assert process.returncode == 0, err
+    assert scalar(database_url, "SELECT count(*) FROM archive_release") == 90
+    assert scalar(database_url, "SELECT count(DISTINCT document_id) FROM archive_release") == 90
+    assert scalar(database_url,
+                  "SELECT count(*) FROM archive_quote WHERE institution_id IS NOT NULL") == 90
+    # The id sequence continues after the rows the processes wrote.
+    assert scalar(database_url,
+                  "SELECT nextval(pg_get_serial_sequence('archive_release', 'id'))") == 91

@@ -2,12 +2,13 @@
 
 import datetime
 import hashlib
+import multiprocessing
 import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max
 
 from archive.ingest.gazetteer import INSTITUTIONS
@@ -53,10 +54,16 @@ class Command(BaseCommand):
         parser.add_argument("--releases", type=int, required=True, help="How many releases.")
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
         parser.add_argument("--batch", type=int, default=2000, help="Rows per transaction.")
+        parser.add_argument("--jobs", type=int, default=1,
+                            help="PostgreSQL: write with this many processes at once (the "
+                                 "database computes each release's search vector, one core "
+                                 "a connection). Default 1.")
 
-    def handle(self, *args, releases, seed, batch, **options):
+    def handle(self, *args, releases, seed, batch, jobs, **options):
         if releases < 1:
             raise CommandError("--releases must be at least 1.")
+        if jobs < 1 or (jobs > 1 and connection.vendor != "postgresql"):
+            raise CommandError("--jobs must be 1, or more on PostgreSQL (SQLite has one writer).")
         rng = random.Random(seed)
         self.institutions = self.ensure_institutions()
         self.people = self.ensure_people(rng)
@@ -65,18 +72,25 @@ class Command(BaseCommand):
         # Zipf-like weights: a few institutions appear in most releases, as in reality.
         self.weights = [1 / (rank + 1) ** 1.1 for rank in range(len(self.institutions))]
         started = time.perf_counter()
-        next_ids = {model: (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-                    for model in (Document, Release, Quote, Appearance)}
-        done = 0
-        while done < releases:
-            size = min(batch, releases - done)
-            with transaction.atomic():
-                self.write_batch(rng, seed, done, size, next_ids)
-            for model in next_ids:
-                next_ids[model] += self.written[model]
-            done += size
-            rate = done / (time.perf_counter() - started)
-            self.stdout.write(f"\r{done}/{releases} releases, {rate:.0f}/s", ending="")
+        first_ids = {model: (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+                     for model in (Document, Release)}
+        if jobs == 1:
+            self.write_slice(seed, 0, releases, batch, first_ids, started)
+        else:
+            # Each process writes its share of the numbers, with ids of its own; forked, so
+            # that it starts from the vocabulary built here, on a connection of its own.
+            connections.close_all()
+            share = -(-releases // jobs)
+            context = multiprocessing.get_context("fork")
+            workers = [context.Process(target=self.write_slice, args=(
+                seed, start, min(start + share, releases), batch, first_ids, None))
+                for start in range(0, releases, share)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            if any(worker.exitcode for worker in workers):
+                raise CommandError("A writing process failed; see its error above.")
         self.reset_sequences()
         if connection.vendor == "postgresql":
             # Without statistics on the new rows the planner guesses how common a word is,
@@ -116,11 +130,24 @@ class Command(BaseCommand):
             pool.append(sentence + ".")
         return pool
 
-    def write_batch(self, rng, seed, offset, size, next_ids):
+    def write_slice(self, seed, start, end, batch, first_ids, started):
+        """Releases numbered start to end, a transaction a batch; with `started`, progress."""
+        rng = random.Random(f"{seed}-{start}")
+        done = start
+        while done < end:
+            size = min(batch, end - done)
+            with transaction.atomic():
+                self.write_batch(rng, seed, done, size, first_ids)
+            done += size
+            if started:
+                rate = (done - start) / (time.perf_counter() - started)
+                self.stdout.write(f"\r{done}/{end} releases, {rate:.0f}/s", ending="")
+
+    def write_batch(self, rng, seed, offset, size, first_ids):
         documents, releases, links, topic_links, appearances, quotes = [], [], [], [], [], []
         now = datetime.datetime.now(datetime.UTC)
         start = datetime.date(2006, 1, 1)
-        release_id, quote_id = next_ids[Release], next_ids[Quote]
+        release_id = first_ids[Release] + offset
         for index in range(size):
             number = offset + index
             words_wanted = rng.randint(200, 800)
@@ -138,7 +165,7 @@ class Command(BaseCommand):
                                   f"said the measures {rng.choice(ACTIONS)} {rng.choice(SUBJECTS)}.")
             body = "\n\n".join(paragraphs)
             content = f"{title}\n{number}\n\n{body}\n\nReference {seed}-{number}\n".encode()
-            document_id = next_ids[Document] + index
+            document_id = first_ids[Document] + offset + index
             published = start + datetime.timedelta(days=rng.randint(0, 365 * 20))
             documents.append((document_id, content, hashlib.sha256(content).hexdigest(),
                               f"generated/{seed}/{number}.txt", "text/plain", "utf-8",
@@ -150,14 +177,12 @@ class Command(BaseCommand):
             topic_links.extend((release_id, pk) for pk in set(rng.choices(self.topics, k=rng.randint(1, 3))))
             for position, (person_id, name, role, institution) in enumerate(speakers, 1):
                 appearances.append((release_id, person_id, role, institution))
-                quotes.append((quote_id, release_id, person_id, None, "indirect",
+                quotes.append((release_id, person_id, None, "indirect",
                                f"the measures {rng.choice(ACTIONS)} {rng.choice(SUBJECTS)}",
                                position, role, False))
-                quote_id += 1
-            quotes.append((quote_id, release_id, None, chosen[0], "indirect",
+            quotes.append((release_id, None, chosen[0], "indirect",
                            f"it {rng.choice(ACTIONS)} {rng.choice(SUBJECTS)}",
                            len(speakers) + 1, "", False))
-            quote_id += 1
             release_id += 1
         self.insert(Document, ["id", "content", "sha256", "origin", "media_type", "encoding",
                                "size", "imported_at", "parser_version"], documents)
@@ -167,10 +192,8 @@ class Command(BaseCommand):
         self.insert(Release.institutions.through, ["release_id", "institution_id"], links)
         self.insert(Release.topics.through, ["release_id", "topic_id"], topic_links)
         self.insert(Appearance, ["release_id", "person_id", "role", "affiliation_id"], appearances)
-        self.insert(Quote, ["id", "release_id", "person_id", "institution_id", "kind", "text",
+        self.insert(Quote, ["release_id", "person_id", "institution_id", "kind", "text",
                             "position", "role", "verified"], quotes)
-        self.written = {Document: len(documents), Release: len(releases), Quote: len(quotes),
-                        Appearance: len(appearances)}
 
     def institution_name(self, pk: int) -> str:
         if not hasattr(self, "_names"):
@@ -196,8 +219,8 @@ class Command(BaseCommand):
                 cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
     def reset_sequences(self):
-        statements = connection.ops.sequence_reset_sql(
-            no_style(), [Document, Release, Quote, Appearance])
+        # Statements and appearances took their ids from the sequences already.
+        statements = connection.ops.sequence_reset_sql(no_style(), [Document, Release])
         with connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
