@@ -21,11 +21,11 @@ from archive.models import Appearance, Institution, Person, Quote, Release, Topi
 ReleaseInstitution = Release.institutions.through
 ReleaseTopic = Release.topics.through
 
-# Lists rank, count, facet and page through RESULT_WINDOW results at most: an
-# exact count, facet or ranking of everything a common word matches would read most of a
-# large archive on every page view. Beyond it a page says "2,000+" and invites narrowing.
-# The cost of a page grows with the window (measured at a million releases: a phrase with
-# a popular bank took 300 ms to find 10,000 matches, 60 ms to find 2,000).
+# Lists rank, count, facet and page through RESULT_WINDOW results at most: an exact count,
+# facet or ranking of everything a common word matches would read most of a large archive
+# on every page view. Beyond it a page says "2,000+" and invites narrowing. The cost of a
+# page grows with the window (measured at a million releases: a phrase with a popular bank
+# took 300 ms to find 10,000 matches, 60 ms to find 2,000).
 RESULT_WINDOW = 2_000
 
 SORTS = [("relevance", "Relevance"), ("newest", "Newest first"), ("oldest", "Oldest first")]
@@ -97,7 +97,6 @@ class ListFilterSet(django_filters.FilterSet):
     def in_window(self) -> RawSQL:
         """The window's ids (without the one past it) as a subquery for other queries."""
         return among(self.window[:RESULT_WINDOW])
-
 
     def ranked_window(self):
         """The window's rows, ranked for the search words."""

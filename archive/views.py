@@ -212,7 +212,7 @@ def related_releases(release: Release, size: int = 5):
     else:
         links = Release.topics.through.objects.filter(topic__in=release.topics.all())
     latest = (links.exclude(release=release).filter(release__hidden=False)
-              .order_by("-release_id").values_list("release_id", flat=True)[:size])
+              .order_by("-release_id").values_list("release_id", flat=True).distinct()[:size])
     return Release.objects.filter(pk__in=list(latest)).order_by("-published", "-id")
 
 
