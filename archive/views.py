@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from archive import exports, filters, search
@@ -398,6 +399,7 @@ def export_quotes(request, fmt: str):
     return exports.quotes(request, fmt)
 
 
+@never_cache  # a cached answer would hide a database that has gone away
 def healthz(request):
     """For load balancers and orchestrators: 200 when the database answers, else 503."""
     try:

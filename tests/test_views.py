@@ -422,7 +422,11 @@ def test_production_caches_public_pages_for_anonymous_visitors(client, archive, 
     assert len(queries) == 0 and "Green loans rise" in cached.text
     assert "max-age=60" in cached["Cache-Control"]
     assert cached["Content-Security-Policy"]  # the headers are kept with the page
-    # A curator's admin pages are never cached.
+    # Nor is the health check, nor a curator's admin pages.
+    client.get("/healthz")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/healthz").status_code == 200
+    assert len(queries) == 1
     from django.contrib.auth.models import User
 
     client.force_login(User.objects.create_superuser("curator", "c@example.org", "pw"))
