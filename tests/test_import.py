@@ -152,7 +152,6 @@ def test_make_run_imports_the_seeds():
     assert release.quotes.count() == 7
 
 
-@pytest.mark.django_db(transaction=True)
 def test_an_edit_in_admin_is_kept_by_the_next_import(folder, client):
     from django.contrib.auth.models import User
 
