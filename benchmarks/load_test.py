@@ -68,7 +68,9 @@ def paths(rng: random.Random) -> list[str]:
     django.setup()
     from archive.management.commands.benchmark_pages import COMMON
     from archive.management.commands.generate_archive import RARE
+    from archive.filters import RESULT_WINDOW
     from archive.models import Institution, Person, Release, Topic
+    from archive.views import PER_PAGE
 
     banks = list(Institution.objects.with_counts().order_by("-release_count")
                  .values_list("slug", flat=True)[:30])
@@ -78,6 +80,7 @@ def paths(rng: random.Random) -> list[str]:
     sample = rng.sample(range(1, top + 1), min(top, 2000))
     releases = [r.get_absolute_url() for r in Release.objects.filter(pk__in=sample).only("pk", "slug")]
     years = range(2007, 2026)
+    last_page = RESULT_WINDOW // PER_PAGE
 
     def query(path, **params):
         return f"{path}?{urlencode(params)}"
@@ -85,7 +88,8 @@ def paths(rng: random.Random) -> list[str]:
     makers = {
         "home": lambda: "/",
         "list": lambda: query("/releases/", page=rng.randint(1, 5)),
-        "deep page": lambda: query("/releases/", page=rng.randint(100, 500)),
+        # Lists page through their first RESULT_WINDOW results: the deepest pages there are.
+        "deep page": lambda: query("/releases/", page=rng.randint(last_page // 2, last_page)),
         "search, common word": lambda: query("/releases/", q=rng.choice(COMMON)),
         "search, rare word": lambda: query("/releases/", q=rng.choice(RARE)),
         "phrase and filters": lambda: query(
