@@ -363,6 +363,9 @@ class Quote(models.Model):
             ),
             models.UniqueConstraint(fields=["release", "position"], name="quote_position_unique"),
         ]
+        # An institution's latest statements, read backwards.
+        indexes = [models.Index(fields=["institution", "-release"],
+                                name="quote_institution_latest_idx")]
 
     def __str__(self):
         return f"{self.speaker}: {self.text[:60]}"

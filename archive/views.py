@@ -1,6 +1,7 @@
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import PurePath
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -275,8 +276,13 @@ def institution_detail(request, slug: str):
         "institution": institution,
         "branches": institution.branches.all(),
         "page_obj": paginate(request, releases.for_listing().order_by("-published", "-id")),
-        "quotes": Quote.objects.visible().filter(institution=institution)
-        .select_related("release").order_by("-release__published", "position")[:20],
+        # Its latest imported statements, newest first: read backwards from an index of
+        # its statements by release, where ordering all of a central bank's statements by
+        # date took a sort of a hundred thousand.
+        "quotes": sorted(Quote.objects.visible().filter(institution=institution)
+                         .select_related("release").order_by("-release_id", "position")[:20],
+                         key=lambda q: (q.release.published or date.min, q.release_id),
+                         reverse=True),
         "speakers": speakers_for(institution),
         "chart": monthly_chart(releases),
     }
