@@ -77,6 +77,16 @@ def sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def damaged_originals():
+    """Stored originals whose bytes no longer match the SHA-256 recorded at import, as
+    (pk, origin, recorded, actual), read a few hundred at a time."""
+    documents = Document.objects.values_list("pk", "origin", "sha256", "content")
+    for pk, origin, recorded, content in documents.iterator(chunk_size=200):
+        actual = sha256(bytes(content))
+        if actual != recorded:
+            yield pk, origin, recorded, actual
+
+
 def is_archived(digest: str) -> bool:
     return Document.objects.filter(sha256=digest).exists()
 
