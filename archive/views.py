@@ -297,7 +297,11 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
     counts = Counter(dict(appearances.values_list("person").annotate(n=Count("*"))))
     counts.subtract(dict(appearances.filter(release__hidden=True).values_list("person")
                          .annotate(n=Count("*"))))
-    people = Person.objects.in_bulk([pk for pk, n in counts.items() if n > 0])
+    # Only people who can reach the top places are read: those counting at least as many
+    # appearances as the last place (ties there are broken by name).
+    positive = sorted((n for n in counts.values() if n > 0), reverse=True)
+    least = positive[size - 1] if len(positive) >= size else 1
+    people = Person.objects.in_bulk([pk for pk, n in counts.items() if n >= least])
     ranked = sorted(people.values(), key=lambda p: (-counts[p.pk], p.name))[:size]
     for person in ranked:
         person.n = counts[person.pk]
