@@ -107,6 +107,9 @@ class ListFilterSet(django_filters.FilterSet):
             rows = rows.filter(**{f"{self.fts_rowid}__gte": min(self.window[:RESULT_WINDOW])})
         return rows
 
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
     def searching(self) -> bool:
         return bool(self.is_bound and self.form.cleaned_data.get("q"))
 
@@ -144,9 +147,6 @@ class ReleaseFilter(ListFilterSet):
     class Meta:
         model = Release
         fields = []
-
-    def filter_q(self, queryset, name, value):
-        return queryset.search(value)
 
     # An empty multiple choice arrives as an empty queryset, which django-filter does not
     # count as "no value".
@@ -215,9 +215,6 @@ class QuoteFilter(ListFilterSet):
     class Meta:
         model = Quote
         fields = []
-
-    def filter_q(self, queryset, name, value):
-        return queryset.search(value)
 
     def _spoke_for(self, condition: Q):
         """Statements by an institution matching `condition`, or by a person whose stated
