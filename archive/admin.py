@@ -100,8 +100,28 @@ class BranchInline(admin.TabularInline):
         return False
 
 
+class CountedAdmin:
+    """Releases and statements of each institution or person, hidden ones included (the
+    curators see everything), as sortable columns."""
+
+    def get_queryset(self, request):
+        field = self.model._meta.model_name  # "institution" or "person"
+        return super().get_queryset(request).annotate(
+            release_count=count_of(self.model.releases.rel.through.objects.all(), field),
+            quote_count=count_of(Quote.objects.all(), field),
+        )
+
+    @admin.display(description="Releases", ordering="release_count")
+    def release_count(self, obj):
+        return obj.release_count
+
+    @admin.display(description="Statements", ordering="quote_count")
+    def quote_count(self, obj):
+        return obj.quote_count
+
+
 @admin.register(Institution)
-class InstitutionAdmin(MergeAction, admin.ModelAdmin):
+class InstitutionAdmin(CountedAdmin, MergeAction, admin.ModelAdmin):
     list_display = ["name", "kind", "country", "parent", "release_count", "quote_count"]
     list_filter = ["kind", "country"]
     list_select_related = ["parent"]
@@ -113,20 +133,6 @@ class InstitutionAdmin(MergeAction, admin.ModelAdmin):
     show_full_result_count = False
     merge_impact = staticmethod(merge.institution_impact)
     merge_into = staticmethod(merge.merge_institutions)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            release_count=count_of(Release.institutions.through.objects.all(), "institution"),
-            quote_count=count_of(Quote.objects.all(), "institution"),
-        )
-
-    @admin.display(description="Releases", ordering="release_count")
-    def release_count(self, obj):
-        return obj.release_count
-
-    @admin.display(description="Statements", ordering="quote_count")
-    def quote_count(self, obj):
-        return obj.quote_count
 
 
 class PersonAliasInline(admin.TabularInline):
@@ -147,7 +153,7 @@ class PersonAppearanceInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(MergeAction, admin.ModelAdmin):
+class PersonAdmin(CountedAdmin, MergeAction, admin.ModelAdmin):
     list_display = ["name", "release_count", "quote_count"]
     search_fields = ["name", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -156,20 +162,6 @@ class PersonAdmin(MergeAction, admin.ModelAdmin):
     show_full_result_count = False
     merge_impact = staticmethod(merge.person_impact)
     merge_into = staticmethod(merge.merge_people)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            release_count=count_of(Appearance.objects.all(), "person"),
-            quote_count=count_of(Quote.objects.all(), "person"),
-        )
-
-    @admin.display(description="Releases", ordering="release_count")
-    def release_count(self, obj):
-        return obj.release_count
-
-    @admin.display(description="Statements", ordering="quote_count")
-    def quote_count(self, obj):
-        return obj.quote_count
 
 
 @admin.register(Topic)

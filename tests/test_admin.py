@@ -49,6 +49,19 @@ def post_action(client, url, action, ids, **extra):
 MODELS = ["release", "institution", "person", "quote", "topic", "document"]
 
 
+def test_institutions_and_people_show_their_counts_hidden_releases_included(editor, imported):
+    pboc = Institution.objects.get(name="People's Bank of China")
+    Release.objects.filter(institutions=pboc).update(hidden=True)
+    rows = {i.name: (i.release_count, i.quote_count) for i in
+            editor.get("/admin/archive/institution/").context["cl"].result_list}
+    assert rows["People's Bank of China"] == (pboc.releases.count(), pboc.quotes.count())
+    assert rows["People's Bank of China"][0] >= 2
+    person = Person.objects.filter(quotes__isnull=False).first()
+    rows = {p.name: (p.release_count, p.quote_count) for p in
+            editor.get("/admin/archive/person/").context["cl"].result_list}
+    assert rows[person.name] == (person.appearances.count(), person.quotes.count())
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_every_changelist_and_change_form_opens_for_an_editor(editor, imported, model):
     response = editor.get(f"/admin/archive/{model}/")
