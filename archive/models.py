@@ -18,9 +18,14 @@ def lowered(name: str) -> Lower:
     return Lower(Value(name.strip(), output_field=models.CharField()))
 
 
+def base_slug(text: str, fallback: str, max_length: int = 80) -> str:
+    """The slug of `text`; Chinese and other scripts are kept."""
+    return slugify(text, allow_unicode=True)[:max_length].strip("-") or fallback
+
+
 def unique_slug(model, text: str, fallback: str, max_length: int = 80) -> str:
-    """A slug for `text` not yet used by `model`; Chinese and other scripts are kept."""
-    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or fallback
+    """A slug for `text` not yet used by `model`."""
+    base = base_slug(text, fallback, max_length)
     slug, n = base, 1
     while model.objects.filter(slug=slug).exists():
         n += 1
@@ -64,6 +69,20 @@ class NamedQuerySet(models.QuerySet):
         return self.filter(
             Q(name__lower=lowered(name)) | Q(pk__in=matching.values(aliases.field.attname))
         )
+
+    def ids_named(self, names) -> dict[str, int]:
+        """The primary key of each of `names` that is a row's name or alias, ignoring case;
+        names of no row are left out. A name beats another row's alias."""
+        wanted = {name.lower(): name for name in names}
+        aliases = self.model._meta.get_field("aliases")
+        by_alias = aliases.related_model.objects.filter(name__lower__in=wanted)
+        by_name = self.filter(name__lower__in=wanted)
+        found = {}
+        for rows, column in ((by_alias, aliases.field.attname), (by_name, "pk")):
+            for lower, pk in rows.values_list(Lower("name"), column):
+                if lower in wanted:
+                    found[wanted[lower]] = pk
+        return found
 
     def with_counts(self):
         """Annotate visible releases and statements, for lists and facets."""

@@ -9,7 +9,7 @@ row the other import wrote.
 import hashlib
 from pathlib import PurePath
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from archive.ingest import topics
@@ -25,6 +25,7 @@ from archive.models import (
     Quote,
     Release,
     Topic,
+    base_slug,
 )
 
 RELEASE_FIELDS = ["title", "published", "source", "source_date", "body", "language"]
@@ -93,13 +94,13 @@ def is_archived(digest: str) -> bool:
 
 class Archive:
     """Writes extracted documents. One instance serves a whole import run and remembers the
-    institutions, people and topics it has looked up, so a name seen in every document costs
-    one query per run, not one per document."""
+    primary keys of the institutions, people and topics it has looked up, so a name seen in
+    every document costs one query per run, not one per document."""
 
     def __init__(self):
-        self.institutions: dict[str, Institution] = {}
-        self.persons: dict[str, Person] = {}
-        self.topics = {topic.slug: topic for topic in Topic.objects.all()}
+        self.institution_ids: dict[str, int] = {}
+        self.person_ids: dict[str, int] = {}
+        self.topic_ids = dict(Topic.objects.values_list("slug", "pk"))
 
     def store(self, raw: bytes, origin: str, extracted: Extracted) -> tuple[str, Release | None]:
         """Archive a file's bytes and what was extracted from them; return the status
@@ -129,8 +130,8 @@ class Archive:
                 release = self.apply(release or Release(), document, extracted)
         except IntegrityError:
             # Rows remembered from before may be gone (merged by a curator): look them up anew.
-            self.institutions.clear()
-            self.persons.clear()
+            self.institution_ids.clear()
+            self.person_ids.clear()
             if is_archived(digest):  # the same bytes were archived by a concurrent import
                 return "unchanged", None
             raise
@@ -152,57 +153,107 @@ class Archive:
         release.document = document
         release.save()
 
-        institutions = {info.name: self.institution(info.name, info.kind, info.country)
-                        for info in extracted.institutions}
+        # Every institution and person the document names, looked up (or created) together.
+        named_institutions = {p.affiliation: {} for p in extracted.persons if p.affiliation}
+        named_institutions |= {q.speaker: {} for q in extracted.quotes
+                               if q.speaker_type == "institution"}
+        named_institutions |= {i.name: {"kind": i.kind, "country": i.country}
+                               for i in extracted.institutions}
+        institution_ids = self.ids(Institution, self.institution_ids, named_institutions)
+        person_ids = self.ids(Person, self.person_ids, dict.fromkeys(
+            [p.name for p in extracted.persons]
+            + [q.speaker for q in extracted.quotes if q.speaker_type == "person"], {}))
+
         if "institutions" not in curated:
-            if not new:
-                release.institutions.clear()
-            release.institutions.add(*institutions.values())
+            link(release, "institutions", [institution_ids[i.name] for i in extracted.institutions],
+                 new)
         if "topics" not in curated:
-            if not new:
-                release.topics.clear()
-            release.topics.add(*(self.topics[s] for s in extracted.topics if s in self.topics))
+            link(release, "topics", [self.topic_ids[s] for s in extracted.topics
+                                     if s in self.topic_ids], new)
         if "persons" not in curated:
             if not new:
                 release.appearances.all().delete()
-            Appearance.objects.bulk_create(
-                Appearance(
-                    release=release, person=self.person(person.name), role=person.role[:200],
-                    affiliation=institutions.get(person.affiliation)
-                    or (self.institution(person.affiliation) if person.affiliation else None),
-                )
-                for person in extracted.persons
-            )
+            # Two names may be one person (an alias): the first appearance stands.
+            appearances = {}
+            for person in extracted.persons:
+                appearances.setdefault(person_ids[person.name], {
+                    "release": release.pk, "person": person_ids[person.name],
+                    "role": person.role[:200],
+                    "affiliation": institution_ids.get(person.affiliation)})
+            insert_rows(Appearance, appearances.values())
         # Statements a curator changed or verified stay exactly as they are.
         if "quotes" not in curated and (new or not release.quotes.filter(verified=True).exists()):
             if not new:
                 release.quotes.all().delete()
             roles = {p.name: p.role for p in extracted.persons}
-            Quote.objects.bulk_create(
-                Quote(
-                    release=release,
-                    person=self.person(q.speaker) if q.speaker_type == "person" else None,
-                    institution=(self.institution(q.speaker)
+            insert_rows(Quote, (
+                {"release": release.pk,
+                 "person": person_ids[q.speaker] if q.speaker_type == "person" else None,
+                 "institution": (institution_ids[q.speaker]
                                  if q.speaker_type == "institution" else None),
-                    kind=q.kind, text=q.text, position=position,
-                    role=roles.get(q.speaker, "")[:200],
-                )
-                for position, q in enumerate(extracted.quotes, start=1)
-            )
+                 "kind": q.kind, "text": q.text, "position": position,
+                 "role": roles.get(q.speaker, "")[:200], "verified": False}
+                for position, q in enumerate(extracted.quotes, start=1)))
         return release
 
-    def institution(self, name: str, kind: str = "other", country: str = "") -> Institution:
-        key = name.casefold()
-        if key not in self.institutions:
-            self.institutions[key] = _get_or_create(
-                Institution, name, {"name": name[:300], "kind": kind, "country": country})
-        return self.institutions[key]
+    @staticmethod
+    def ids(model, known: dict[str, int], wanted: dict[str, dict]) -> dict[str, int]:
+        """The primary keys of the rows of `model` named `wanted` (name -> fields of a new
+        row), creating those there are none of. `known` holds the keys this run has found,
+        by case-folded name; the rest cost one query for all of them, and one insert for
+        all the new ones."""
+        limit = model._meta.get_field("name").max_length  # a longer name is stored cut short
+        missing = {name[:limit]: fields for name, fields in wanted.items()
+                   if name[:limit].casefold() not in known}
+        if missing:
+            for name, pk in model.objects.ids_named(missing).items():
+                known[name.casefold()] = pk
+            new = {name: fields for name, fields in missing.items()
+                   if name.casefold() not in known}
+            if new:
+                known.update(_create(model, new))
+        return {name: known[name[:limit].casefold()] for name in wanted}
 
-    def person(self, name: str) -> Person:
-        key = name.casefold()
-        if key not in self.persons:
-            self.persons[key] = _get_or_create(Person, name, {"name": name[:200]})
-        return self.persons[key]
+
+def link(release: Release, field: str, ids: list[int], new: bool) -> None:
+    """Set a release's many-to-many links to `ids`; a new release has none to remove."""
+    if not new:
+        getattr(release, field).clear()
+    through = getattr(Release, field).through
+    other = getattr(Release, field).field.m2m_reverse_field_name()
+    insert_rows(through, ({"release": release.pk, other: pk} for pk in dict.fromkeys(ids)))
+
+
+def insert_rows(model, rows) -> None:
+    """Insert rows given as {field name: database value} with one executemany. An import
+    writes a few dozen link, appearance and statement rows a document; building a model
+    instance and compiling an insert for each of them took longer than the database's own
+    work. The database still checks every constraint, and SQLite's search triggers fire."""
+    rows = list(rows)
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in rows[0]]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} "
+           f"({', '.join(quote(field.column) for field in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [tuple(row.values()) for row in rows])
+
+
+def _create(model, new: dict[str, dict]) -> dict[str, int]:
+    """Create rows named as `new` says, and return their primary keys by case-folded name.
+    All in one insert; if it fails (another import created one of these names meanwhile,
+    or two names share a slug), one at a time, each looked up again first."""
+    rows = [model(name=name, slug=base_slug(name, model._meta.model_name), **fields)
+            for name, fields in new.items()]
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(rows)
+        return {row.name.casefold(): row.pk for row in rows}
+    except IntegrityError:
+        return {name.casefold(): _get_or_create(model, name, {"name": name, **fields}).pk
+                for name, fields in new.items()}
 
 
 def _get_or_create(model, name: str, fields: dict):
