@@ -117,6 +117,29 @@ SPEAKER_NAME_RE = re.compile(
     rf"(?P<name>{NAME})\s+(?:(?:on|last|this)\s+\w+\s+)?(?:also\s+)?(?:{SAY_VERBS})\b|"
     rf"\b(?:said|says|added|noted|according to)\s+(?P<name2>{NAME})\b"
 )
+
+
+def hints(alternation: str) -> tuple[str, ...]:
+    """Strings of which a text matching the regex alternation `alternation` holds at least
+    one: each alternative's leading words, less those containing a shorter one. Asking
+    `hint in text` of a few dozen hints is far cheaper than running a long pattern over a
+    paragraph that cannot match it, which is most paragraphs."""
+    heads = {re.match(r"[\w\- ]+", alternative).group().strip()
+             for alternative in alternation.split("|")}
+    return tuple(sorted(h for h in heads if not any(o != h and o in h for o in heads)))
+
+
+def holds_any(text: str, strings: tuple[str, ...]) -> bool:
+    return any(map(text.__contains__, strings))
+
+
+ROLE_HINTS = hints(ROLE_WORDS.lower())  # matched ignoring case: look in the lower-cased text
+TITLE_HINTS = hints(TITLE_WORDS)
+SPEAKER_HINTS = hints(f"{SAY_VERBS}|according to")
+LOCAL_BODY_HINTS = ("commission", "office", "bureau", "administration", "department",
+                    "government")
+WEB_COMPANY_HINTS = (".com", ".cn", ".net", ".io")
+
 NOT_NAME_WORDS = {
     "The", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "In", "On", "At",
     "But", "And", "For", "January", "February", "March", "April", "May", "June", "July",
@@ -253,12 +276,12 @@ def _institutions_in(text: str, gazetteer: Gazetteer) -> list[Mention]:
 
     for start, end, name in gazetteer.find(text):
         mentions.append(Mention(start, end, name))
-    for match in LOCAL_BODY_RE.finditer(text):
+    for match in LOCAL_BODY_RE.finditer(text) if holds_any(text, LOCAL_BODY_HINTS) else ():
         if match.group("place") in NOT_PLACES or taken(match.start(), match.end()):
             continue
         name = " ".join(w if w == "and" else w[:1].upper() + w[1:] for w in match.group().split())
         mentions.append(Mention(match.start(), match.end(), gazetteer.canonical(name) or name))
-    for match in WEB_COMPANY_RE.finditer(text):
+    for match in WEB_COMPANY_RE.finditer(text) if holds_any(text, WEB_COMPANY_HINTS) else ():
         if not taken(match.start(), match.end()) and not OUTLETS.get(match.group().casefold()):
             mentions.append(Mention(match.start(), match.end(), match.group()))
     for match in ORG_SHAPE_RE.finditer(text):
@@ -379,7 +402,9 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
     for text, mentions in zip(paragraphs, institutions):
         context = seen + mentions
         seen = seen + [Mention(-1, -1, m.name) for m in mentions]
-        for match in APPOSITIVE_RE.finditer(text):
+        # Each pattern runs only where the words it needs occur (see hints()).
+        appositives = holds_any(text.lower(), ROLE_HINTS)
+        for match in APPOSITIVE_RE.finditer(text) if appositives else ():
             name = match.group("name")
             if not _plausible_name(name, mentions, match.start("name"), match.end("name"), bylines):
                 continue
@@ -393,7 +418,7 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
                                                       gazetteer)
             if role and len(role.split()) <= 12:
                 add(name, role, affiliation)
-        for match in TITLED_RE.finditer(text):
+        for match in TITLED_RE.finditer(text) if holds_any(text, TITLE_HINTS) else ():
             name = match.group("name")
             if not _plausible_name(name, mentions, match.start("name"), match.end("name"), bylines):
                 continue
@@ -404,7 +429,7 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
             before = before[:-2] if before.endswith(("'s", "’s")) else before
             org = [m.name for m in mentions if m.end == len(before)]
             add(name, role.lower(), org[0] if org else None)
-        for match in SPEAKER_NAME_RE.finditer(text):
+        for match in SPEAKER_NAME_RE.finditer(text) if holds_any(text, SPEAKER_HINTS) else ():
             name = match.group("name") or match.group("name2")
             span = match.span("name") if match.group("name") else match.span("name2")
             if _plausible_name(name, mentions, *span, bylines) and len(name.split()) >= 2:

@@ -92,10 +92,13 @@ class Parsed:
     captions: list[str] = field(default_factory=list)
 
 
+MISSING_SPACE_RE = re.compile(r"(?<=[a-z]),(?=[A-Za-z])")  # "forum,Bank" -> "forum, Bank"
+SPACES_RE = re.compile(r"\s+")
+
+
 def clean_line(line: str) -> str:
     line = line.replace("\u00a0", " ").replace("\u200b", "").replace("\u00ad", "")
-    line = re.sub(r"(?<=[a-z]),(?=[A-Za-z])", ", ", line)  # "forum,Bank" -> "forum, Bank"
-    return re.sub(r"\s+", " ", line).strip()
+    return SPACES_RE.sub(" ", MISSING_SPACE_RE.sub(", ", line)).strip()
 
 
 def outlet(name: str) -> str:

@@ -9,9 +9,47 @@ not with the number of phrases. Longest match wins, as in "Agricultural Bank of 
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from itertools import accumulate
 
-TOKEN_RE = re.compile(r"\w+(?:[.'’&-]\w+)*")
+TOKEN = r"\w+(?:[.'’&-]\w+)*"
+TOKEN_RE = re.compile(TOKEN)
+# Splitting on the tokens yields separators and tokens in turn, in C: their lengths give
+# every token's offsets without a match object per token.
+TOKEN_SPLIT_RE = re.compile(f"({TOKEN})")
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass
+class Tokens:
+    """A text's word tokens and their offsets."""
+
+    text: str  # with ’ written as ', as the phrases are
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    @cached_property
+    def folded(self) -> list[str]:
+        return [word.casefold() for word in self.words]
+
+
+def tokenize(text: str) -> Tokens:
+    """The tokens of `text`. The gazetteer and both sets of topic keywords read the same
+    paragraphs and title of a document, so a paragraph's tokens are kept for the next
+    reader; a very long text's are not kept, so that one huge file does not stay in memory."""
+    return _tokenize_kept(text) if len(text) <= 20_000 else _tokenize(text)
+
+
+def _tokenize(text: str) -> Tokens:
+    normalised = text.replace("’", "'")
+    parts = TOKEN_SPLIT_RE.split(normalised)
+    offsets = list(accumulate(map(len, parts), initial=0))
+    return Tokens(normalised, parts[1::2], offsets[1:-1:2], offsets[2::2])
+
+
+_tokenize_kept = lru_cache(maxsize=256)(_tokenize)
 
 
 def _key(phrase: str, fold: bool) -> tuple[str, ...]:
@@ -37,24 +75,22 @@ class PhraseMatcher:
         for key in self.keys:
             sizes.setdefault(key[0], set()).add(len(key))
         self.sizes = {word: sorted(lengths, reverse=True) for word, lengths in sizes.items()}
+        # "Industrial Bank's Dalian branch": a first word may carry a possessive.
+        self.first_words = {*self.sizes, *(w + "'s" for w in self.sizes),
+                            *(w + "'S" for w in self.sizes)}
         self.cjk = re.compile("|".join(map(re.escape, sorted(cjk, key=len, reverse=True)))) if cjk else None
 
     def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, phrase as given) for each match, in reading order, not overlapping."""
-        normalised = text.replace("’", "'")
-        tokens = list(TOKEN_RE.finditer(normalised))
-        words = [t.group().casefold() if self.fold else t.group() for t in tokens]
-        sizes = self.sizes
-        # Only tokens that can start a phrase need a closer look.
-        starts = [i for i, w in enumerate(words)
-                  if w in sizes or (w[-2:] in ("'s", "'S") and w[:-2] in sizes)]
+        tokens = tokenize(text)
+        words = tokens.folded if self.fold else tokens.words
+        first_words = self.first_words
         found = []
-        spans = [t.span() for t in tokens] if starts else []
         after = 0  # matches do not overlap
-        for index in starts:
+        for index in [i for i, word in enumerate(words) if word in first_words]:
             if index < after:
                 continue
-            match = self._match_at(words, spans, normalised, index)
+            match = self._match_at(words, tokens, index)
             if match:
                 found.append(match[:3])
                 after = match[3]
@@ -63,7 +99,7 @@ class PhraseMatcher:
             found.sort()
         return iter(found)
 
-    def _match_at(self, words, spans, text, index):
+    def _match_at(self, words, tokens, index):
         first = words[index]
         if first not in self.sizes:
             first = first[:-2]
@@ -71,19 +107,18 @@ class PhraseMatcher:
             if index + size > len(words):
                 continue
             window = tuple(words[index: index + size])
-            end = spans[index + size - 1][1]
+            end = tokens.ends[index + size - 1]
             phrase = self.keys.get(window)
             if not phrase and window[-1][-2:] in ("'s", "'S"):
                 # "Industrial Bank's Dalian branch": the possessive is not the name.
                 phrase = self.keys.get(window[:-1] + (window[-1][:-2],))
                 end -= 2
-            if phrase and self._adjacent(text, spans, index, size):
-                return spans[index][0], end, phrase, index + size
+            if phrase and self._adjacent(tokens, index, size):
+                return tokens.starts[index], end, phrase, index + size
         return None
 
     @staticmethod
-    def _adjacent(text, spans, index, size) -> bool:
+    def _adjacent(tokens, index, size) -> bool:
         """The tokens of a phrase are separated by spaces only, not by commas or brackets."""
-        return all(
-            not text[spans[i][1]: spans[i + 1][0]].strip() for i in range(index, index + size - 1)
-        )
+        text, starts, ends = tokens.text, tokens.starts, tokens.ends
+        return all(not text[ends[i]: starts[i + 1]].strip() for i in range(index, index + size - 1))

@@ -16,6 +16,8 @@ from archive.ingest.entities import (
     Gazetteer,
     Mention,
     PersonInfo,
+    hints,
+    holds_any,
     resolve_descriptive,
 )
 
@@ -50,6 +52,10 @@ PARTICIPLE = re.compile(
     rf",\s+(?:saying|adding|noting|stressing|explaining|arguing|warning)\s+(?:that\s+)?(?P<clause>.+)$"
     rf"|,?\s+(?:but|and)\s+(?:also\s+)?(?:{SAY_VERBS})\s+that\s+(?P<clause2>.+)$"
 )
+# Every pattern of reported speech needs one of these words.
+REPORTED_HINTS = hints(f"{SAY_VERBS}|according to|According to|saying|adding|noting|"
+                       "stressing|explaining|arguing|warning")
+QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
 UNNAMED = re.compile(
     r"^(?:an?|some|many|several|other|two|three)\s|"
     r"\b(?:analysts|experts|officials|insiders|sources|observers|economists|people|traders|"
@@ -105,7 +111,8 @@ def quote_spans(paragraphs: list[str]) -> list[tuple[int, int, int, int, str]]:
         paragraphs[index] = text
         if opened and not text.lstrip().startswith((OPEN, STRAIGHT)):
             opened, pieces = None, []  # an unclosed passage that did not continue
-        for offset, char in enumerate(text):
+        for mark in QUOTATION_MARK_RE.finditer(text):  # no other character matters here
+            offset, char = mark.start(), mark.group()
             if opened is None and char in (OPEN, STRAIGHT):
                 opened, pieces = (index, offset + 1), []
             elif opened is not None and char in (CLOSE, STRAIGHT):
@@ -277,6 +284,8 @@ def extract_quotes(paragraphs: list[str], mentions: list[list[Mention]],
 def _reported(sentence: str, original: str, paragraph: int, offset: int,
               speakers: Speakers) -> list[Quote]:
     """Reported speech in one sentence (quoted passages masked out)."""
+    if not holds_any(sentence, REPORTED_HINTS):
+        return []
     # "MANILA - ", "BEIJING, March 6 (Reuters) - "
     dateline = re.match(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
                         r"(?:\s*\([^)]{1,30}\))?\s*[-–—]+\s*", sentence)

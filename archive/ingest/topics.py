@@ -22,12 +22,13 @@ class Keywords:
     matchers: list[PhraseMatcher]
     topics_of: dict[str, set[str]]
 
-    def counts(self, text: str) -> Counter:
+    def counts(self, paragraphs: list[str]) -> Counter:
         counts = Counter()
         for matcher in self.matchers:
-            for _, _, keyword in matcher.finditer(text):
-                for slug in self.topics_of[keyword]:
-                    counts[slug] += 1
+            for paragraph in paragraphs:
+                for _, _, keyword in matcher.finditer(paragraph):
+                    for slug in self.topics_of[keyword]:
+                        counts[slug] += 1
         return counts
 
 
@@ -44,8 +45,10 @@ def compile_keywords(topics: dict[str, list[str]]) -> Keywords:
 
 
 def tag(title: str, body: str, keywords: Keywords) -> list[str]:
-    scores = keywords.counts(body)
-    for slug, count in keywords.counts(title).items():
+    # Paragraph by paragraph: a keyword does not run across a paragraph break, and the
+    # gazetteer has already split these same paragraphs into words (phrases.tokenize).
+    scores = keywords.counts(body.split("\n"))
+    for slug, count in keywords.counts([title]).items():
         scores[slug] += TITLE_WEIGHT * count
     if not scores:
         return []
