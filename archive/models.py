@@ -70,19 +70,18 @@ class NamedQuerySet(models.QuerySet):
             Q(name__lower=lowered(name)) | Q(pk__in=matching.values(aliases.field.attname))
         )
 
-    def ids_named(self, names) -> dict[str, int]:
-        """The primary key of each of `names` that is a row's name or alias, ignoring case;
-        names of no row are left out. A name beats another row's alias."""
+    def ids_by_name(self, names) -> dict[str, int]:
+        """The primary key of each of `names` that is a row's name, ignoring case, in one
+        query; names of no row are left out."""
         wanted = {name.lower(): name for name in names}
+        rows = self.filter(name__lower__in=wanted).order_by().values_list(Lower("name"), "pk")
+        return {wanted[lower]: pk for lower, pk in rows if lower in wanted}
+
+    def ids_by_alias(self) -> dict[str, int]:
+        """Every alias, case-folded, and the primary key of its row."""
         aliases = self.model._meta.get_field("aliases")
-        by_alias = aliases.related_model.objects.filter(name__lower__in=wanted)
-        by_name = self.filter(name__lower__in=wanted)
-        found = {}
-        for rows, column in ((by_alias, aliases.field.attname), (by_name, "pk")):
-            for lower, pk in rows.values_list(Lower("name"), column):
-                if lower in wanted:
-                    found[wanted[lower]] = pk
-        return found
+        rows = aliases.related_model.objects.order_by().values_list("name", aliases.field.attname)
+        return {name.casefold(): pk for name, pk in rows}
 
     def with_counts(self):
         """Annotate visible releases and statements, for lists and facets."""

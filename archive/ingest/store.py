@@ -98,9 +98,15 @@ class Archive:
     every document costs one query per run, not one per document."""
 
     def __init__(self):
+        self.topic_ids = dict(Topic.objects.values_list("slug", "pk"))
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop what the run has looked up: rows may have gone (merged by a curator)."""
         self.institution_ids: dict[str, int] = {}
         self.person_ids: dict[str, int] = {}
-        self.topic_ids = dict(Topic.objects.values_list("slug", "pk"))
+        # Curators' aliases are few: read once, they spare a second query for every name.
+        self.aliases = {model: model.objects.ids_by_alias() for model in (Institution, Person)}
 
     def store(self, raw: bytes, origin: str, extracted: Extracted) -> tuple[str, Release | None]:
         """Archive a file's bytes and what was extracted from them; return the status
@@ -129,9 +135,7 @@ class Archive:
                 status = "updated" if release else "created"
                 release = self.apply(release or Release(), document, extracted)
         except IntegrityError:
-            # Rows remembered from before may be gone (merged by a curator): look them up anew.
-            self.institution_ids.clear()
-            self.person_ids.clear()
+            self.forget()
             if is_archived(digest):  # the same bytes were archived by a concurrent import
                 return "unchanged", None
             raise
@@ -196,18 +200,20 @@ class Archive:
                 for position, q in enumerate(extracted.quotes, start=1)))
         return release
 
-    @staticmethod
-    def ids(model, known: dict[str, int], wanted: dict[str, dict]) -> dict[str, int]:
+    def ids(self, model, known: dict[str, int], wanted: dict[str, dict]) -> dict[str, int]:
         """The primary keys of the rows of `model` named `wanted` (name -> fields of a new
         row), creating those there are none of. `known` holds the keys this run has found,
         by case-folded name; the rest cost one query for all of them, and one insert for
-        all the new ones."""
+        all the new ones. A row's name beats another row's alias."""
         limit = model._meta.get_field("name").max_length  # a longer name is stored cut short
         missing = {name[:limit]: fields for name, fields in wanted.items()
                    if name[:limit].casefold() not in known}
         if missing:
-            for name, pk in model.objects.ids_named(missing).items():
-                known[name.casefold()] = pk
+            by_name = model.objects.ids_by_name(missing)
+            for name in missing:
+                pk = by_name.get(name) or self.aliases[model].get(name.casefold())
+                if pk:
+                    known[name.casefold()] = pk
             new = {name: fields for name, fields in missing.items()
                    if name.casefold() not in known}
             if new:
