@@ -14,7 +14,7 @@ from functools import cached_property
 
 from archive.ingest.gazetteer import INSTITUTIONS
 from archive.ingest.outlets import outlet_names
-from archive.ingest.phrases import PhraseMatcher
+from archive.ingest.phrases import PhraseMatcher, hints, holds_any
 
 OUTLETS = outlet_names()
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
@@ -117,20 +117,6 @@ SPEAKER_NAME_RE = re.compile(
     rf"(?P<name>{NAME})\s+(?:(?:on|last|this)\s+\w+\s+)?(?:also\s+)?(?:{SAY_VERBS})\b|"
     rf"\b(?:said|says|added|noted|according to)\s+(?P<name2>{NAME})\b"
 )
-
-
-def hints(alternation: str) -> tuple[str, ...]:
-    """Strings of which a text matching the regex alternation `alternation` holds at least
-    one: each alternative's leading words, less those containing a shorter one. Asking
-    `hint in text` of a few dozen hints is far cheaper than running a long pattern over a
-    paragraph that cannot match it, which is most paragraphs."""
-    heads = {re.match(r"[\w\- ]+", alternative).group().strip()
-             for alternative in alternation.split("|")}
-    return tuple(sorted(h for h in heads if not any(o != h and o in h for o in heads)))
-
-
-def holds_any(text: str, strings: tuple[str, ...]) -> bool:
-    return any(map(text.__contains__, strings))
 
 
 ROLE_HINTS = hints(ROLE_WORDS.lower())  # matched ignoring case: look in the lower-cased text

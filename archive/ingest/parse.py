@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from archive.ingest.dates import find_dates, first_date
 from archive.ingest.outlets import outlet_names
+from archive.ingest.phrases import holds_any
 
 OUTLETS = outlet_names()
 
@@ -34,6 +35,7 @@ BREADCRUMB_RE = re.compile(
     re.I,
 )
 IMAGE_RE = re.compile(r"^\S+\.(?:jpe?g|png|gif|webp|svg)(?:\.\w+)?$", re.I)
+CAPTION_HINTS = ("photo", "/file", "(provided", "(courtesy")  # one is in every caption
 CAPTION_RE = re.compile(
     r"(?:\[photo[^\]]*\]|\(photo[^)]*\)|photo\s*(?:by)?\s*[:：/]\s*[\w.\-/ ]+|/file|"
     r"\((?:provided|courtesy)[^)]*\))\s*$",
@@ -62,11 +64,12 @@ NAME_LINE_RE = re.compile(
     r"(?:\s*,\s*(?P<outlet>[\w.\- ]+))?(?:\s+\S+@\S+)?$"
 )
 EMAIL_LINE_RE = re.compile(r"^(?P<names>[A-Z][\w\- ]+?)\s+\S+@\S+$")
+SOURCE_LABELS = ("source", "来源", "來源")
 SOURCE_RES = [
     # A report from China Daily Dec. 19th, 2025:
     re.compile(r"^(?:a\s+)?(?:report|article|story)\s+(?:from|by)\s+(?P<source>.+?)"
                r"(?:[,\s]+(?P<date>[A-Z][a-z]{2,8}\.?\s+\d.*?|\d.*?))?\s*[:：]?\s*$", re.I),
-    # Source: Xinhua / / SOURCE: Yicai / Source:bankcomm Editor:x
+    # Source: Xinhua / / SOURCE: Yicai / Source:bankcomm Editor:x (SOURCE_LABELS)
     re.compile(r"(?:^|\s|/)(?:source|来源|來源)\s*[:：]\s*(?P<source>[^|:：]+?)(?:\s+\w+\s*[:：].*)?\s*$",
                re.I),
     # (Shenzhen Daily/Agencies) / ( China Daily )
@@ -74,7 +77,8 @@ SOURCE_RES = [
     # chinadaily.com.cn | Updated: 2021-04-22
     re.compile(r"^(?P<source>[\w.-]+\.(?:com|cn|net|org)(?:\.\w+)?)\s*\|"),
 ]
-WIRE_RE = re.compile(r"\((?P<source>Reuters|Xinhua|Bloomberg|AFP|AP|Yonhap|Kyodo)\)\s*[-–—]"
+WIRE_SOURCES = ("Reuters", "Xinhua", "Bloomberg", "AFP", "AP", "Yonhap", "Kyodo")
+WIRE_RE = re.compile(rf"\((?P<source>{'|'.join(WIRE_SOURCES)})\)\s*[-–—]"
                      r"|\b(?:translated|reported|compiled)\s+by\s+(?P<source2>Reuters|Xinhua|Bloomberg|Yonhap|Kyodo)\b")
 OUTLET_PREFIX_RE = re.compile(r"^(?P<source>[A-Z][\w' ]{2,40}):\s+\S")
 DIGIT_RE = re.compile(r"\d")
@@ -92,7 +96,8 @@ class Parsed:
     captions: list[str] = field(default_factory=list)
 
 
-MISSING_SPACE_RE = re.compile(r"(?<=[a-z]),(?=[A-Za-z])")  # "forum,Bank" -> "forum, Bank"
+# "forum,Bank" -> "forum, Bank". The comma comes first so that only commas are tried.
+MISSING_SPACE_RE = re.compile(r",(?=[A-Za-z])(?<=[a-z],)")
 SPACES_RE = re.compile(r"\s+")
 
 
@@ -115,17 +120,22 @@ def _is_chrome(line: str) -> bool:
     return bool(menu or CHROME_RE.match(line) or BREADCRUMB_RE.search(line) or IMAGE_RE.match(line))
 
 
+def _is_caption(line: str) -> bool:
+    lowered = line.lower()
+    return holds_any(lowered, CAPTION_HINTS) and bool(CAPTION_RE.search(line))
+
+
 def _byline_names(line: str) -> list[str] | None:
     """Names of the people a byline line credits, or None when the line is not a byline."""
     match = BYLINE_RE.match(line)
     if match:
         names = match.group("names") or match.group("names2")
         return [n.strip().title() for n in re.split(r"[;|&]|\band\b|,\s*(?:editing|writing)\s+by", names) if n.strip()]
-    match = EMAIL_LINE_RE.match(line)
+    match = EMAIL_LINE_RE.match(line) if "@" in line else None
     if match:
         return [match.group("names").strip().title()]
-    match = NAME_LINE_RE.match(line)
-    if match and len(line.split()) <= 8:
+    match = NAME_LINE_RE.match(line) if len(line.split()) <= 8 else None
+    if match:
         extra = match.group("outlet")
         if extra and not outlet(extra) and not extra.rstrip().endswith(("News", "Daily", "Times")):
             return None
@@ -135,6 +145,8 @@ def _byline_names(line: str) -> list[str] | None:
 
 def _source_of(line: str) -> tuple[str, datetime.date | None] | None:
     for pattern in SOURCE_RES:
+        if pattern is SOURCE_RES[1] and not holds_any(line.lower(), SOURCE_LABELS):
+            continue
         match = pattern.search(line)
         if match:
             raw = match.group("source").strip()
@@ -198,7 +210,7 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
             break
         if _is_chrome(line):
             kinds.append("chrome")
-        elif CAPTION_RE.search(line):
+        elif _is_caption(line):
             kinds.append("caption")
         elif _is_date_line(line) and not SOURCE_RES[0].match(line):
             kinds.append("date")
@@ -292,7 +304,7 @@ def _source_elsewhere(parsed: Parsed, meta: dict) -> str:
     if match and outlet(match.group("source")):
         return outlet(match.group("source"))
     for paragraph in parsed.paragraphs:
-        match = WIRE_RE.search(paragraph)
+        match = WIRE_RE.search(paragraph) if holds_any(paragraph, WIRE_SOURCES) else None
         if match:
             return outlet(match.group("source") or match.group("source2"))
     return ""

@@ -122,3 +122,17 @@ class PhraseMatcher:
         """The tokens of a phrase are separated by spaces only, not by commas or brackets."""
         text, starts, ends = tokens.text, tokens.starts, tokens.ends
         return all(not text[ends[i]: starts[i + 1]].strip() for i in range(index, index + size - 1))
+
+
+def hints(alternation: str) -> tuple[str, ...]:
+    """Strings of which a text matching the regex alternation `alternation` holds at least
+    one: each alternative's leading words, less those containing a shorter one. Asking
+    `hint in text` of a few dozen hints is far cheaper than running a long pattern over a
+    paragraph that cannot match it, which is most paragraphs."""
+    heads = {re.match(r"[\w\- ]+", alternative).group().strip()
+             for alternative in alternation.split("|")}
+    return tuple(sorted(h for h in heads if not any(o != h and o in h for o in heads)))
+
+
+def holds_any(text: str, strings: tuple[str, ...]) -> bool:
+    return any(map(text.__contains__, strings))

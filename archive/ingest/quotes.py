@@ -16,10 +16,9 @@ from archive.ingest.entities import (
     Gazetteer,
     Mention,
     PersonInfo,
-    hints,
-    holds_any,
     resolve_descriptive,
 )
+from archive.ingest.phrases import hints, holds_any
 
 OPEN, CLOSE, STRAIGHT = "“", "”", '"'
 ABBREVIATIONS = re.compile(
@@ -48,13 +47,17 @@ L_ACCORDING = re.compile(r"^According to (?P<who>[^,]+),\s+(?P<clause>.+)$")
 L_SAID = re.compile(
     rf"^(?P<who>.+?){TIME_ADVERBIAL}\s+(?P<verb>{SAY_VERBS})\b(?P<after>.*)$"
 )
+PARTICIPLES = "saying|adding|noting|stressing|explaining|arguing|warning"
 PARTICIPLE = re.compile(
-    rf",\s+(?:saying|adding|noting|stressing|explaining|arguing|warning)\s+(?:that\s+)?(?P<clause>.+)$"
+    rf",\s+(?:{PARTICIPLES})\s+(?:that\s+)?(?P<clause>.+)$"
     rf"|,?\s+(?:but|and)\s+(?:also\s+)?(?:{SAY_VERBS})\s+that\s+(?P<clause2>.+)$"
 )
-# Every pattern of reported speech needs one of these words.
-REPORTED_HINTS = hints(f"{SAY_VERBS}|according to|According to|saying|adding|noting|"
-                       "stressing|explaining|arguing|warning")
+# Each pattern and the words it needs (phrases.hints): a sentence without them is passed
+# over at once, which is most sentences.
+SAY_HINTS = hints(SAY_VERBS)
+REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say"),
+            (L_ACCORDING, "according"), (L_SAID, "say")]
+PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")
 QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
 UNNAMED = re.compile(
     r"^(?:an?|some|many|several|other|two|three)\s|"
@@ -284,7 +287,9 @@ def extract_quotes(paragraphs: list[str], mentions: list[list[Mention]],
 def _reported(sentence: str, original: str, paragraph: int, offset: int,
               speakers: Speakers) -> list[Quote]:
     """Reported speech in one sentence (quoted passages masked out)."""
-    if not holds_any(sentence, REPORTED_HINTS):
+    present = {"say": holds_any(sentence, SAY_HINTS), "according": "ccording to" in sentence}
+    participle_possible = holds_any(sentence, PARTICIPLE_HINTS)
+    if not (present["say"] or present["according"] or participle_possible):
         return []
     # "MANILA - ", "BEIJING, March 6 (Reuters) - "
     dateline = re.match(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
@@ -292,8 +297,8 @@ def _reported(sentence: str, original: str, paragraph: int, offset: int,
     cut = dateline.end() if dateline else 0
     sentence, original = sentence[cut:], original[cut:]
     candidates = []
-    for pattern in (T_INVERTED, T_ACCORDING, T_TRAILING, L_ACCORDING, L_SAID):
-        match = pattern.match(sentence)
+    for pattern, needs in REPORTED:
+        match = pattern.match(sentence) if present[needs] else None
         if not match or MASK in match.group("who"):
             continue  # an attribution of a quoted passage: direct speech handles it
         if pattern is L_SAID:
@@ -313,7 +318,7 @@ def _reported(sentence: str, original: str, paragraph: int, offset: int,
     if candidates:
         speaker, clause = max(candidates, key=lambda c: len(c[1]))
         found.append(Quote(*speaker, "indirect", _clean_clause(clause), paragraph, offset))
-    participle = PARTICIPLE.search(sentence)
+    participle = PARTICIPLE.search(sentence) if participle_possible else None
     if participle:
         name = "clause" if participle.group("clause") else "clause2"
         clause = original[participle.start(name): participle.end(name)]
