@@ -231,20 +231,26 @@ def link(release: Release, field: str, ids: list[int], new: bool) -> None:
 
 
 def insert_rows(model, rows) -> None:
-    """Insert rows given as {field name: database value} with one executemany. An import
-    writes a few dozen link, appearance and statement rows a document; building a model
-    instance and compiling an insert for each of them took longer than the database's own
-    work. The database still checks every constraint, and SQLite's search triggers fire."""
+    """Insert rows given as {field name: database value} with one multi-row INSERT (in
+    batches of what the database accepts). An import writes a few dozen link, appearance
+    and statement rows a document: building a model instance and compiling an insert for
+    each took longer than the database's own work, and an executemany still runs one
+    statement a row on PostgreSQL. The database checks every constraint, and SQLite's
+    search triggers fire."""
     rows = list(rows)
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in rows[0]]
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} "
-           f"({', '.join(quote(field.column) for field in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    head = (f"INSERT INTO {quote(model._meta.db_table)} "
+            f"({', '.join(quote(field.column) for field in fields)}) VALUES ")
+    placeholders = f"({', '.join(['%s'] * len(fields))})"
+    size = connection.ops.bulk_batch_size(fields, rows)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [tuple(row.values()) for row in rows])
+        for start in range(0, len(rows), size):
+            batch = rows[start: start + size]
+            cursor.execute(head + ", ".join([placeholders] * len(batch)),
+                           [value for row in batch for value in row.values()])
 
 
 def _create(model, new: dict[str, dict]) -> dict[str, int]:
