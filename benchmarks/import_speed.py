@@ -75,6 +75,17 @@ def fresh_database(url: str | None, scratch: Path, label: str) -> str:
     return url
 
 
+def machine_reference() -> float:
+    """Seconds this machine takes for a fixed piece of pure-Python work. Shared machines
+    differ, and one machine differs from hour to hour: two runs' documents per second
+    compare only beside this figure."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--documents", type=int, nargs="+", default=[500, 2000])
@@ -83,6 +94,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     database = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"machine reference: {machine_reference():.2f} s for 5 million Python loop steps")
     print(f"{'database':<11}{'documents':>10}{'workers':>8}{'seconds':>9}{'docs/s':>9}"
           f"{'peak MB':>9}")
     with tempfile.TemporaryDirectory() as scratch:

@@ -66,3 +66,13 @@ def test_benchmark_pages_compares_with_datasette_on_the_same_sqlite_file(tmp_pat
                         "CSV export (40 rows)"]
     assert all(pages[name]["datasette_ms"] > 0 for name in compared)
 
+
+def test_import_speed_prints_documents_per_second_and_memory():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/import_speed.py", "--documents", "3", "6"], cwd=BASE_DIR,
+        capture_output=True, text=True, timeout=300, check=True)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("machine reference: ")
+    rows = [line.split() for line in lines[2:]]
+    assert [(row[0], row[1], row[2]) for row in rows] == [("SQLite", "3", "1"), ("SQLite", "6", "1")]
+    assert all(float(row[4]) > 0 and float(row[5]) > 10 for row in rows)  # docs/s, peak MB

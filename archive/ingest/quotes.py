@@ -59,6 +59,7 @@ REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say")
             (L_ACCORDING, "according"), (L_SAID, "say")]
 PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")
 QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
+CAPITALISED_RE = re.compile(r"[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}")
 UNNAMED = re.compile(
     r"^(?:an?|some|many|several|other|two|three)\s|"
     r"\b(?:analysts|experts|officials|insiders|sources|observers|economists|people|traders|"
@@ -150,6 +151,7 @@ class Speakers:
                 self.by_alias[alias] = None if alias in self.by_alias and self.by_alias[alias] != person.name else person.name
         self.last_person: str | None = None
         self.last_institution: str | None = None
+        self.named_in: dict[int, list[tuple[int, str]]] = {}
 
     def person_in(self, phrase: str, at_end: bool) -> str | None:
         tokens = re.findall(r"(?:[A-Z]\.){1,3}\s?[A-Z][a-z]+|[A-Z][\w\-]+", phrase)
@@ -233,10 +235,22 @@ class Speakers:
             if mention.start < upto:
                 self.last_institution = mention.name
         person = None
-        for token_match in re.finditer(r"[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}", text[:upto]):
-            person = self.person_in(token_match.group(), at_end=False) or person
+        for end, named in self._persons_named(paragraph, text):
+            if end > upto:
+                break
+            person = named
         if person:
             self.last_person = person
+
+    def _persons_named(self, paragraph: int, text: str) -> list[tuple[int, str]]:
+        """Where each person named in a paragraph is named (the end offset), read once per
+        paragraph: saw() asks again at every sentence. Names do not run across sentences."""
+        if paragraph not in self.named_in:
+            self.named_in[paragraph] = [
+                (match.end(), person) for match in CAPITALISED_RE.finditer(text)
+                if (person := self.person_in(match.group(), at_end=False))
+            ]
+        return self.named_in[paragraph]
 
 
 def _clean_clause(clause: str) -> str:
