@@ -312,11 +312,15 @@ class Appearance(models.Model):
     """A person named in a release, with the role and affiliation stated there: roles change
     over time, so they belong to the appearance, not to the person."""
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="appearances")
+    # No index of their own (migration 0012): appearance_unique leads with the release and
+    # appearance_speaker_idx with the affiliation, and every index costs each import.
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="appearances",
+                                db_index=False)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="appearances")
     role = models.CharField(max_length=200, blank=True)
     affiliation = models.ForeignKey(
-        Institution, null=True, blank=True, on_delete=models.SET_NULL, related_name="appearances"
+        Institution, null=True, blank=True, on_delete=models.SET_NULL, related_name="appearances",
+        db_index=False,
     )
 
     class Meta:
@@ -349,12 +353,16 @@ class Quote(models.Model):
         DIRECT = "direct", "Direct"
         INDIRECT = "indirect", "Reported"
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="quotes")
+    # No index of their own (migration 0012): quote_position_unique leads with the release
+    # and quote_institution_latest_idx with the institution.
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="quotes",
+                                db_index=False)
     person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes"
     )
     institution = models.ForeignKey(
-        Institution, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes"
+        Institution, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes",
+        db_index=False,
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     text = models.TextField()
