@@ -6,8 +6,8 @@ Only the indexes are dropped. Altering the fields as such would make SQLite copy
 table, and the copy loses the triggers that keep the statements' search index (0002) in step.
 """
 
-import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models import deletion
 
 # (table, column, the index Django named for it)
 COVERED = [
@@ -16,6 +16,14 @@ COVERED = [
     ("archive_quote", "institution_id", "archive_quote_institution_id_65d35e10"),
     ("archive_quote", "release_id", "archive_quote_release_id_5dde0a8c"),
 ]
+
+
+def unindexed(model_name, name, to, related_name, on_delete, null=False):
+    return migrations.AlterField(
+        model_name=model_name, name=name,
+        field=models.ForeignKey(to=to, related_name=related_name, on_delete=on_delete,
+                                db_index=False, null=null, blank=null),
+    )
 
 
 class Migration(migrations.Migration):
@@ -29,32 +37,13 @@ class Migration(migrations.Migration):
                 for table, column, index in COVERED
             ],
             state_operations=[
-                migrations.AlterField(
-                    model_name="appearance", name="affiliation",
-                    field=models.ForeignKey(
-                        blank=True, db_index=False, null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="appearances", to="archive.institution"),
-                ),
-                migrations.AlterField(
-                    model_name="appearance", name="release",
-                    field=models.ForeignKey(
-                        db_index=False, on_delete=django.db.models.deletion.CASCADE,
-                        related_name="appearances", to="archive.release"),
-                ),
-                migrations.AlterField(
-                    model_name="quote", name="institution",
-                    field=models.ForeignKey(
-                        blank=True, db_index=False, null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="quotes", to="archive.institution"),
-                ),
-                migrations.AlterField(
-                    model_name="quote", name="release",
-                    field=models.ForeignKey(
-                        db_index=False, on_delete=django.db.models.deletion.CASCADE,
-                        related_name="quotes", to="archive.release"),
-                ),
+                unindexed("appearance", "affiliation", "archive.institution", "appearances",
+                          deletion.SET_NULL, null=True),
+                unindexed("appearance", "release", "archive.release", "appearances",
+                          deletion.CASCADE),
+                unindexed("quote", "institution", "archive.institution", "quotes",
+                          deletion.CASCADE, null=True),
+                unindexed("quote", "release", "archive.release", "quotes", deletion.CASCADE),
             ],
         ),
     ]
