@@ -259,3 +259,24 @@ def test_more_broken_inputs_are_reported_and_the_batch_goes_on(tmp_path):
     broken = str(tmp_path / "broken-utf8.txt")
     assert "Rates held at the central bank" in titles or f"{broken}: " in message
     assert Document.objects.filter(origin=str(tmp_path / "image.png.html")).count() == 0
+
+
+def test_names_are_looked_up_together_and_new_ones_created_together(django_assert_num_queries):
+    from archive.ingest.store import Archive
+    from archive.models import PersonAlias
+
+    zhao = Person.objects.create(name="Zhao Lei")
+    PersonAlias.objects.create(person=zhao, name="L. Zhao")
+    sun = Person.objects.create(name="Sun Yu")
+    PersonAlias.objects.create(person=Person.objects.create(name="Qian Hao"), name="sun yu")
+    archive = Archive()
+    names = ["ZHAO LEI", "L. Zhao", "Sun Yu", "Li Wei", "Li-Wei", "Gao Fei"]
+    ids = archive.ids(Person, archive.person_ids, dict.fromkeys(names, {}))
+    assert ids["ZHAO LEI"] == ids["L. Zhao"] == zhao.pk  # by name, by alias, any case
+    assert ids["Sun Yu"] == sun.pk  # a name beats another person's alias
+    # "Li Wei" and "Li-Wei" share a slug: the one insert fails, and each is created alone.
+    created = Person.objects.filter(pk__in=[ids["Li Wei"], ids["Li-Wei"], ids["Gao Fei"]])
+    assert sorted(created.values_list("name", flat=True)) == ["Gao Fei", "Li Wei", "Li-Wei"]
+    assert len(set(created.values_list("slug", flat=True))) == 3
+    with django_assert_num_queries(0):  # a run asks for a name once
+        assert archive.ids(Person, archive.person_ids, {"zhao lei": {}}) == {"zhao lei": zhao.pk}
