@@ -436,6 +436,7 @@ def _overlap(a: str, b: str) -> float:
     if not ta or not tb:
         return 0.0
     short, long_ = sorted((ta, tb), key=len)
+    long_ = set(long_)  # every statement is compared with every earlier one of its speaker
     return sum(1 for t in short if t in long_) / len(short)
 
 
