@@ -117,15 +117,13 @@ SPEAKER_NAME_RE = re.compile(
     rf"(?P<name>{NAME})\s+(?:(?:on|last|this)\s+\w+\s+)?(?:also\s+)?(?:{SAY_VERBS})\b|"
     rf"\b(?:said|says|added|noted|according to)\s+(?P<name2>{NAME})\b"
 )
-
-
+# The words each pattern below needs (phrases.hints): most paragraphs hold none of them.
 ROLE_HINTS = hints(ROLE_WORDS.lower())  # matched ignoring case: look in the lower-cased text
 TITLE_HINTS = hints(TITLE_WORDS)
 SPEAKER_HINTS = hints(f"{SAY_VERBS}|according to")
 LOCAL_BODY_HINTS = ("commission", "office", "bureau", "administration", "department",
                     "government")
 WEB_COMPANY_HINTS = (".com", ".cn", ".net", ".io")
-
 NOT_NAME_WORDS = {
     "The", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "In", "On", "At",
     "But", "And", "For", "January", "February", "March", "April", "May", "June", "July",

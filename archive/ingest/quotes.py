@@ -57,7 +57,8 @@ PARTICIPLE = re.compile(
 SAY_HINTS = hints(SAY_VERBS)
 REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say"),
             (L_ACCORDING, "according"), (L_SAID, "say")]
-PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")
+PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")  # "…, but stressed that …" needs "that"
+ACCORDING_HINTS = ("according to", "According to")
 QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
 CAPITALISED_RE = re.compile(r"[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}")
 UNNAMED = re.compile(
@@ -301,7 +302,8 @@ def extract_quotes(paragraphs: list[str], mentions: list[list[Mention]],
 def _reported(sentence: str, original: str, paragraph: int, offset: int,
               speakers: Speakers) -> list[Quote]:
     """Reported speech in one sentence (quoted passages masked out)."""
-    present = {"say": holds_any(sentence, SAY_HINTS), "according": "ccording to" in sentence}
+    present = {"say": holds_any(sentence, SAY_HINTS),
+               "according": holds_any(sentence, ACCORDING_HINTS)}
     participle_possible = holds_any(sentence, PARTICIPLE_HINTS)
     if not (present["say"] or present["according"] or participle_possible):
         return []
