@@ -93,3 +93,21 @@ def test_names_with_initials_and_accents():
 def test_place_names_and_institutions_are_not_people():
     assert persons("Bank Indonesia said rates hold. Hong Kong said so. Beijing Stock "
                    "Exchange noted growth.") == {}
+
+
+def test_phrase_matcher_finds_phrases_by_their_offsets_longest_first():
+    from archive.ingest.phrases import PhraseMatcher, tokenize
+
+    text = "Zürich’s Agricultural Bank of China\tunit and the BANK OF CHINA, Bank (of) China."
+    tokens = tokenize(text)
+    assert [text[a:b].replace("’", "'") for a, b in zip(tokens.starts, tokens.ends)] == \
+        tokens.words == ["Zürich's", "Agricultural", "Bank", "of", "China", "unit", "and",
+                         "the", "BANK", "OF", "CHINA", "Bank", "of", "China"]
+    names = ["Bank of China", "Agricultural Bank of China", "Zürich"]
+    found = [(text[a:b], name) for a, b, name in PhraseMatcher(names).finditer(text)]
+    # The longest name wins; the possessive is not part of the name; words with punctuation
+    # between them are not a phrase; case counts unless folded.
+    assert found == [("Zürich", "Zürich"),
+                     ("Agricultural Bank of China", "Agricultural Bank of China")]
+    folded = [name for _, _, name in PhraseMatcher(names, fold_case=True).finditer(text)]
+    assert folded == ["Zürich", "Agricultural Bank of China", "Bank of China"]
