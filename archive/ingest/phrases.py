@@ -37,9 +37,9 @@ class Tokens:
 
 def tokenize(text: str) -> Tokens:
     """The tokens of `text`. The gazetteer and both sets of topic keywords read the same
-    paragraphs and title of a document, so a paragraph's tokens are kept for the next
-    reader; a very long text's are not kept, so that one huge file does not stay in memory."""
-    return _tokenize_kept(text) if len(text) <= 20_000 else _tokenize(text)
+    paragraphs and title of a document, so the tokens of the last few hundred paragraphs are
+    kept for the next reader; a long text's are not, so the kept ones stay under about 30 MB."""
+    return _tokenize_kept(text) if len(text) <= 5_000 else _tokenize(text)
 
 
 def _tokenize(text: str) -> Tokens:
