@@ -120,7 +120,8 @@ SPEAKER_NAME_RE = re.compile(
 # The words each pattern below needs (phrases.hints): most paragraphs hold none of them.
 ROLE_HINTS = hints(ROLE_WORDS.lower())  # matched ignoring case: look in the lower-cased text
 TITLE_HINTS = hints(TITLE_WORDS)
-SPEAKER_HINTS = hints(f"{SAY_VERBS}|according to")
+SAY_HINTS = hints(SAY_VERBS)
+SPEAKER_HINTS = (*SAY_HINTS, "according to")
 LOCAL_BODY_HINTS = ("commission", "office", "bureau", "administration", "department",
                     "government")
 WEB_COMPANY_HINTS = (".com", ".cn", ".net", ".io")

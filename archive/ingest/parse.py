@@ -121,8 +121,7 @@ def _is_chrome(line: str) -> bool:
 
 
 def _is_caption(line: str) -> bool:
-    lowered = line.lower()
-    return holds_any(lowered, CAPTION_HINTS) and bool(CAPTION_RE.search(line))
+    return holds_any(line.lower(), CAPTION_HINTS) and bool(CAPTION_RE.search(line))
 
 
 def _byline_names(line: str) -> list[str] | None:

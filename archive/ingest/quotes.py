@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from archive.ingest.entities import (
     DESCRIPTIVE_RE,
     ROLE_RE,
+    SAY_HINTS,
     SAY_VERBS,
     Gazetteer,
     Mention,
@@ -54,7 +55,6 @@ PARTICIPLE = re.compile(
 )
 # Each pattern and the words it needs (phrases.hints): a sentence without them is passed
 # over at once, which is most sentences.
-SAY_HINTS = hints(SAY_VERBS)
 REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say"),
             (L_ACCORDING, "according"), (L_SAID, "say")]
 PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")  # "…, but stressed that …" needs "that"
