@@ -8,7 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from archive.management.commands.import_releases import MEGABYTE
+from archive.ingest.pipeline import Context
+from archive.management.commands.import_releases import IN_FLIGHT_PER_WORKER, MEGABYTE, Command
 from archive.models import Document, Institution, Person, Quote, Release
 from tests.ingest_helpers import FIXTURES, SEED
 
@@ -139,6 +140,25 @@ def test_parallel_workers_store_the_same_records(folder):
     run(folder, "--workers", "2")
     assert Release.objects.count() == 4
     assert Quote.objects.filter(release__title__startswith="Lenders").count() == 6
+
+
+def test_parallel_workers_read_only_a_few_files_ahead_of_the_store(tmp_path):
+    for number in range(60):
+        shutil.copy(FIXTURES / "press_release.txt", tmp_path / f"{number:02d}.txt")
+    handed_out = []
+
+    def files():
+        for path in sorted(tmp_path.iterdir()):
+            handed_out.append(path)
+            yield path
+
+    results = Command().results(files(), Context(), workers=2, max_size=50)
+    first = next(results)
+    # Results the store has not taken yet are held in memory: only a few may wait.
+    assert len(handed_out) == 2 * IN_FLIGHT_PER_WORKER
+    assert first.path == str(tmp_path / "00.txt") and first.extracted.title
+    assert sum(1 for _ in results) == 59
+    assert len(handed_out) == 60
 
 
 def test_make_run_imports_the_seeds():

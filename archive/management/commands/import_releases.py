@@ -1,4 +1,5 @@
 import json as jsonlib
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from archive.ingest.read import UnreadableDocument
 from archive.ingest.store import Archive, is_archived, load_context, sha256
 
 MEGABYTE = 1024 * 1024
+IN_FLIGHT_PER_WORKER = 8
 
 
 @dataclass
@@ -131,8 +133,17 @@ class Command(BaseCommand):
             for path in files:
                 yield process(path, max_bytes, context)
             return
+        # Storing is slower than extracting in several processes, so results would pile up
+        # in memory (Executor.map submits every file at once): a few per worker are in
+        # flight at any time, no more.
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(context,)) as pool:
-            yield from pool.map(process, files, [max_bytes] * len(files), chunksize=8)
+            in_flight = deque()
+            for path in files:
+                in_flight.append(pool.submit(process, path, max_bytes))
+                if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
 
     def handle_result(self, result: Result, archive: Archive | None) -> str:
         """Store one result (not in a dry run) and say what became of it."""
