@@ -1,5 +1,5 @@
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
@@ -72,10 +72,19 @@ class NamedQuerySet(models.QuerySet):
 
     def ids_by_name(self, names) -> dict[str, int]:
         """The primary key of each of `names` that is a row's name, ignoring case, in one
-        query; names of no row are left out."""
+        query; names of no row are left out. An import asks this at nearly every document:
+        written in SQL, because Django took longer to compile the query than the database
+        to answer it. LOWER(name) is what the case-insensitive unique index holds."""
         wanted = {name.lower(): name for name in names}
-        rows = self.filter(name__lower__in=wanted).order_by().values_list(Lower("name"), "pk")
-        return {wanted[lower]: pk for lower, pk in rows if lower in wanted}
+        if not wanted:
+            return {}
+        connection = connections[self.db]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT LOWER(name), id FROM {table} "
+                           f"WHERE LOWER(name) IN ({', '.join(['%s'] * len(wanted))})",
+                           list(wanted))
+            return {wanted[lower]: pk for lower, pk in cursor.fetchall() if lower in wanted}
 
     def ids_by_alias(self) -> dict[str, int]:
         """Every alias, case-folded, and the primary key of its row."""

@@ -1,5 +1,6 @@
 """The import_releases command against a real database."""
 
+import datetime
 import json
 import shutil
 import subprocess
@@ -7,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from archive.ingest.pipeline import Context
 from archive.management.commands.import_releases import IN_FLIGHT_PER_WORKER, MEGABYTE, Command
@@ -37,6 +39,9 @@ def test_a_folder_is_imported(folder):
     assert release.document.origin == str(folder / "news_report.txt")
     assert bytes(release.document.content) == (folder / "news_report.txt").read_bytes()
     assert release.document.encoding == "utf-8"
+    assert release.document.size == (folder / "news_report.txt").stat().st_size
+    assert release.document.media_type == "text/plain" and release.document.parser_version
+    assert timezone.now() - release.document.imported_at < datetime.timedelta(minutes=5)
     assert release.quotes.filter(person__name="Zhao Minghui", kind="direct").exists()
     assert release.appearances.get(person__name="Sun Yufei").role == "senior economist"
     assert set(release.topics.values_list("slug", flat=True)) >= {"green-finance"}

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import PurePath
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.utils import timezone
 
 from archive.ingest import topics
 from archive.ingest.entities import InstitutionInfo
@@ -116,18 +116,23 @@ class Archive:
         origin already imported become a new Document, and its release is updated in place.
         """
         digest = sha256(raw)
-        # One query answers both questions: are these bytes archived, and was this origin
-        # imported before (its release is then updated)?
-        known = Document.objects.filter(Q(sha256=digest) | Q(origin=origin))
-        archived = set(known.values_list("sha256", flat=True))
+        archived = self.archived(digest, origin)
         if digest in archived:
             return "unchanged", None
         try:
             with transaction.atomic():
-                document = Document.objects.create(
+                # Written once and never changed: inserted directly (see insert_rows).
+                document = Document(
                     content=raw, sha256=digest, origin=origin, media_type=extracted.media_type,
                     encoding=extracted.encoding, size=len(raw), parser_version=PARSER_VERSION,
+                    imported_at=timezone.now(),
                 )
+                [(document.pk,)] = insert_rows(Document, [{
+                    field.name: field.get_db_prep_save(getattr(document, field.attname),
+                                                       connection)
+                    for field in Document._meta.concrete_fields if not field.primary_key
+                }], returning=["id"])
+                document._state.adding = False
                 release = None
                 if archived:
                     release = (Release.objects.filter(document__origin=origin)
@@ -140,6 +145,17 @@ class Archive:
                 return "unchanged", None
             raise
         return status, release
+
+    @staticmethod
+    def archived(digest: str, origin: str) -> set[str]:
+        """The SHA-256 of every archived document with these bytes or from this origin: one
+        query answers both questions, are these bytes archived and was this origin imported
+        before (its release is then updated). Written in SQL: Django took longer to compile
+        the query than the database to answer it, at every document of an import."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT sha256 FROM {Document._meta.db_table} "
+                           "WHERE sha256 = %s OR origin = %s", [digest, origin])
+            return {sha for (sha,) in cursor.fetchall()}
 
     def apply(self, release: Release, document: Document, extracted: Extracted) -> Release:
         """Write an extraction onto a release, keeping every field a curator has changed."""
@@ -230,27 +246,32 @@ def link(release: Release, field: str, ids: list[int], new: bool) -> None:
     insert_rows(through, ({"release": release.pk, other: pk} for pk in dict.fromkeys(ids)))
 
 
-def insert_rows(model, rows) -> None:
+def insert_rows(model, rows, returning: list[str] = ()) -> list[tuple]:
     """Insert rows given as {field name: database value} with one multi-row INSERT (in
-    batches of what the database accepts). An import writes a few dozen link, appearance
-    and statement rows a document: building a model instance and compiling an insert for
-    each took longer than the database's own work, and an executemany still runs one
-    statement a row on PostgreSQL. The database checks every constraint, and SQLite's
-    search triggers fire."""
+    batches of what the database accepts); with `returning` (columns), return those
+    columns of the new rows, in no particular order. An import writes a few dozen rows a
+    document: building a model instance and compiling an insert for each took longer than
+    the database's own work, and an executemany still runs one statement a row on
+    PostgreSQL. The database checks every constraint, and SQLite's search triggers fire."""
     rows = list(rows)
     if not rows:
-        return
+        return []
     fields = [model._meta.get_field(name) for name in rows[0]]
     quote = connection.ops.quote_name
     head = (f"INSERT INTO {quote(model._meta.db_table)} "
             f"({', '.join(quote(field.column) for field in fields)}) VALUES ")
     placeholders = f"({', '.join(['%s'] * len(fields))})"
+    tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
     size = connection.ops.bulk_batch_size(fields, rows)
+    inserted = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start: start + size]
-            cursor.execute(head + ", ".join([placeholders] * len(batch)),
+            cursor.execute(head + ", ".join([placeholders] * len(batch)) + tail,
                            [value for row in batch for value in row.values()])
+            if returning:
+                inserted += cursor.fetchall()
+    return inserted
 
 
 def _create(model, new: dict[str, dict]) -> dict[str, int]:
