@@ -98,12 +98,12 @@ class Parsed:
 
 # "forum,Bank" -> "forum, Bank". The comma comes first so that only commas are tried.
 MISSING_SPACE_RE = re.compile(r",(?=[A-Za-z])(?<=[a-z],)")
-SPACES_RE = re.compile(r"\s+")
 
 
 def clean_line(line: str) -> str:
     line = line.replace("\u00a0", " ").replace("\u200b", "").replace("\u00ad", "")
-    return SPACES_RE.sub(" ", MISSING_SPACE_RE.sub(", ", line)).strip()
+    # split() breaks at the same (Unicode) whitespace as \s, in a fraction of the time.
+    return " ".join(MISSING_SPACE_RE.sub(", ", line).split())
 
 
 def outlet(name: str) -> str:

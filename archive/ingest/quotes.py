@@ -60,6 +60,7 @@ REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say")
 PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")  # "…, but stressed that …" needs "that"
 ACCORDING_HINTS = ("according to", "According to")
 QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
+WORD_RE = re.compile(r"\w+")
 CAPITALISED_RE = re.compile(r"[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}")
 UNNAMED = re.compile(
     r"^(?:an?|some|many|several|other|two|three)\s|"
@@ -87,8 +88,9 @@ def split_sentences(text: str) -> list[tuple[int, str]]:
     """(offset, sentence) pairs; an abbreviation ("Dec.", "Mr.", "U.S.") does not end one."""
     sentences, start = [], 0
     for match in SENTENCE_END.finditer(text):
-        before = text[start: match.start()]
-        if ABBREVIATIONS.search(before) and text[match.start()] == ".":
+        end = match.start()
+        # An abbreviation is a few characters: only the sentence's last ten are searched.
+        if text[end] == "." and ABBREVIATIONS.search(text, max(start, end - 10), end):
             continue
         sentences.append((start, text[start: match.end()].strip()))
         start = match.end()
@@ -433,12 +435,12 @@ def _header_for(index: int, headers: list[int], paragraphs, speakers: Speakers) 
     return None
 
 
-def _overlap(a: str, b: str) -> float:
-    ta, tb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
-    if not ta or not tb:
+def _overlap(a: list[str], b: list[str]) -> float:
+    """The share of the shorter word list's words that the other one has."""
+    if not a or not b:
         return 0.0
-    short, long_ = sorted((ta, tb), key=len)
-    long_ = set(long_)  # every statement is compared with every earlier one of its speaker
+    short, long_ = sorted((a, b), key=len)
+    long_ = set(long_)
     return sum(1 for t in short if t in long_) / len(short)
 
 
@@ -446,13 +448,18 @@ def _merge_and_dedupe(quotes: list[Quote]) -> list[Quote]:
     """One quote per passage: a passage split by its attribution ("…," he said. "…") is one
     statement; the same statement repeated (a standfirst and the story) is kept once."""
     result: list[Quote] = []
+    kept_words: list[list[str]] = []  # each kept statement's words, read once
     for quote in quotes:
         previous = result[-1] if result else None
         if (previous and previous.kind == quote.kind == "direct"
                 and previous.speaker == quote.speaker and previous.paragraph == quote.paragraph):
             previous.text = f"{previous.text} … {quote.text}"
+            kept_words[-1] = WORD_RE.findall(previous.text.lower())
             continue
-        if any(q.speaker == quote.speaker and _overlap(q.text, quote.text) >= 0.8 for q in result):
+        words = WORD_RE.findall(quote.text.lower())
+        if any(kept.speaker == quote.speaker and _overlap(kept_words[i], words) >= 0.8
+               for i, kept in enumerate(result)):
             continue
         result.append(quote)
+        kept_words.append(words)
     return result
