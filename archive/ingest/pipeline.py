@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from itertools import islice
 from dataclasses import dataclass, field
 
 from archive.ingest import entities, quotes, topics
@@ -78,7 +79,8 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
     paragraphs = parsed.paragraphs
     mentions = entities.find_institutions(paragraphs, gazetteer)
     body_text = "\n".join(paragraphs)
-    about_china = len(CHINA_RE.findall(body_text)) >= 2
+    # Named at least twice; the search stops at the second mention.
+    about_china = len(list(islice(CHINA_RE.finditer(body_text), 2))) == 2
     default_central_bank = "People's Bank of China" if about_china else None
     persons = entities.find_persons(paragraphs, mentions, gazetteer, set(parsed.bylines))
     found_quotes = quotes.extract_quotes(list(paragraphs), mentions, persons, gazetteer,
