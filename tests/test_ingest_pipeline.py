@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from archive.ingest.phrases import tokenize
 from archive.ingest.pipeline import extract
 from archive.ingest.read import UnreadableDocument
 from archive.ingest.topics import compile_keywords, tag
@@ -29,6 +30,14 @@ def test_the_seed_document():
     ]
     assert "technology-finance" in record["topics"]
     assert extracted.encoding == "utf-8" and extracted.language == "en"
+
+
+def test_a_document_is_tokenized_afresh_not_from_the_last_documents_tokens():
+    paragraph = "China Construction Bank said it will expand lending to technology firms."
+    tokens = tokenize(paragraph)
+    assert tokenize(paragraph) is tokens  # kept for the document's next reader
+    extract_fixture("seed")
+    assert tokenize(paragraph) is not tokens
 
 
 def test_a_news_report_with_curly_quotes_and_a_byline():

@@ -37,9 +37,16 @@ class Tokens:
 
 def tokenize(text: str) -> Tokens:
     """The tokens of `text`. The gazetteer and both sets of topic keywords read the same
-    paragraphs and title of a document, so the tokens of the last few hundred paragraphs are
-    kept for the next reader; a long text's are not, so the kept ones stay under about 30 MB."""
+    paragraphs and title of a document, so the tokens of up to a few hundred of its
+    paragraphs are kept for the next reader; a long text's are not, so the kept ones stay
+    under about 30 MB."""
     return _tokenize_kept(text) if len(text) <= 5_000 else _tokenize(text)
+
+
+def forget_tokens() -> None:
+    """Drop the kept tokens: a new document begins. Its readers need only its own, and
+    what a document costs to extract should not depend on the document before it."""
+    _tokenize_kept.cache_clear()
 
 
 def _tokenize(text: str) -> Tokens:

@@ -5,7 +5,7 @@ import re
 from itertools import islice
 from dataclasses import dataclass, field
 
-from archive.ingest import entities, quotes, topics
+from archive.ingest import entities, phrases, quotes, topics
 from archive.ingest.entities import Gazetteer, InstitutionInfo
 from archive.ingest.parse import outlet, parse
 from archive.ingest.read import UnreadableDocument, read
@@ -69,6 +69,7 @@ class Extracted:
 
 def extract(raw: bytes, name: str, context: Context) -> Extracted:
     """Read, parse and extract one document; UnreadableDocument says why it cannot be."""
+    phrases.forget_tokens()
     text = read(raw, name)
     parsed = parse(text.text, text.meta)
     if not parsed.title:
