@@ -47,13 +47,13 @@ CONNECT = r"(?:of|and|for|the|on|de|ng|du|la|&)"
 ORG_SHAPE_RE = re.compile(rf"(?=[A-Z])(?<![\w@.])(?:{CAP})(?:\s+(?:{CONNECT}\s+)*{CAP})*")
 ORG_SUFFIX_RE = re.compile(r"(?:,?\s+(?:Co\.?,?\s*Ltd\.?|Co\.?|Corp\.?|Ltd\.?|Limited|Inc\.?|Corporation|Group Co))+$")
 LOCAL_BODY_RE = re.compile(
-    r"\b(?P<place>[A-Z][a-z]{2,})(?P<middle>(?:\s+(?:municipal|provincial|city|financial|finance|"
+    r"(?=[A-Z])\b(?P<place>[A-Z][a-z]{2,})(?P<middle>(?:\s+(?:municipal|provincial|city|financial|finance|"
     r"work|service|services|regulatory|development|reform|supervision|supervisory|local|banking|"
     r"insurance|securities|commerce|economic|economy|information|technology|industry|and|"
     r"people's|market|administration)){1,5})\s+(?P<head>commission|office|bureau|administration|"
     r"department|government)\b"
 )
-WEB_COMPANY_RE = re.compile(r"(?<![@\w.])[A-Z][A-Za-z0-9\-]+\.(?:com|cn|net|io)\b(?!\.\w)")
+WEB_COMPANY_RE = re.compile(r"(?=[A-Z])(?<![@\w.])[A-Z][A-Za-z0-9\-]+\.(?:com|cn|net|io)\b(?!\.\w)")
 DEFINITION_RE = re.compile(r"\((?:shortened as |hereinafter |or )?(?P<abbr>[A-Z][A-Za-z]{1,7})\)")
 NOT_PLACES = {"The", "This", "That", "Chinese", "China", "National", "State", "Its", "Their",
               "Local", "Our", "New", "Each", "Every", "All", "Other", "Some", "Many"}

@@ -117,7 +117,7 @@ def _is_chrome(line: str) -> bool:
     segments = line.split("|")
     # "Home | About us | Investor Relations | News": a menu, not a sentence.
     menu = len(segments) >= 3 and all(len(s.split()) <= 4 for s in segments)
-    return bool(menu or CHROME_RE.match(line) or BREADCRUMB_RE.search(line) or IMAGE_RE.match(line))
+    return bool(menu or CHROME_RE.match(line) or BREADCRUMB_RE.match(line) or IMAGE_RE.match(line))
 
 
 def _is_caption(line: str) -> bool:

@@ -52,9 +52,9 @@ L_SAID = re.compile(
     rf"^(?P<who>.+?){TIME_ADVERBIAL}\s+(?P<verb>{SAY_VERBS})\b(?P<after>.*)$"
 )
 PARTICIPLES = "saying|adding|noting|stressing|explaining|arguing|warning"
-PARTICIPLE = re.compile(
-    rf",\s+(?:{PARTICIPLES})\s+(?:that\s+)?(?P<clause>.+)$"
-    rf"|,?\s+(?:but|and)\s+(?:also\s+)?(?:{SAY_VERBS})\s+that\s+(?P<clause2>.+)$"
+PARTICIPLE = re.compile(  # starts at a comma or a space: the lookahead skips other positions
+    rf"(?=[,\s])(?:,\s+(?:{PARTICIPLES})\s+(?:that\s+)?(?P<clause>.+)$"
+    rf"|,?\s+(?:but|and)\s+(?:also\s+)?(?:{SAY_VERBS})\s+that\s+(?P<clause2>.+)$)"
 )
 # Each pattern and the words it needs (phrases.hints): a sentence without them is passed
 # over at once, which is most sentences.
