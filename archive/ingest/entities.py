@@ -30,6 +30,10 @@ HEADS_OF = (
     "Bureau|Office|Administration|Commission|Authority|Council|Society|Chamber|School|"
     "Committee|Institution|Fund|Corporation|Agency"
 )
+# Patterns built from these lists are compiled once: a pattern given as a new string at every
+# call costs hashing that string to find it in re's cache.
+HEADS_END_RE = re.compile(rf"\b(?:{HEADS_END})$")
+HEADS_OF_RE = re.compile(rf"\b(?:{HEADS_OF})\s+(?:of|for|on)\s+")
 EVENT_WORDS = re.compile(
     r"\b(?:Conference|Forum|Meeting|Summit|Symposium|Expo|Session|Week|Festival|Award|Plan|"
     r"Program|Programme|Initiative|Law|Act|Rules|Index|Agreement|Partnership|Day|"
@@ -104,6 +108,7 @@ SAY_VERBS = (
     r"stated|acknowledged|insisted|observed|revealed|disclosed|highlighted|underlined|"
     r"reiterated|confirmed|indicated|mentioned|wrote|concluded|continued|projected"
 )
+SAY_VERB_RE = re.compile(rf"\b(?:{SAY_VERBS})\b")
 APPOSITIVE_RE = re.compile(
     rf"(?=[{NAME_INITIALS}])(?:\b(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?(?P<name>{NAME}),\s+"
     rf"(?P<post>(?:a|an|the)?\s*[^,.;:“”\"]*?"
@@ -234,10 +239,10 @@ def _is_org_shape(name: str) -> bool:
     words = name.split()
     if len(words) < 2 or EVENT_WORDS.search(name) or name.isupper():
         return False
-    if re.search(rf"\b(?:{HEADS_END})$", name):
+    if HEADS_END_RE.search(name):
         # "Centre of Excellence" is not an organisation; "Beijing Equity Trading Center" is.
         return True
-    return bool(re.search(rf"\b(?:{HEADS_OF})\s+(?:of|for|on)\s+", name))
+    return bool(HEADS_OF_RE.search(name))
 
 
 def find_institutions(paragraphs: list[str], gazetteer: Gazetteer) -> list[list[Mention]]:
@@ -402,7 +407,7 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
             post, post_start = match.group("post"), match.start("post")
             # "Principal Secretary, Information Technology, Government of Maharashtra."
             tail = re.match(r"[^.;“”\"]*", text[match.end("post"):]).group()
-            if tail.startswith(",") and not re.search(rf"\b(?:{SAY_VERBS})\b", tail) and any(
+            if tail.startswith(",") and not SAY_VERB_RE.search(tail) and any(
                     match.end("post") <= m.start < match.end("post") + len(tail) for m in mentions):
                 post += tail
             role, affiliation = _role_and_affiliation(post, post_start, mentions, context,

@@ -13,6 +13,7 @@ from archive.ingest.entities import (
     DESCRIPTIVE_RE,
     ROLE_RE,
     SAY_HINTS,
+    SAY_VERB_RE,
     SAY_VERBS,
     Gazetteer,
     Mention,
@@ -63,6 +64,9 @@ REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say")
 PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")  # "…, but stressed that …" needs "that"
 ACCORDING_HINTS = ("according to", "According to")
 QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
+# Compiled once, as are all patterns built from the lists above (see entities.HEADS_END_RE).
+TRAILING_ADVERBIAL_RE = re.compile(TIME_ADVERBIAL + "$")
+TOLD_CLAUSE_RE = re.compile(rf"^\s+{TOLD_OBJECT}{TIME_ADVERBIAL}\s+(?:that\s+)?(?P<clause>.+)$")
 WORD_RE = re.compile(r"\w+")
 CAPITALISED_RE = re.compile(r"[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}")
 UNNAMED = re.compile(
@@ -179,7 +183,7 @@ class Speakers:
             phrase = phrase.rsplit(",", 1)[-1].strip()  # "At the sidelines of …, Medalla"
         phrase = re.sub(r"^(?:but|and|so|however|meanwhile|also|yet|then)\s+", "", phrase,
                         flags=re.I)
-        phrase = re.sub(TIME_ADVERBIAL + r"$", "", phrase).strip()
+        phrase = TRAILING_ADVERBIAL_RE.sub("", phrase).strip()
         phrase = re.sub(r"\s+(?:on|in|at|during)\s+.*$", "", phrase) if not re.match(
             r"^the\s", phrase, re.I) else phrase
         if not phrase:
@@ -252,9 +256,11 @@ class Speakers:
         """Where each person named in a paragraph is named (the end offset), read once per
         paragraph: saw() asks again at every sentence. Names do not run across sentences."""
         if paragraph not in self.named_in:
+            # A name is among the words, or part of one is: most capitalised words are not.
             self.named_in[paragraph] = [
                 (match.end(), person) for match in CAPITALISED_RE.finditer(text)
-                if (person := self.person_in(match.group(), at_end=False))
+                if any(map(self.by_alias.__contains__, match.group().split()))
+                and (person := self.person_in(match.group(), at_end=False))
             ]
         return self.named_in[paragraph]
 
@@ -370,7 +376,7 @@ def _clause_after_verb(verb: str, after: str) -> str | None:
     if not re.fullmatch(NO_THAT_VERBS, verb):
         return None
     if verb == "told":
-        told = re.match(rf"^\s+{TOLD_OBJECT}{TIME_ADVERBIAL}\s+(?:that\s+)?(?P<clause>.+)$", after)
+        told = TOLD_CLAUSE_RE.match(after)
         return told.group("clause") if told else None
     bare = re.match(r"^(?:\s+(?:on|in|at|during)\s+[^,]{1,40}?,)?\s+(?P<clause>.+)$", after)
     if not bare or re.match(r"(?:on|in|at|during|while|when|after|before|to|for|with|from)\b",
@@ -419,7 +425,7 @@ def _direct(span, paragraphs, speakers: Speakers, quotes: list[Quote]) -> Quote 
 
 def _is_speaker_header(text: str, speakers: Speakers) -> bool:
     """"Zeng Gang, deputy director-general of …": a name and post standing alone."""
-    if text.endswith((".", "”", '"')) or re.search(rf"\b(?:{SAY_VERBS})\b", text):
+    if text.endswith((".", "”", '"')) or SAY_VERB_RE.search(text):
         return False
     head = text.split(",")[0]
     return ("," in text and len(head.split()) <= 4 and len(text.split()) <= 30
