@@ -20,6 +20,8 @@ from tests.ingest_helpers import FIXTURES, SEED
     ("Jul 05 2017", datetime.date(2017, 7, 5)),
     ("Posted May. 28, 2021 07:30", datetime.date(2021, 5, 28)),
     ("24/12/2025", datetime.date(2025, 12, 24)),
+    ("SEPT. 5, 2025", datetime.date(2025, 9, 5)),
+    ("5 ſeptember 2025", datetime.date(2025, 9, 5)),  # a long s, as old typefaces print
 ])
 def test_dates_in_the_forms_pages_print_them(text, expected):
     assert first_date(text) == expected

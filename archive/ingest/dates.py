@@ -18,17 +18,21 @@ _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 
+# Each pattern opens with a lookahead for the characters its dates can start with (a year's
+# 1 or 2, a digit, a month's initial): the engine then passes over other positions at once.
 PATTERNS = [
     # 2025-12-24, 2025/12/24, 2025.12.24
-    re.compile(rf"(?<!\d){_YEAR}(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?!\d)"),
+    re.compile(rf"(?=[12])(?<!\d){_YEAR}(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)"
+               rf"(?P<d>\d{{1,2}})(?!\d)"),
     # 2025年12月24日
-    re.compile(rf"{_YEAR}\s*年\s*(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*日"),
+    re.compile(rf"(?=[12]){_YEAR}\s*年\s*(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*日"),
     # 12-24-2025, 12/24/2025 (month first, as US pages print; day first when the first > 12)
-    re.compile(rf"(?<![\d-])(?P<a>\d{{1,2}})(?P<sep>[-/])(?P<b>\d{{1,2}})(?P=sep){_YEAR}(?!\d)"),
+    re.compile(rf"(?=\d)(?<![\d-])(?P<a>\d{{1,2}})(?P<sep>[-/])(?P<b>\d{{1,2}})(?P=sep)"
+               rf"{_YEAR}(?!\d)"),
     # Dec. 19th, 2025 / February 18, 2022 / Jul 05 2017 / Oct. 25,2024
-    re.compile(rf"\b{_MONTH}\s*{_DAY},?\s*{_YEAR}(?!\d)", re.I),
+    re.compile(rf"(?=[adfjmnos])\b{_MONTH}\s*{_DAY},?\s*{_YEAR}(?!\d)", re.I),
     # 19 December 2025 / 26 February, 2018
-    re.compile(rf"(?<!\d){_DAY}\s+{_MONTH},?\s+{_YEAR}(?!\d)", re.I),
+    re.compile(rf"(?=\d)(?<!\d){_DAY}\s+{_MONTH},?\s+{_YEAR}(?!\d)", re.I),
 ]
 
 
@@ -48,7 +52,9 @@ def _from_match(match: re.Match) -> datetime.date | None:
         if first > 12:
             first, second = second, first
         return _build(groups["year"], first, second)
-    return _build(groups["year"], MONTHS[groups["month"].lower().rstrip(".")], groups["day"])
+    # casefold, not lower: the pattern ignores case as Unicode does, so "ſept" (long s) is
+    # September too.
+    return _build(groups["year"], MONTHS[groups["month"].casefold().rstrip(".")], groups["day"])
 
 
 def find_dates(text: str) -> list[tuple[int, datetime.date]]:

@@ -78,8 +78,9 @@ SOURCE_RES = [
     re.compile(r"^(?P<source>[\w.-]+\.(?:com|cn|net|org)(?:\.\w+)?)\s*\|"),
 ]
 WIRE_SOURCES = ("Reuters", "Xinhua", "Bloomberg", "AFP", "AP", "Yonhap", "Kyodo")
-WIRE_RE = re.compile(rf"\((?P<source>{'|'.join(WIRE_SOURCES)})\)\s*[-–—]"
-                     r"|\b(?:translated|reported|compiled)\s+by\s+(?P<source2>Reuters|Xinhua|Bloomberg|Yonhap|Kyodo)\b")
+WIRE_RE = re.compile(rf"(?=[(trc])(?:\((?P<source>{'|'.join(WIRE_SOURCES)})\)\s*[-–—]"
+                     r"|\b(?:translated|reported|compiled)\s+by\s+"
+                     r"(?P<source2>Reuters|Xinhua|Bloomberg|Yonhap|Kyodo)\b)")
 OUTLET_PREFIX_RE = re.compile(r"^(?P<source>[A-Z][\w' ]{2,40}):\s+\S")
 DIGIT_RE = re.compile(r"\d")
 NUMBERED_RE = re.compile(r"^\d{1,2}\.\s+(?=\S)")
