@@ -51,9 +51,9 @@ CONNECT = r"(?:of|and|for|the|on|de|ng|du|la|&)"
 ORG_SHAPE_RE = re.compile(rf"(?=[A-Z])(?<![\w@.])(?:{CAP})(?:\s+(?:{CONNECT}\s+)*{CAP})*")
 ORG_SUFFIX_RE = re.compile(r"(?:,?\s+(?:Co\.?,?\s*Ltd\.?|Co\.?|Corp\.?|Ltd\.?|Limited|Inc\.?|Corporation|Group Co))+$")
 LOCAL_BODY_RE = re.compile(
-    r"(?=[A-Z])\b(?P<place>[A-Z][a-z]{2,})(?P<middle>(?:\s+(?:municipal|provincial|city|financial|finance|"
-    r"work|service|services|regulatory|development|reform|supervision|supervisory|local|banking|"
-    r"insurance|securities|commerce|economic|economy|information|technology|industry|and|"
+    r"(?=[A-Z])\b(?P<place>[A-Z][a-z]{2,})(?P<middle>(?:\s+(?:municipal|provincial|city|"
+    r"financial|finance|work|service|services|regulatory|development|reform|supervision|"
+    r"supervisory|local|banking|insurance|securities|commerce|economic|economy|information|technology|industry|and|"
     r"people's|market|administration)){1,5})\s+(?P<head>commission|office|bureau|administration|"
     r"department|government)\b"
 )

@@ -2,8 +2,8 @@
 
 import datetime
 import re
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 
 from archive.ingest import entities, phrases, quotes, topics
 from archive.ingest.entities import Gazetteer, InstitutionInfo
