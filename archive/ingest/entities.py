@@ -53,9 +53,9 @@ ORG_SUFFIX_RE = re.compile(r"(?:,?\s+(?:Co\.?,?\s*Ltd\.?|Co\.?|Corp\.?|Ltd\.?|Li
 LOCAL_BODY_RE = re.compile(
     r"(?=[A-Z])\b(?P<place>[A-Z][a-z]{2,})(?P<middle>(?:\s+(?:municipal|provincial|city|"
     r"financial|finance|work|service|services|regulatory|development|reform|supervision|"
-    r"supervisory|local|banking|insurance|securities|commerce|economic|economy|information|technology|industry|and|"
-    r"people's|market|administration)){1,5})\s+(?P<head>commission|office|bureau|administration|"
-    r"department|government)\b"
+    r"supervisory|local|banking|insurance|securities|commerce|economic|economy|information|"
+    r"technology|industry|and|people's|market|administration)){1,5})\s+"
+    r"(?P<head>commission|office|bureau|administration|department|government)\b"
 )
 WEB_COMPANY_RE = re.compile(r"(?=[A-Z])(?<![@\w.])[A-Z][A-Za-z0-9\-]+\.(?:com|cn|net|io)\b(?!\.\w)")
 DEFINITION_RE = re.compile(r"\((?:shortened as |hereinafter |or )?(?P<abbr>[A-Z][A-Za-z]{1,7})\)")
