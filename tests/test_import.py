@@ -11,7 +11,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from archive.ingest.pipeline import Context
-from archive.management.commands.import_releases import IN_FLIGHT_PER_WORKER, MEGABYTE, Command
+from archive.management.commands.import_releases import (
+    IN_FLIGHT_PER_WORKER,
+    MEGABYTE,
+    Command,
+)
 from archive.models import Document, Institution, Person, Quote, Release
 from tests.ingest_helpers import FIXTURES, SEED
 
