@@ -128,7 +128,9 @@ SPEAKER_NAME_RE = re.compile(
     rf"(?=[{NAME_INITIALS}san])(?:(?P<name>{NAME})\s+(?:(?:on|last|this)\s+\w+\s+)?(?:also\s+)?"
     rf"(?:{SAY_VERBS})\b|\b(?:said|says|added|noted|according to)\s+(?P<name2>{NAME})\b)"
 )
-# The words each pattern below needs (phrases.hints): most paragraphs hold none of them.
+# Words a pattern needs (phrases.hints): a text without any of them is passed over. The
+# local-body and web-company patterns test paragraphs for theirs; the reported-speech
+# patterns (quotes.py) test each sentence for a verb of saying.
 SAY_HINTS = hints(SAY_VERBS)
 LOCAL_BODY_HINTS = ("commission", "office", "bureau", "administration", "department",
                     "government")

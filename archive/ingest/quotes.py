@@ -64,7 +64,8 @@ REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say")
 PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")  # "…, but stressed that …" needs "that"
 ACCORDING_HINTS = ("according to", "According to")
 QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
-# Compiled once, as are all patterns built from the lists above (see entities.HEADS_END_RE).
+# Compiled once: built inside the functions, each call made a new pattern string, which re
+# hashed again to find it in its cache (see entities.HEADS_END_RE).
 TRAILING_ADVERBIAL_RE = re.compile(TIME_ADVERBIAL + "$")
 TOLD_CLAUSE_RE = re.compile(rf"^\s+{TOLD_OBJECT}{TIME_ADVERBIAL}\s+(?:that\s+)?(?P<clause>.+)$")
 WORD_RE = re.compile(r"\w+")
@@ -466,8 +467,8 @@ def _merge_and_dedupe(quotes: list[Quote]) -> list[Quote]:
             kept_words[-1] = WORD_RE.findall(previous.text.lower())
             continue
         words = WORD_RE.findall(quote.text.lower())
-        if any(kept.speaker == quote.speaker and _overlap(kept_words[i], words) >= 0.8
-               for i, kept in enumerate(result)):
+        if any(kept.speaker == quote.speaker and _overlap(kept_text, words) >= 0.8
+               for kept, kept_text in zip(result, kept_words)):
             continue
         result.append(quote)
         kept_words.append(words)

@@ -152,9 +152,10 @@ class Archive:
         query answers both questions, are these bytes archived and was this origin imported
         before (its release is then updated). Written in SQL: Django took longer to compile
         the query than the database to answer it, at every document of an import."""
+        table = connection.ops.quote_name(Document._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT sha256 FROM {Document._meta.db_table} "
-                           "WHERE sha256 = %s OR origin = %s", [digest, origin])
+            cursor.execute(f"SELECT sha256 FROM {table} WHERE sha256 = %s OR origin = %s",
+                           [digest, origin])
             return {sha for (sha,) in cursor.fetchall()}
 
     def apply(self, release: Release, document: Document, extracted: Extracted) -> Release:
