@@ -9,7 +9,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from archive.ingest.dates import find_dates, first_date
+from archive.ingest.dates import find_dates, first_date, may_hold_date
 from archive.ingest.outlets import outlet_names
 from archive.ingest.phrases import holds_any
 
@@ -34,6 +34,8 @@ BREADCRUMB_RE = re.compile(
     r"|^home(?:\s+[A-Z][\w&]*){3,}\s*$",
     re.I,
 )
+# Each of its forms holds one of these (or starts with "home"): a line without any is none.
+BREADCRUMB_MARKS = (">", "»", "›")
 IMAGE_RE = re.compile(r"^\S+\.(?:jpe?g|png|gif|webp|svg)(?:\.\w+)?$", re.I)
 CAPTION_HINTS = ("photo", "/file", "(provided", "(courtesy")  # one is in every caption
 CAPTION_RE = re.compile(
@@ -82,8 +84,8 @@ WIRE_RE = re.compile(rf"(?=[(trc])(?:\((?P<source>{'|'.join(WIRE_SOURCES)})\)\s*
                      r"|\b(?:translated|reported|compiled)\s+by\s+"
                      r"(?P<source2>Reuters|Xinhua|Bloomberg|Yonhap|Kyodo)\b)")
 OUTLET_PREFIX_RE = re.compile(r"^(?P<source>[A-Z][\w' ]{2,40}):\s+\S")
-DIGIT_RE = re.compile(r"\d")
 NUMBERED_RE = re.compile(r"^\d{1,2}\.\s+(?=\S)")
+ARTICLE_RE = re.compile(r"^(?:www\.|the\s+)")
 
 
 @dataclass
@@ -110,7 +112,8 @@ def clean_line(line: str) -> str:
 def outlet(name: str) -> str:
     """The canonical outlet for a name or domain, or '' when it is not a known outlet."""
     key = name.strip(" .,;:()").casefold()
-    key = re.sub(r"^(?:www\.|the\s+)", "", key)
+    if key.startswith(("www.", "the")):
+        key = ARTICLE_RE.sub("", key)
     return OUTLETS.get(key, "") or OUTLETS.get("the " + key, "")
 
 
@@ -118,7 +121,9 @@ def _is_chrome(line: str) -> bool:
     segments = line.split("|")
     # "Home | About us | Investor Relations | News": a menu, not a sentence.
     menu = len(segments) >= 3 and all(len(s.split()) <= 4 for s in segments)
-    return bool(menu or CHROME_RE.match(line) or BREADCRUMB_RE.match(line) or IMAGE_RE.match(line))
+    breadcrumb = ((holds_any(line, BREADCRUMB_MARKS) or line[:4].lower() == "home")
+                  and BREADCRUMB_RE.match(line))
+    return bool(menu or CHROME_RE.match(line) or breadcrumb or IMAGE_RE.match(line))
 
 
 def _is_caption(line: str) -> bool:
@@ -134,7 +139,7 @@ def _byline_names(line: str) -> list[str] | None:
     match = EMAIL_LINE_RE.match(line) if "@" in line else None
     if match:
         return [match.group("names").strip().title()]
-    match = NAME_LINE_RE.match(line) if len(line.split()) <= 8 else None
+    match = NAME_LINE_RE.match(line) if _words_at_most(line, 8) else None
     if match:
         extra = match.group("outlet")
         if extra and not outlet(extra) and not extra.rstrip().endswith(("News", "Daily", "Times")):
@@ -154,9 +159,8 @@ def _source_of(line: str) -> tuple[str, datetime.date | None] | None:
             if name:
                 date_text = match.groupdict().get("date") or ""
                 return name, first_date(date_text) if date_text else None
-    if outlet(line):
-        return outlet(line), None
-    return None
+    name = outlet(line)
+    return (name, None) if name else None
 
 
 def _is_date_line(line: str) -> bool:
@@ -164,12 +168,17 @@ def _is_date_line(line: str) -> bool:
     that starts with one."""
     if TIMESTAMP_RE.match(line):
         return True
-    if not DIGIT_RE.search(line):
+    if not may_hold_date(line):
         return False
-    if DATE_MARKER_RE.match(line) or len(line.split()) <= 8:
+    if DATE_MARKER_RE.match(line) or _words_at_most(line, 8):
         return bool(find_dates(line))
     dates = find_dates(line[:30])
     return bool(dates) and dates[0][0] == 0
+
+
+def _words_at_most(line: str, count: int) -> bool:
+    """Whether `line` has no more than `count` words; a long line is split only that far."""
+    return len(line.split(maxsplit=count)) <= count
 
 
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
@@ -214,9 +223,9 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
             kinds.append("caption")
         elif _is_date_line(line) and not SOURCE_RES[0].match(line):
             kinds.append("date")
-        elif _source_of(line) and len(line.split()) <= 12:
+        elif _words_at_most(line, 12) and _source_of(line):
             kinds.append("source")
-        elif _byline_names(line) is not None and len(kinds) < 15:
+        elif len(kinds) < 15 and _byline_names(line) is not None:
             kinds.append("byline")
         else:
             kinds.append("text")
@@ -229,8 +238,9 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
         title_index = _find_title(lines, kinds)
     parsed.title = meta.get("title") or (lines[title_index] if title_index is not None else "")
     for index, (line, kind) in enumerate(zip(lines, kinds)):
-        if kind in ("source", "date") and not parsed.source and _source_of(line):
-            parsed.source, parsed.source_date = _source_of(line)
+        found = _source_of(line) if kind in ("source", "date") and not parsed.source else None
+        if found:
+            parsed.source, parsed.source_date = found
         elif kind == "byline":
             parsed.bylines.extend(_byline_names(line))
         if kind == "date" and "|" in line:  # "By Wang Lijun | Updated: 2025-11-03"
