@@ -61,7 +61,8 @@ PARTICIPLE = re.compile(  # starts at a comma or a space: the lookahead skips ot
 # over at once, which is most sentences.
 REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say"),
             (L_ACCORDING, "according"), (L_SAID, "say")]
-PARTICIPLE_HINTS = (*hints(PARTICIPLES), "that")  # "…, but stressed that …" needs "that"
+# "…, but stressed that …" needs "that", the commonest, so it is asked first.
+PARTICIPLE_HINTS = ("that", *hints(PARTICIPLES))
 ACCORDING_HINTS = ("according to", "According to")
 QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
 # Compiled once: built inside the functions, each call made a new pattern string, which re
