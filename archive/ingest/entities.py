@@ -34,6 +34,10 @@ HEADS_OF = (
 # call costs hashing that string to find it in re's cache.
 HEADS_END_RE = re.compile(rf"\b(?:{HEADS_END})$")
 HEADS_OF_RE = re.compile(rf"\b(?:{HEADS_OF})\s+(?:of|for|on)\s+")
+THE_PREFIX_RE = re.compile(r"^the\s+", re.I)
+AND_THE_RE = re.compile(r"\s+and\s+the\s+")  # "Ministry of Finance and the Treasury"
+POSSESSIVE_END_RE = re.compile(r"(?:’s|'s)$")
+SPACES_RE = re.compile(r"\s+")
 EVENT_WORDS = re.compile(
     r"\b(?:Conference|Forum|Meeting|Summit|Symposium|Expo|Session|Week|Festival|Award|Plan|"
     r"Program|Programme|Initiative|Law|Act|Rules|Index|Agreement|Partnership|Day|"
@@ -199,7 +203,7 @@ class Gazetteer:
             yield start, end, self.aliases[alias]
 
     def canonical(self, text: str) -> str | None:
-        text = re.sub(r"^the\s+", "", text.strip(), flags=re.I)
+        text = THE_PREFIX_RE.sub("", text.strip())
         return self.folded.get(text.casefold())
 
     def kind_of(self, name: str) -> str:
@@ -230,7 +234,7 @@ def guess_kind(name: str) -> str:
 
 def _clean_org(candidate: str) -> str:
     candidate = LEADING_NOISE.sub("", candidate.strip())
-    candidate = re.sub(r"(?:’s|'s)$", "", candidate)
+    candidate = POSSESSIVE_END_RE.sub("", candidate)
     return candidate.strip(" ,.")
 
 
@@ -286,7 +290,7 @@ def _institutions_in(text: str, gazetteer: Gazetteer) -> list[Mention]:
         end = start + len(name)
         if not name or OUTLETS.get(name.casefold()):
             continue
-        known = gazetteer.canonical(re.sub(r"\s+and\s+the\s+", " and ", name))
+        known = gazetteer.canonical(AND_THE_RE.sub(" and ", name))
         if known:
             # A longer known name wins over the shorter one inside it.
             mentions[:] = [m for m in mentions if not (start <= m.start and m.end <= end)]
@@ -366,7 +370,7 @@ def _role_and_affiliation(post: str, offset: int, mentions: list[Mention],
     role = re.sub(r"\s+(?:of|at|with|from|for|in)(?:\s+the)?\s*$", "", role.strip(" ,"))
     role = re.sub(r"^(?:a|an|the)\s+", "", role, flags=re.I)
     role = re.sub(r"\b[\w-]+-based\s+", "", role)
-    role = re.sub(r"(?:’s|'s)$", "", role).strip(" ,")
+    role = POSSESSIVE_END_RE.sub("", role).strip(" ,")
     return role.lower(), affiliation
 
 
@@ -386,7 +390,7 @@ def find_persons(paragraphs: list[str], institutions: list[list[Mention]], gazet
     persons: dict[str, PersonInfo] = {}
 
     def add(name, role="", affiliation=None):
-        name = re.sub(r"\s+", " ", name).strip()
+        name = SPACES_RE.sub(" ", name).strip()
         person = persons.setdefault(name, PersonInfo(name))
         if role and not person.role:
             person.role, person.affiliation = role, affiliation

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from archive.ingest.entities import (
     DESCRIPTIVE_RE,
+    POSSESSIVE_END_RE,
     ROLE_RE,
     SAY_HINTS,
     SAY_VERB_RE,
@@ -29,7 +30,7 @@ ABBREVIATIONS = re.compile(
 )
 MASK = "\u2063"  # stands in for quoted text while reported speech is parsed
 SENTENCE_END = re.compile(r"[.!?…](?:[”\"’)]+)?\s+(?=[“\"‘(]?[A-Z0-9\u2063])")
-NO_THAT_VERBS = r"said|says|told|added|recalled saying|expressed|conveyed"
+NO_THAT_VERBS = ("said", "says", "told", "added", "recalled saying", "expressed", "conveyed")
 # Whatever it matches starts with a space, and a space follows it where the patterns use
 # it: the lookahead lets the engine pass over every other position at once (T_TRAILING
 # took a third less time).
@@ -70,6 +71,27 @@ QUOTATION_MARK_RE = re.compile(f"[{OPEN}{CLOSE}{STRAIGHT}]")
 TRAILING_ADVERBIAL_RE = re.compile(TIME_ADVERBIAL + "$")
 TOLD_CLAUSE_RE = re.compile(rf"^\s+{TOLD_OBJECT}{TIME_ADVERBIAL}\s+(?:that\s+)?(?P<clause>.+)$")
 WORD_RE = re.compile(r"\w+")
+NAME_TOKEN_RE = re.compile(r"(?:[A-Z]\.){1,3}\s?[A-Z][a-z]+|[A-Z][\w\-]+")
+DOUBLE_OPEN_RE = re.compile(r"“”(?=\w)")
+# A speaker phrase loses these: "X, who …," / "But X" / "X on Monday" (unless "the …").
+WHO_CLAUSE_RE = re.compile(r",\s+who\s+[^,]+,?")
+LEADING_CONJUNCTION_RE = re.compile(r"^(?:but|and|so|however|meanwhile|also|yet|then)\s+", re.I)
+THE_START_RE = re.compile(r"^the\s", re.I)
+TRAILING_OCCASION_RE = re.compile(r"\s+(?:on|in|at|during)\s+.*$")
+DESCRIBED_RE = re.compile(r"^(?:the|China's|its)\s", re.I)
+# "MANILA - ", "BEIJING, March 6 (Reuters) - "
+DATELINE_RE = re.compile(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?"
+                         r"(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
+                         r"(?:\s*\([^)]{1,30}\))?\s*[-–—]+\s*")
+THAT_AFTER_RE = re.compile(r"^(?:\s+[^,.;]{0,70}?)?,?\s+that\s")
+# The clause a verb of saying introduces: "said (on Monday) that …", "said, …", "said …".
+THAT_CLAUSE_RE = re.compile(r"^(?:\s+[^,.;]{0,70}?)??,?\s+that\s+(?P<clause>.+)$")
+SAYING_CLAUSE_RE = re.compile(r"^\s+saying\s+(?P<clause>.+)$")
+COMMA_CLAUSE_RE = re.compile(rf"^,\s(?!(?:{PARTICIPLES})\b)")
+BARE_CLAUSE_RE = re.compile(r"^(?:\s+(?:on|in|at|during)\s+[^,]{1,40}?,)?\s+(?P<clause>.+)$")
+NOT_A_CLAUSE_RE = re.compile(r"(?:on|in|at|during|while|when|after|before|to|for|with|from)\b")
+LEADING_THAT_RE = re.compile(r"^(?:that\s+)")
+TRAILING_SAID_RE = re.compile(r",\s+[^,]{1,60}?\s+(?:said|added|noted)\.?$")
 CAPITALISED_RE = re.compile(r"[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+){0,2}")
 UNNAMED = re.compile(
     r"^(?:an?|some|many|several|other|two|three)\s|"
@@ -121,7 +143,7 @@ def quote_spans(paragraphs: list[str]) -> list[tuple[int, int, int, int, str]]:
     for index, text in enumerate(paragraphs):
         # Typing slips: "“”We expect" opens once; a stray "“" ending a paragraph that has an
         # open passage closes it.
-        text = re.sub(r"“”(?=\w)", OPEN, text)
+        text = DOUBLE_OPEN_RE.sub(OPEN, text)
         if text.rstrip().endswith(OPEN) and text.count(OPEN) > text.count(CLOSE):
             text = text.rstrip()[:-1] + CLOSE
         paragraphs[index] = text
@@ -166,7 +188,7 @@ class Speakers:
         self.named_in: dict[int, list[tuple[int, str]]] = {}
 
     def person_in(self, phrase: str, at_end: bool) -> str | None:
-        tokens = re.findall(r"(?:[A-Z]\.){1,3}\s?[A-Z][a-z]+|[A-Z][\w\-]+", phrase)
+        tokens = NAME_TOKEN_RE.findall(phrase)
         for size in (3, 2, 1):
             for i in range(len(tokens) - size + 1):
                 if at_end and i + size != len(tokens):
@@ -177,17 +199,15 @@ class Speakers:
         return None
 
     def resolve(self, phrase: str, paragraph: int, offset: int) -> tuple[str, str] | None:
-        phrase = re.sub(r",\s+who\s+[^,]+,?", "", phrase).strip(" ,.")
+        phrase = WHO_CLAUSE_RE.sub("", phrase).strip(" ,.")
         first = phrase.split(",")[0]
         if "," in phrase and self.person_in(first, at_end=True):
             phrase = first  # "Lou Feipeng, a researcher at …" -> "Lou Feipeng"
         else:
             phrase = phrase.rsplit(",", 1)[-1].strip()  # "At the sidelines of …, Medalla"
-        phrase = re.sub(r"^(?:but|and|so|however|meanwhile|also|yet|then)\s+", "", phrase,
-                        flags=re.I)
+        phrase = LEADING_CONJUNCTION_RE.sub("", phrase)
         phrase = TRAILING_ADVERBIAL_RE.sub("", phrase).strip()
-        phrase = re.sub(r"\s+(?:on|in|at|during)\s+.*$", "", phrase) if not re.match(
-            r"^the\s", phrase, re.I) else phrase
+        phrase = TRAILING_OCCASION_RE.sub("", phrase) if not THE_START_RE.match(phrase) else phrase
         if not phrase:
             return None
         lowered = phrase.lower()
@@ -204,7 +224,7 @@ class Speakers:
         person = self.person_in(phrase, at_end=True)
         if person:
             return person, "person"
-        if re.match(r"^(?:the|China's|its)\s", phrase, re.I) and ROLE_RE.search(phrase):
+        if DESCRIBED_RE.match(phrase) and ROLE_RE.search(phrase):
             # "the chairman of the Shanghai Stock Exchange", "the central bank governor"
             org = self._institution_in(phrase, paragraph, offset)
             fitting = [p.name for p in self.persons.values()
@@ -216,7 +236,7 @@ class Speakers:
 
     def _institution_in(self, phrase: str, paragraph: int, offset: int,
                         whole: bool = False) -> str | None:
-        phrase = re.sub(r"(?:’s|'s)$", "", phrase)
+        phrase = POSSESSIVE_END_RE.sub("", phrase)
         for _, end, name in self.gazetteer.find(phrase):
             if not whole or end == len(phrase):
                 return name
@@ -268,8 +288,8 @@ class Speakers:
 
 
 def _clean_clause(clause: str) -> str:
-    clause = re.sub(r"^(?:that\s+)", "", clause.strip())
-    clause = re.sub(r",\s+[^,]{1,60}?\s+(?:said|added|noted)\.?$", "", clause)
+    clause = LEADING_THAT_RE.sub("", clause.strip())
+    clause = TRAILING_SAID_RE.sub("", clause)
     return clause.strip(" ,")
 
 
@@ -320,9 +340,7 @@ def _reported(sentence: str, original: str, paragraph: int, offset: int,
     participle_possible = holds_any(sentence, PARTICIPLE_HINTS)
     if not (present["say"] or present["according"] or participle_possible):
         return []
-    # "MANILA - ", "BEIJING, March 6 (Reuters) - "
-    dateline = re.match(r"^[A-Z]{3,}(?:\s+[A-Z]{3,})?(?:,?\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
-                        r"(?:\s*\([^)]{1,30}\))?\s*[-–—]+\s*", sentence)
+    dateline = DATELINE_RE.match(sentence)
     cut = dateline.end() if dateline else 0
     sentence, original = sentence[cut:], original[cut:]
     candidates = []
@@ -334,7 +352,7 @@ def _reported(sentence: str, original: str, paragraph: int, offset: int,
             clause = _clause_after_verb(match.group("verb"), match.group("after"))
         else:
             clause = match.group("clause")
-            if pattern is T_TRAILING and re.match(r"^(?:\s+[^,.;]{0,70}?)?,?\s+that\s", match.group("rest")):
+            if pattern is T_TRAILING and THAT_AFTER_RE.match(match.group("rest")):
                 continue  # "X, a researcher at Y, said that …": the clause follows the verb
         if not clause or not _usable(clause):
             continue
@@ -367,22 +385,21 @@ def _reported(sentence: str, original: str, paragraph: int, offset: int,
 
 
 def _clause_after_verb(verb: str, after: str) -> str | None:
-    that = re.match(r"^(?:\s+[^,.;]{0,70}?)??,?\s+that\s+(?P<clause>.+)$", after)
+    that = THAT_CLAUSE_RE.match(after)
     if that:
         return that.group("clause")
-    saying = re.match(r"^\s+saying\s+(?P<clause>.+)$", after)
+    saying = SAYING_CLAUSE_RE.match(after)
     if saying:
         return saying.group("clause")
-    if re.match(r"^,\s(?!(?:saying|adding|noting|stressing|explaining|arguing|warning)\b)", after):
+    if COMMA_CLAUSE_RE.match(after):
         return after[2:]
-    if not re.fullmatch(NO_THAT_VERBS, verb):
+    if verb not in NO_THAT_VERBS:
         return None
     if verb == "told":
         told = TOLD_CLAUSE_RE.match(after)
         return told.group("clause") if told else None
-    bare = re.match(r"^(?:\s+(?:on|in|at|during)\s+[^,]{1,40}?,)?\s+(?P<clause>.+)$", after)
-    if not bare or re.match(r"(?:on|in|at|during|while|when|after|before|to|for|with|from)\b",
-                            bare.group("clause")):
+    bare = BARE_CLAUSE_RE.match(after)
+    if not bare or NOT_A_CLAUSE_RE.match(bare.group("clause")):
         return None
     return bare.group("clause")
 
