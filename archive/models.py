@@ -312,9 +312,13 @@ class Release(models.Model):
         return reverse("release-detail", args=[self.pk, self.slug])
 
     def save(self, *args, **kwargs):
+        self.set_default_slug()
+        super().save(*args, **kwargs)
+
+    def set_default_slug(self):
+        """A release without a slug takes its title's."""
         if not self.slug:
             self.slug = slugify(self.title, allow_unicode=True)[:120].strip("-") or "release"
-        super().save(*args, **kwargs)
 
 
 class Appearance(models.Model):

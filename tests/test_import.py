@@ -49,6 +49,11 @@ def test_a_folder_is_imported(folder):
     assert release.quotes.filter(person__name="Zhao Minghui", kind="direct").exists()
     assert release.appearances.get(person__name="Sun Yufei").role == "senior economist"
     assert set(release.topics.values_list("slug", flat=True)) >= {"green-finance"}
+    # The release row itself, written in one insert: derived and default fields filled.
+    assert release.slug == "lenders-pledge-more-support-for-green-transition"
+    assert release.document.imported_at <= release.created <= release.updated
+    assert release.curated_fields == [] and not release.hidden and not release.reviewed
+    assert list(Release.objects.search("transition")) == [release]
 
 
 def test_canonical_institutions_are_shared_between_releases(folder):

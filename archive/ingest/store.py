@@ -121,18 +121,12 @@ class Archive:
             return "unchanged", None
         try:
             with transaction.atomic():
-                # Written once and never changed: inserted directly (see insert_rows).
                 document = Document(
                     content=raw, sha256=digest, origin=origin, media_type=extracted.media_type,
                     encoding=extracted.encoding, size=len(raw), parser_version=PARSER_VERSION,
                     imported_at=timezone.now(),
                 )
-                [(document.pk,)] = insert_rows(Document, [{
-                    field.name: field.get_db_prep_save(getattr(document, field.attname),
-                                                       connection)
-                    for field in Document._meta.concrete_fields if not field.primary_key
-                }], returning=["id"])
-                document._state.adding = False
+                insert_new(document)  # written once and never changed
                 release = None
                 if archived:
                     release = (Release.objects.filter(document__origin=origin)
@@ -172,7 +166,11 @@ class Archive:
         if "title" not in curated:
             release.slug = ""  # derived again from the new title
         release.document = document
-        release.save()
+        if new:
+            release.set_default_slug()
+            insert_new(release)
+        else:
+            release.save()
 
         # Every institution and person the document names, looked up (or created) together.
         named_institutions = {p.affiliation: {} for p in extracted.persons if p.affiliation}
@@ -273,6 +271,22 @@ def insert_rows(model, rows, returning: list[str] = ()) -> list[tuple]:
             if returning:
                 inserted += cursor.fetchall()
     return inserted
+
+
+def insert_new(instance) -> None:
+    """Write a new model instance with one INSERT, as save() would write it (each field's
+    pre_save, such as auto_now, and its database value) and take its primary key. An
+    import writes a document and a release for every file: save() preparing the release's
+    insert took 7% of the instructions of storing a file on SQLite. No signals are sent;
+    the archive's models have no receivers."""
+    fields = [field for field in instance._meta.concrete_fields
+              if not field.primary_key and not field.generated]
+    [(instance.pk,)] = insert_rows(type(instance), [{
+        field.name: field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+        for field in fields
+    }], returning=[instance._meta.pk.column])
+    instance._state.adding = False
+    instance._state.db = connection.alias
 
 
 def _create(model, new: dict[str, dict]) -> dict[str, int]:
