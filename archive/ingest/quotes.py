@@ -59,9 +59,10 @@ PARTICIPLE = re.compile(  # starts at a comma or a space: the lookahead skips ot
     rf"|,?\s+(?:but|and)\s+(?:also\s+)?(?:{SAY_VERBS})\s+that\s+(?P<clause2>.+)$)"
 )
 # Each pattern and the words it needs (phrases.hints): a sentence without them is passed
-# over at once, which is most sentences.
-REPORTED = [(T_INVERTED, "say"), (T_ACCORDING, "according"), (T_TRAILING, "say"),
-            (L_ACCORDING, "according"), (L_SAID, "say")]
+# over at once, which is most sentences. The two that open with a clause and a comma need
+# a verb of saying after the sentence's first comma.
+REPORTED = [(T_INVERTED, "say after a comma"), (T_ACCORDING, "according"),
+            (T_TRAILING, "say after a comma"), (L_ACCORDING, "according"), (L_SAID, "say")]
 # "…, but stressed that …" needs "that", the commonest, so it is asked first.
 PARTICIPLE_HINTS = ("that", *hints(PARTICIPLES))
 ACCORDING_HINTS = ("according to", "According to")
@@ -343,6 +344,9 @@ def _reported(sentence: str, original: str, paragraph: int, offset: int,
     dateline = DATELINE_RE.match(sentence)
     cut = dateline.end() if dateline else 0
     sentence, original = sentence[cut:], original[cut:]
+    first_comma = sentence.find(",", 1)  # a clause of at least one character comes first
+    present["say after a comma"] = present["say"] and first_comma > 0 and holds_any(
+        sentence[first_comma + 2:], SAY_HINTS)
     candidates = []
     for pattern, needs in REPORTED:
         match = pattern.match(sentence) if present[needs] else None
