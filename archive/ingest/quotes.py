@@ -480,18 +480,26 @@ def _merge_and_dedupe(quotes: list[Quote]) -> list[Quote]:
     """One quote per passage: a passage split by its attribution ("…," he said. "…") is one
     statement; the same statement repeated (a standfirst and the story) is kept once."""
     result: list[Quote] = []
-    kept_words: list[list[str]] = []  # each kept statement's words, read once
+    # A kept statement's words, read once and only when another of its speaker's comes.
+    kept_words: dict[int, list[str]] = {}
+
+    def words_of(index: int) -> list[str]:
+        if index not in kept_words:
+            kept_words[index] = WORD_RE.findall(result[index].text.lower())
+        return kept_words[index]
+
     for quote in quotes:
         previous = result[-1] if result else None
         if (previous and previous.kind == quote.kind == "direct"
                 and previous.speaker == quote.speaker and previous.paragraph == quote.paragraph):
             previous.text = f"{previous.text} … {quote.text}"
-            kept_words[-1] = WORD_RE.findall(previous.text.lower())
+            kept_words.pop(len(result) - 1, None)
             continue
-        words = WORD_RE.findall(quote.text.lower())
-        if any(kept.speaker == quote.speaker and _overlap(kept_text, words) >= 0.8
-               for kept, kept_text in zip(result, kept_words)):
-            continue
+        same_speaker = [i for i, kept in enumerate(result) if kept.speaker == quote.speaker]
+        if same_speaker:
+            words = WORD_RE.findall(quote.text.lower())
+            if any(_overlap(words_of(i), words) >= 0.8 for i in same_speaker):
+                continue
+            kept_words[len(result)] = words
         result.append(quote)
-        kept_words.append(words)
     return result
