@@ -291,13 +291,16 @@ def insert_new(instance) -> None:
 
 def _create(model, new: dict[str, dict]) -> dict[str, int]:
     """Create rows named as `new` says, and return their primary keys by case-folded name.
-    All in one insert; if it fails (another import created one of these names meanwhile,
-    or two names share a slug), one at a time, each looked up again first."""
+    All or none; if an insert fails (another import created one of these names meanwhile,
+    or two names share a slug), one at a time, each looked up again first. Most documents
+    name one new person or none, so a row is inserted as such, without bulk_create's
+    preparing."""
     rows = [model(name=name, slug=base_slug(name, model._meta.model_name), **fields)
             for name, fields in new.items()]
     try:
         with transaction.atomic():
-            model.objects.bulk_create(rows)
+            for row in rows:
+                insert_new(row)
         return {row.name.casefold(): row.pk for row in rows}
     except IntegrityError:
         return {name.casefold(): _get_or_create(model, name, {"name": name, **fields}).pk
