@@ -13,7 +13,10 @@ from archive.ingest.read import UnreadableDocument, read
 # Bumped whenever extraction changes, so re-extraction can tell old records from new.
 PARSER_VERSION = "1.0"
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
-CHINA_RE = re.compile(r"\bChina\b|\bChinese\b|\bBeijing\b|\byuan\b|\bRMB\b")
+# The lookahead names the letters a match starts with: the engine passes over the rest of
+# the body at once (see entities.ORG_SHAPE_RE).
+CHINA_RE = re.compile(r"(?=[BCRy])\b(?:China|Chinese|Beijing|yuan|RMB)\b")
+CENTRAL_BANK_RE = re.compile(r"\bthe central bank\b", re.I)
 
 
 @dataclass
@@ -89,7 +92,7 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
 
     title_mentions = entities.find_institutions([parsed.title], gazetteer)[0]
     names = list(dict.fromkeys(m.name for ms in [*mentions, title_mentions] for m in ms))
-    if default_central_bank and re.search(r"\bthe central bank\b", body_text, re.I) and not any(
+    if default_central_bank and CENTRAL_BANK_RE.search(body_text) and not any(
             gazetteer.kind_of(n) == "central_bank" for n in names):
         names.append(default_central_bank)
     source = gazetteer.canonical(parsed.source) or outlet(parsed.source) or parsed.source
