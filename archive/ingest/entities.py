@@ -47,12 +47,18 @@ LEADING_NOISE = re.compile(
     r"^(?:(?:The|A|An|In|On|At|During|For|By|With|As|After|Before|Under|Following|According|"
     r"To|From|And|But|While|Meanwhile|Also|Both|Its|Their|His|Her)\s+)+"
 )
-CAP = r"[A-Z][\w'’&.\-]*"
+CAP_TAIL = r"[\w'’&.\-]*"
+CAP = rf"[A-Z]{CAP_TAIL}"
 CONNECT = r"(?:of|and|for|the|on|de|ng|du|la|&)"
 # The patterns run over whole paragraphs open with a lookahead for the letters their matches
-# can start with: the engine then passes over every other position at once, where it would
-# try each alternative there (three to four times faster on news text).
-ORG_SHAPE_RE = re.compile(rf"(?=[A-Z])(?<![\w@.])(?:{CAP})(?:\s+(?:{CONNECT}\s+)*{CAP})*")
+# can start with: at any other position they fail there, before trying each alternative
+# (three to four times faster on news text). A pattern whose very first element is a set of
+# characters is faster still: the engine skips to the next character of the set without
+# starting a match anywhere else. ORG_SHAPE_RE is written so, the lookbehind after its first
+# letter standing for the one before it (twice as fast as with the lookahead).
+ORG_SHAPE_RE = re.compile(
+    rf"[A-Z](?<![\w@.][A-Z]){CAP_TAIL}(?:\s+(?:{CONNECT}\s+)*{CAP})*"
+)
 ORG_SUFFIX_RE = re.compile(r"(?:,?\s+(?:Co\.?,?\s*Ltd\.?|Co\.?|Corp\.?|Ltd\.?|Limited|Inc\.?|Corporation|Group Co))+$")
 LOCAL_BODY_RE = re.compile(
     r"(?=[A-Z])\b(?P<place>[A-Z][a-z]{2,})(?P<middle>(?:\s+(?:municipal|provincial|city|"

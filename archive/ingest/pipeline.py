@@ -13,10 +13,13 @@ from archive.ingest.read import UnreadableDocument, read
 # Bumped whenever extraction changes, so re-extraction can tell old records from new.
 PARSER_VERSION = "1.0"
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
-# The lookahead names the letters a match starts with: the engine passes over the rest of
-# the body at once (see entities.ORG_SHAPE_RE).
-CHINA_RE = re.compile(r"(?=[BCRy])\b(?:China|Chinese|Beijing|yuan|RMB)\b")
-CENTRAL_BANK_RE = re.compile(r"\bthe central bank\b", re.I)
+# Both open with the set of their first letters, the word boundary before it written as a
+# lookbehind: the engine skips to the next of these letters (see entities.ORG_SHAPE_RE).
+CHINA_RE = re.compile(
+    r"[BCRy](?<!\w[BCRy])(?:(?<=C)hina|(?<=C)hinese|(?<=B)eijing|(?<=y)uan|(?<=R)MB)\b"
+)
+# Case is ignored after the first letter only: a pattern-wide re.I has no first letters.
+CENTRAL_BANK_RE = re.compile(r"[tT](?<!\w[tT])(?i:he central bank)\b")
 
 
 @dataclass
