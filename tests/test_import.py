@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from archive.ingest.pipeline import Context
+from archive.ingest.store import insert_rows
 from archive.management.commands.import_releases import (
     IN_FLIGHT_PER_WORKER,
     MEGABYTE,
@@ -314,3 +315,12 @@ def test_names_are_looked_up_together_and_new_ones_created_together(django_asser
     assert len(set(created.values_list("slug", flat=True))) == 3
     with django_assert_num_queries(0):  # a run asks for a name once
         assert archive.ids(Person, archive.person_ids, {"zhao lei": {}}) == {"zhao lei": zhao.pk}
+
+
+def test_an_insert_larger_than_any_database_limit_is_written_whole():
+    # 1,200 parameters: more than the smallest limit a database has, so the batch size is
+    # asked of the connection; every row is written and each one's columns come back.
+    rows = [{"name": f"Person {n}", "slug": f"person-{n}"} for n in range(600)]
+    returned = insert_rows(Person, rows, returning=["id", "name"])
+    assert sorted(name for _, name in returned) == sorted(row["name"] for row in rows)
+    assert dict(Person.objects.values_list("name", "id")) == {n: pk for pk, n in returned}

@@ -6,6 +6,7 @@ create the same institution or person twice: a create that loses the race falls 
 row the other import wrote.
 """
 
+import functools
 import hashlib
 from pathlib import PurePath
 
@@ -255,22 +256,38 @@ def insert_rows(model, rows, returning: list[str] = ()) -> list[tuple]:
     rows = list(rows)
     if not rows:
         return []
-    fields = [model._meta.get_field(name) for name in rows[0]]
-    quote = connection.ops.quote_name
-    head = (f"INSERT INTO {quote(model._meta.db_table)} "
-            f"({', '.join(quote(field.column) for field in fields)}) VALUES ")
-    placeholders = f"({', '.join(['%s'] * len(fields))})"
-    tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
-    size = connection.ops.bulk_batch_size(fields, rows)
+    names = tuple(rows[0])
+    size = len(rows)
+    if size * len(names) > SAFE_PARAMETERS:
+        size = connection.ops.bulk_batch_size([model._meta.get_field(n) for n in names], rows)
     inserted = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start: start + size]
-            cursor.execute(head + ", ".join([placeholders] * len(batch)) + tail,
-                           [value for row in batch for value in row.values()])
+            cursor.execute(
+                _insert_statement(model, names, len(batch), tuple(returning), connection.vendor),
+                [value for row in batch for value in row.values()])
             if returning:
                 inserted += cursor.fetchall()
     return inserted
+
+
+# Parameters any SQLite (999 before 3.32, 32,766 since) and PostgreSQL take in a statement:
+# a smaller insert need not ask the connection for its limit.
+SAFE_PARAMETERS = 999
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(model, names: tuple[str, ...], count: int, returning: tuple[str, ...],
+                      vendor: str) -> str:
+    """The INSERT of `count` rows of these fields, written once for each shape: an import
+    repeats a few dozen shapes thousands of times. `vendor` keys the quoting."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
+    placeholders = f"({', '.join(['%s'] * len(names))})"
+    tail = f" RETURNING {', '.join(map(quote, returning))}" if returning else ""
+    return (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+            f"{', '.join([placeholders] * count)}{tail}")
 
 
 def insert_new(instance) -> None:
