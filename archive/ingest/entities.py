@@ -108,7 +108,10 @@ TITLE_WORDS = (
     r"Economist|Analyst|Chief|Head|Chair|Mayor|Senator|Treasurer|Counselor|Councillor"
 )
 NAME_INITIALS = "A-ZÀ-ÖØ-Þ"  # a name starts with one of these
-NAME_TOKEN = rf"[{NAME_INITIALS}][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þa-zß-öø-ÿ][a-zß-öø-ÿ]+)?"
+# Its lower-case runs are possessive (++): what may follow them (a hyphen, a space, a comma,
+# an apostrophe, a word boundary) never starts with a lower-case letter, so giving letters
+# back could not make a match; the engine no longer tries, at every capitalised word.
+NAME_TOKEN = rf"[{NAME_INITIALS}][a-zß-öø-ÿ]++(?:-[A-ZÀ-ÖØ-Þa-zß-öø-ÿ][a-zß-öø-ÿ]++)?"
 NAME = (rf"(?:(?:[A-Z]\.){{1,3}}\s?{NAME_TOKEN}|"
         rf"{NAME_TOKEN}(?:\s+[A-Z]\.)?(?:\s+{NAME_TOKEN}){{1,2}})")
 SAY_VERBS = (
