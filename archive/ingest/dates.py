@@ -19,7 +19,7 @@ _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 
 # Each pattern opens with a lookahead for the characters its dates can start with (a year's
-# 1 or 2, a digit, a month's initial): the engine then passes over other positions at once.
+# 1 or 2, a digit, a month's initial): at any other position they fail at the first test.
 PATTERNS = [
     # 2025-12-24, 2025/12/24, 2025.12.24
     re.compile(rf"(?=[12])(?<!\d){_YEAR}(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)"

@@ -246,6 +246,11 @@ def link(release: Release, field: str, ids: list[int], new: bool) -> None:
     insert_rows(through, ({"release": release.pk, other: pk} for pk in dict.fromkeys(ids)))
 
 
+# Parameters any SQLite (999 before 3.32, 32,766 since) and PostgreSQL take in a statement:
+# a smaller insert need not ask the connection for its limit.
+SAFE_PARAMETERS = 999
+
+
 def insert_rows(model, rows, returning: list[str] = ()) -> list[tuple]:
     """Insert rows given as {field name: database value} with one multi-row INSERT (in
     batches of what the database accepts); with `returning` (columns), return those
@@ -270,11 +275,6 @@ def insert_rows(model, rows, returning: list[str] = ()) -> list[tuple]:
             if returning:
                 inserted += cursor.fetchall()
     return inserted
-
-
-# Parameters any SQLite (999 before 3.32, 32,766 since) and PostgreSQL take in a statement:
-# a smaller insert need not ask the connection for its limit.
-SAFE_PARAMETERS = 999
 
 
 @functools.lru_cache(maxsize=256)
