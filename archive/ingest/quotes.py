@@ -16,6 +16,7 @@ from archive.ingest.entities import (
     SAY_HINTS,
     SAY_VERB_RE,
     SAY_VERBS,
+    THE_PREFIX_RE,
     Gazetteer,
     Mention,
     PersonInfo,
@@ -77,7 +78,6 @@ DOUBLE_OPEN_RE = re.compile(r"“”(?=\w)")
 # A speaker phrase loses these: "X, who …," / "But X" / "X on Monday" (unless "the …").
 WHO_CLAUSE_RE = re.compile(r",\s+who\s+[^,]+,?")
 LEADING_CONJUNCTION_RE = re.compile(r"^(?:but|and|so|however|meanwhile|also|yet|then)\s+", re.I)
-THE_START_RE = re.compile(r"^the\s", re.I)
 TRAILING_OCCASION_RE = re.compile(r"\s+(?:on|in|at|during)\s+.*$")
 DESCRIBED_RE = re.compile(r"^(?:the|China's|its)\s", re.I)
 # "MANILA - ", "BEIJING, March 6 (Reuters) - "
@@ -208,7 +208,7 @@ class Speakers:
             phrase = phrase.rsplit(",", 1)[-1].strip()  # "At the sidelines of …, Medalla"
         phrase = LEADING_CONJUNCTION_RE.sub("", phrase)
         phrase = TRAILING_ADVERBIAL_RE.sub("", phrase).strip()
-        phrase = TRAILING_OCCASION_RE.sub("", phrase) if not THE_START_RE.match(phrase) else phrase
+        phrase = TRAILING_OCCASION_RE.sub("", phrase) if not THE_PREFIX_RE.match(phrase) else phrase
         if not phrase:
             return None
         lowered = phrase.lower()
