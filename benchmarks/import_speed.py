@@ -104,11 +104,13 @@ def main() -> None:
           f"{'peak MB':>9}{'machine':>9}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        for count in args.documents:
-            folder = scratch / f"docs-{count}"
+        # The same count may be given twice to see how much a figure varies: each run has
+        # its own folder and database.
+        for run, count in enumerate(args.documents):
+            folder = scratch / f"docs-{run}-{count}"
             folder.mkdir()
             generate(folder, count)
-            url = fresh_database(args.database_url, scratch, f"bench-{count}")
+            url = fresh_database(args.database_url, scratch, f"bench-{run}-{count}")
             reference = machine_reference()
             seconds, peak = run_import(folder, url, args.workers)
             print(f"{database:<11}{count:>10}{args.workers:>8}{seconds:>9.1f}"
