@@ -309,7 +309,8 @@ def test_names_are_looked_up_together_and_new_ones_created_together(django_asser
     ids = archive.ids(Person, archive.person_ids, dict.fromkeys(names, {}))
     assert ids["ZHAO LEI"] == ids["L. Zhao"] == zhao.pk  # by name, by alias, any case
     assert ids["Sun Yu"] == sun.pk  # a name beats another person's alias
-    # "Li Wei" and "Li-Wei" share a slug: the one insert fails, and each is created alone.
+    # "Li Wei" and "Li-Wei" share a slug: the insert skips the second, which is then created
+    # alone with a slug of its own.
     created = Person.objects.filter(pk__in=[ids["Li Wei"], ids["Li-Wei"], ids["Gao Fei"]])
     assert sorted(created.values_list("name", flat=True)) == ["Gao Fei", "Li Wei", "Li-Wei"]
     assert len(set(created.values_list("slug", flat=True))) == 3
