@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from tests.ingest_helpers import FIXTURES, SEED
 
@@ -47,6 +48,10 @@ def browser(live_server, monkeypatch, tmp_path):
         page.set_default_timeout(15000)
         yield page, live_server.url
         chromium.close()
+        # While Playwright's event loop runs, Django keeps this thread's connections apart
+        # from those it has outside the loop; the test's queries opened one there, which
+        # nothing else would close before the test database is dropped.
+        connections.close_all()
 
 
 def shot(page, name):
