@@ -11,13 +11,13 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from archive.ingest.pipeline import Context
-from archive.ingest.store import insert_rows
+from archive.ingest.store import insert_rows, insert_together
 from archive.management.commands.import_releases import (
     IN_FLIGHT_PER_WORKER,
     MEGABYTE,
     Command,
 )
-from archive.models import Document, Institution, Person, Quote, Release
+from archive.models import Document, Institution, Person, PersonAlias, Quote, Release
 from tests.ingest_helpers import FIXTURES, SEED
 
 pytestmark = pytest.mark.django_db
@@ -325,3 +325,27 @@ def test_an_insert_larger_than_any_database_limit_is_written_whole():
     returned = insert_rows(Person, rows, returning=["id", "name"])
     assert sorted(name for _, name in returned) == sorted(row["name"] for row in rows)
     assert dict(Person.objects.values_list("name", "id")) == {n: pk for pk, n in returned}
+
+
+def test_rows_of_several_tables_are_written_together_each_with_its_own_values():
+    # PostgreSQL gets these statements in one query: each row must keep its own values
+    # although the parameters of all of them travel as one list. The 1,200 parameters of
+    # the aliases are more than one batch.
+    people = [{"name": f"Person {n}", "slug": f"person-{n}"} for n in range(3)]
+    ids = dict((name, pk) for pk, name in insert_rows(Person, people, returning=["id", "name"]))
+    aliases = [{"person": ids[f"Person {n % 3}"], "name": f"P. {n}"} for n in range(600)]
+    more = [{"name": "Person 3", "slug": "person-3"}]
+    insert_together([(PersonAlias, aliases), (Person, []), (Person, more)])
+    assert Person.objects.filter(name="Person 3", slug="person-3").exists()
+    written = PersonAlias.objects.values_list("name", "person__name")
+    assert sorted(written) == sorted((f"P. {n}", f"Person {n % 3}") for n in range(600))
+
+
+def test_an_insert_skipping_conflicts_leaves_out_the_rows_that_clash_and_returns_the_rest():
+    Person.objects.create(name="Wang Fang", slug="wang-fang")
+    rows = [{"name": "WANG FANG", "slug": "wang-fang-2"},  # the same name in other case
+            {"name": "Liu Yang", "slug": "wang-fang"},  # a slug another person has
+            {"name": "Zhou Min", "slug": "zhou-min"}]
+    inserted = insert_rows(Person, rows, returning=["name"], skip_conflicts=True)
+    assert inserted == [("Zhou Min",)]
+    assert sorted(Person.objects.values_list("name", flat=True)) == ["Wang Fang", "Zhou Min"]
