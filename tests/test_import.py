@@ -332,7 +332,7 @@ def test_rows_of_several_tables_are_written_together_each_with_its_own_values():
     # although the parameters of all of them travel as one list. The 1,200 parameters of
     # the aliases are more than one batch.
     people = [{"name": f"Person {n}", "slug": f"person-{n}"} for n in range(3)]
-    ids = dict((name, pk) for pk, name in insert_rows(Person, people, returning=["id", "name"]))
+    ids = {name: pk for pk, name in insert_rows(Person, people, returning=["id", "name"])}
     aliases = [{"person": ids[f"Person {n % 3}"], "name": f"P. {n}"} for n in range(600)]
     more = [{"name": "Person 3", "slug": "person-3"}]
     insert_together([(PersonAlias, aliases), (Person, []), (Person, more)])
@@ -343,7 +343,7 @@ def test_rows_of_several_tables_are_written_together_each_with_its_own_values():
 
 def test_an_insert_skipping_conflicts_leaves_out_the_rows_that_clash_and_returns_the_rest():
     Person.objects.create(name="Wang Fang", slug="wang-fang")
-    rows = [{"name": "WANG FANG", "slug": "wang-fang-2"},  # the same name in other case
+    rows = [{"name": "WANG FANG", "slug": "wang-fang-2"},  # the same name in another case
             {"name": "Liu Yang", "slug": "wang-fang"},  # a slug another person has
             {"name": "Zhou Min", "slug": "zhou-min"}]
     inserted = insert_rows(Person, rows, returning=["name"], skip_conflicts=True)
