@@ -17,7 +17,6 @@ from archive.ingest.outlets import outlet_names
 from archive.ingest.phrases import PhraseMatcher, hints, holds_any
 
 OUTLETS = outlet_names()
-CJK_RE = re.compile(r"[\u3400-\u9fff]")
 
 HEADS_END = (
     "Bank|Commission|Administration|Bureau|Office|Council|Association|Federation|Academy|"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from archive.ingest.dates import find_dates, first_date, may_hold_date
 from archive.ingest.outlets import outlet_names
-from archive.ingest.phrases import holds_any
+from archive.ingest.phrases import CJK_RE, holds_any
 
 OUTLETS = outlet_names()
 
@@ -179,9 +179,6 @@ def _is_date_line(line: str) -> bool:
 def _words_at_most(line: str, count: int) -> bool:
     """Whether `line` has no more than `count` words; a long line is split only that far."""
     return len(line.split(maxsplit=count)) <= count
-
-
-CJK_RE = re.compile(r"[\u3400-\u9fff]")
 
 
 def _word_count(line: str) -> int:

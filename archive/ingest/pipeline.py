@@ -12,7 +12,6 @@ from archive.ingest.read import UnreadableDocument, read
 
 # Bumped whenever extraction changes, so re-extraction can tell old records from new.
 PARSER_VERSION = "1.0"
-CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # Both open with the set of their first letters, the word boundary before it written as a
 # lookbehind: the engine skips to the next of these letters (see entities.ORG_SHAPE_RE).
 CHINA_RE = re.compile(
@@ -109,7 +108,7 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
         source=source,
         source_date=parsed.source_date,
         body="\n\n".join(paragraphs),
-        language="zh" if len(CJK_RE.findall(body_text)) > len(body_text) / 3 else "en",
+        language="zh" if len(phrases.CJK_RE.findall(body_text)) > len(body_text) / 3 else "en",
         encoding=text.encoding,
         media_type=text.media_type,
         institutions=institutions,
