@@ -31,6 +31,8 @@ PATTERNS = [
                rf"{_YEAR}(?!\d)"),
     # Dec. 19th, 2025 / February 18, 2022 / Jul 05 2017 / Oct. 25,2024
     re.compile(rf"(?=[adfjmnos])\b{_MONTH}\s*{_DAY},?\s*{_YEAR}(?!\d)", re.I),
+    # 24-MAR-1987 (newswire), 5-Jan-2024
+    re.compile(rf"(?=\d)(?<!\d){_DAY}-{_MONTH}-{_YEAR}(?!\d)", re.I),
     # 19 December 2025 / 26 February, 2018
     re.compile(rf"(?=\d)(?<!\d){_DAY}\s+{_MONTH},?\s+{_YEAR}(?!\d)", re.I),
 ]

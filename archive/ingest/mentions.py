@@ -48,9 +48,14 @@ class Resolver:
         self.gazetteer = gazetteer
         self.default_central_bank = default_central_bank
         self.at: dict[tuple[int, int], Referent] = {}
-        self.surnames: dict[str, str] = {}
+        # A name's first or last word alone ("Perry", "Schlesinger") stands for it when no
+        # other person of the document shares that word.
+        self.surnames: dict[str, str | None] = {}
         for name in entities.persons:
-            self.surnames.setdefault(name.split()[-1].casefold(), name)
+            words = name.casefold().split()
+            for word in {words[0], words[-1]}:
+                if len(word) > 2:
+                    self.surnames[word] = None if self.surnames.get(word, name) != name else name
         for mention in entities.mentions:
             for i in range(mention.start, mention.end):
                 self.at[mention.paragraph, i] = Referent(mention.name, mention.kind)
@@ -58,7 +63,7 @@ class Resolver:
         for p, doc in enumerate(docs):
             for token in doc:
                 if (p, token.i) not in self.at and token.pos_ == "PROPN" and \
-                        token.lower_ in self.surnames:
+                        self.surnames.get(token.lower_):
                     self.at[p, token.i] = Referent(self.surnames[token.lower_], "person")
         self.seen = sorted(
             (_Seen(p, i, referent, self._is_subject(docs[p][i]))
@@ -100,7 +105,7 @@ class Resolver:
             return self._described(paragraph, token.i, description, lower)
         return None
 
-    def _before(self, paragraph: int, token: int, reach: int = 3):
+    def _before(self, paragraph: int, token: int, reach: int = 10):
         """Mentions outside quotes before a position, nearest first, within `reach`
         paragraphs: the walk back is bounded, so a long document costs linear time."""
         for index in range(bisect_left(self.positions, (paragraph, token)) - 1, -1, -1):

@@ -8,7 +8,7 @@ from itertools import islice
 from archive.ingest import entities, language, mentions, statements, topics
 from archive.ingest.entities import Gazetteer, InstitutionInfo
 from archive.ingest.phrases import CJK_RE
-from archive.ingest.parse import outlet, parse
+from archive.ingest.layout import outlet, parse
 from archive.ingest.read import UnreadableDocument, read
 
 # Bumped whenever extraction changes, so re-extraction can tell old records from new.

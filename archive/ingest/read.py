@@ -120,9 +120,52 @@ def plain(text: str) -> str:
     return html.unescape(nh3.clean(text, tags=set(), clean_content_tags={"script", "style"}))
 
 
+# Labels a page prints before or after its headline: "Joint Media Release", "Press Releases".
+LABEL_RE = re.compile(
+    r"^(?:(?:joint\s+)?(?:media|press|news)\s+releases?|news|press|statements?|speeches|"
+    r"publications?|announcements?|home)(?:\s+number\s*:?\s*[\w-]+)?$",
+    re.I,
+)
+# "Release Date: July 23, 2025": the date the page gives for the release, wherever it stands.
+PRINTED_DATE_RE = re.compile(r"^(?:release\s+date|date\s+of\s+release|published|issued)\b.{0,40}\d{4}", re.I)
+TITLE_SEPARATOR_RE = re.compile(r"\s+[|–—-]\s+|\s*\|\s*|(?<=[a-z)])-(?=[A-Z])")
+
+
+def headline(tree, site_name: str) -> str:
+    """The headline as the page prints it: its h1 (without a kicker label such as "Joint
+    Media Release"), else og:title, else <title>, without the site's name or section."""
+    titles = [t for t in tree.xpath("//meta[@property='og:title']/@content | //title/text()")
+              if t.strip()]
+    for h1 in tree.xpath("//h1"):
+        parts = [" ".join(h1.text_content().split()), " ".join((h1.text or "").split())]
+        parts += [" ".join(child.text_content().split()) for child in h1.iterdescendants()
+                  if child.tag in ("span", "div", "a", "strong", "em", "small")]
+        parts = [p for p in parts if p and not LABEL_RE.match(p) and p != site_name]
+        if not parts:
+            continue
+        # The part the page's own title repeats, or else the whole h1 without its labels.
+        for part in sorted(parts, key=len, reverse=True):
+            if any(part.casefold() in " ".join(t.split()).casefold() for t in titles):
+                return part
+        return _without_labels(parts[0], site_name)
+    for title in titles:
+        cleaned = _without_labels(" ".join(title.split()), site_name)
+        if cleaned:
+            return cleaned
+    return ""
+
+
+def _without_labels(title: str, site_name: str) -> str:
+    segments = [s.strip() for s in TITLE_SEPARATOR_RE.split(title) if s and s.strip()]
+    kept = [s for s in segments if not LABEL_RE.match(s) and s.casefold() != site_name.casefold()
+            and not s.casefold().startswith("media release number")]
+    return max(kept, key=len) if kept else ""
+
+
 def html_to_text(page: str) -> tuple[str, dict]:
     """The main text of an HTML page (navigation, scripts and boilerplate removed) and its
-    metadata (title, date, site name) from <title>, <meta> and the visible date."""
+    metadata (headline, date, site name, address) from the markup and the visible date."""
+    import lxml.html
     import trafilatura  # imported here: loading it costs ~0.5 s that plain-text imports skip
 
     document = trafilatura.bare_extraction(
@@ -132,10 +175,19 @@ def html_to_text(page: str) -> tuple[str, dict]:
     result = document.as_dict() if document else {}
     if not (result.get("text") or "").strip():
         raise UnreadableDocument("no main text could be found in the HTML page")
+    tree = lxml.html.fromstring(page.encode("utf-8"))
+    site_name = plain(" ".join(tree.xpath("//meta[@property='og:site_name']/@content")[:1])
+                      or result.get("sitename") or "").strip()
+    logo = tree.xpath("//h1//img/@alt | //header//a/img/@alt")
+    printed = next((line for line in (" ".join(t.split()) for t in tree.xpath("//body//text()"))
+                    if PRINTED_DATE_RE.match(line)), "")
     meta = {
-        "title": plain(result.get("title") or "").strip(),
+        "printed_date": printed,
+        "title": plain(headline(tree, logo[0].strip() if logo else site_name)).strip(),
         "date": result.get("date"),
-        "sitename": plain(result.get("sitename") or "").strip(),
+        "sitename": site_name,
+        "url": (tree.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
+                or [""])[0].strip(),
     }
     return plain(result["text"]), meta
 

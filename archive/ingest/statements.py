@@ -19,7 +19,8 @@ SAY_LEMMAS = {
     "state", "insist", "acknowledge", "assure", "estimate", "observe", "suggest", "predict",
     "remark", "comment", "caution", "reiterate", "admit", "concede", "contend", "indicate",
     "confirm", "write", "reply", "respond", "conclude", "recall", "announce", "declare",
-    "point", "underline", "underscore", "assert", "maintain", "claim", "forecast", "continue",
+    "point", "underline", "underscore", "assert", "maintain", "claim", "forecast", "continue", "convey", "reveal",
+    "disclose", "highlight", "mention", "urge",
 }
 # Verbs that attribute a quote next to them but do not report a clause of their own.
 QUOTE_ONLY_LEMMAS = {"continue"}

@@ -1,8 +1,12 @@
-"""Text of a captured page -> title, dates, original publisher, byline names, paragraphs.
+"""Layout: text of a captured page -> title, dates, original publisher, byline names,
+paragraphs.
 
-Captured pages carry navigation, share buttons, captions and footers around the story. Each
-line is classified (chrome, caption, byline, date line, source line, or text); the title is
-the headline-like line best placed next to the page's date, byline or source lines.
+Hard-wrapped text (newswire, plain-text statements) is first joined back into paragraphs, and
+sentences or page labels run together ("said.Published on …") are parted. Captured pages carry
+navigation, share buttons, captions and footers around the story. Each line is classified
+(chrome, caption, byline, date line, source line, or text); the title is the headline-like
+line best placed next to the page's date, byline or source lines. A page may have no headline
+at all: then the title is empty and the pipeline gives the release a provisional one.
 """
 
 import datetime
@@ -24,6 +28,7 @@ CHROME_RE = re.compile(
     |previous|next|close|home|\W*|\d+|press\ release|news\ release|media\ releases?
     |skip\ to\ (?:main\ )?content|last\ update:?.*|disclaimer:?.*
     |current\ location\s*[:：].*|website\ identification\ code.*|are\ you\ sure\ you\ want\ to\ leave.*
+    |.*\bclick\ here\b.*|\|?\s*photo\ credits?:?.*|(?-i:(?:[A-Z]+/)+[A-Z .]+)
     |(?:tel|fax|phone|telephone)\s*[:：].*|copyright.*|©.*|all\ rights\ reserved.*
     |(?:\w+\s*/\s*)+\w+ )$""",
     re.I | re.X,
@@ -39,7 +44,7 @@ BREADCRUMB_MARKS = (">", "»", "›")
 IMAGE_RE = re.compile(r"^\S+\.(?:jpe?g|png|gif|webp|svg)(?:\.\w+)?$", re.I)
 CAPTION_HINTS = ("photo", "/file", "(provided", "(courtesy")  # one is in every caption
 CAPTION_RE = re.compile(
-    r"(?:\[photo[^\]]*\]|\(photo[^)]*\)|photo\s*(?:by)?\s*[:：/]\s*[\w.\-/ ]+|/file|"
+    r"(?:\[photo[^\]]*\]|\((?:file\s+)?photo[^)]*\)|photo\s*(?:by)?\s*[:：/]\s*[\w.\-/ ]+|/file|"
     r"\((?:provided|courtesy)[^)]*\))\s*$",
     re.I,
 )
@@ -191,18 +196,57 @@ def _headline_score(line: str) -> float | None:
     words = line.split() if not CJK_RE.search(line) else ["w"] * _word_count(line)
     if len(words) < 2 or len(words) > 40 or len(line) > 300:
         return None
+    if line.endswith((".", "。", ",")) and len(words) > 12 or len(words) > 30:
+        return None  # a sentence of the story, not a headline
     score = min(len(words), 14) / 4
-    if line.endswith((".", "。")) and len(words) > 12:
-        score -= 3
     # "Press Release", "Media Releases", "Jekki Pascual, ABS-CBN News": labels and names.
     if len(words) <= 4 and all(w[:1].isupper() or not w[:1].isalpha() for w in words):
         score -= 4
     return score
 
 
+# "(MPC).All six members", "we did not do that.“We did": a sentence end run into the next.
+RUN_TOGETHER_RE = re.compile(r"(?<=[a-z0-9)%][.!?])(?=[“\"]?[A-Z][a-z])|(?<=[.!?][”\"])(?=[“A-Z])")
+# A page label glued to the text: "… said.Published on June 24, 2026".
+GLUED_LABEL_RE = re.compile(r"\s*\b(?=(?:Published|Updated|Posted|Released)(?:\s+on)?:?\s+\S+\s+\d)")
+
+
+def unwrap(text: str) -> str:
+    """Hard-wrapped text joined back into paragraphs.
+
+    A text is hard-wrapped when most of its lines are cut near one width (60–100 characters)
+    however long their sentences. A paragraph then ends at a blank line, at a line much
+    shorter than that width, or where the next line is indented when paragraphs are marked
+    by indentation (newswire)."""
+    lines = text.split("\n")
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if len(lengths) < 6:
+        return text
+    width = lengths[int(len(lengths) * 0.9)]
+    if not 50 <= width <= 100 or sum(n >= 0.75 * width for n in lengths) < 0.5 * len(lengths):
+        return text
+    indented = sum(1 for line in lines if line[:1] in (" ", "\t") and line.strip())
+    indents_mark_paragraphs = 0.1 * len(lengths) < indented < 0.7 * len(lengths)
+    paragraphs, current, previous_length = [], [], 0
+    for line in lines:
+        stripped = line.strip()
+        starts = (not stripped or previous_length < 0.6 * width
+                  or indents_mark_paragraphs and line[:1] in (" ", "\t"))
+        if starts and current:
+            paragraphs.append(" ".join(current))
+            current = []
+        if stripped:
+            current.append(stripped)
+        previous_length = len(line.rstrip()) if stripped else 0
+    if current:
+        paragraphs.append(" ".join(current))
+    return "\n".join(paragraphs)
+
+
 def parse(text: str, meta: dict | None = None) -> Parsed:
     meta = meta or {}
     parsed = Parsed()
+    text = GLUED_LABEL_RE.sub("\n", RUN_TOGETHER_RE.sub(" ", unwrap(text)))
     lines = [clean_line(line) for line in text.split("\n")]
     lines = [line for line in lines if line]
     kinds = []
@@ -251,7 +295,7 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
                 continue  # navigation and labels above the headline
             parsed.paragraphs.append(NUMBERED_RE.sub("", line))
 
-    parsed.published = _published(lines, kinds, title_index, meta)
+    parsed.published = _published(lines, kinds, title_index, meta, parsed.captions)
     if not parsed.source:
         parsed.source = _source_elsewhere(parsed, meta)
     return parsed
@@ -282,27 +326,49 @@ def _find_title(lines: list[str], kinds: list[str]) -> int | None:
     return best
 
 
-def _published(lines, kinds, title_index, meta) -> datetime.date | None:
-    marked, plain_dates = [], []
+UPDATE_MARKER_RE = re.compile(r"^\s*(?:updated|last\s+updated?|modified|last\s+modified)\b", re.I)
+
+
+def _published(lines, kinds, title_index, meta, captions) -> datetime.date | None:
+    """The release date: a line that says so ("Release Date:", "Published") first, then the
+    page's metadata, then a date line near the top, an "Updated" line last of all, and failing
+    these a dateline opening the story or a date in a caption."""
+    marked, plain_dates, updated = [], [], []
     for line, kind in zip(lines[:40], kinds[:40]):
         if kind == "date":
             date = first_date(line)
             if date:
-                (marked if DATE_MARKER_RE.match(line) else plain_dates).append(date)
+                if UPDATE_MARKER_RE.match(line):
+                    updated.append(date)
+                else:
+                    (marked if DATE_MARKER_RE.match(line) else plain_dates).append(date)
+    for line, kind in zip(lines[40:], kinds[40:]):  # "Published on …" closing the page
+        if kind == "date" and DATE_MARKER_RE.match(line) and not UPDATE_MARKER_RE.match(line):
+            date = first_date(line)
+            if date:
+                marked.append(date)
+    if not marked and meta.get("printed_date"):
+        marked.append(first_date(meta["printed_date"]))
+    if marked and marked[0]:
+        return marked[0]
     if meta.get("date"):
         try:
             return datetime.date.fromisoformat(str(meta["date"])[:10])
         except ValueError:
             pass
-    if marked or plain_dates:
-        return (marked or plain_dates)[0]
+    if plain_dates or updated:
+        return (plain_dates or updated)[0]
     # A dateline opening the story: "BEIJING, Oct. 25, 2024 --"
-    for line, kind in zip(lines, kinds):
-        if kind == "text" and lines.index(line) != title_index:
+    for index, (line, kind) in enumerate(zip(lines, kinds)):
+        if kind == "text" and index != title_index:
             head = re.split(r"\s+[-–—]{1,2}\s+|…", line, maxsplit=1)[0]
-            if len(head.split()) <= 6:
+            if len(head.split()) <= 6 and first_date(head):
                 return first_date(head)
-            return None
+            break
+    for caption in captions:
+        date = first_date(caption)
+        if date:
+            return date
     return None
 
 

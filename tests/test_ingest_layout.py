@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from archive.ingest.dates import find_dates, first_date
-from archive.ingest.parse import parse
+from archive.ingest.layout import parse
 from tests.ingest_helpers import FIXTURES, SEED
 
 
