@@ -296,6 +296,14 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
             if token.i not in marked and token.text in found.acronyms:
                 found.mentions.append(Mention(index, token.i, token.i + 1,
                                               found.acronyms[token.text], "institution"))
+    # A post stated beside a shortened name ("Federal Reserve chairman Mr Greenspan").
+    surnames = {name.split()[-1]: person for name, person in found.persons.items()}
+    for index, doc in enumerate(docs):
+        for ent in doc.ents:
+            person = surnames.get(ent[-1].text) if ent.label_ == "PERSON" else None
+            if person and not person.role and clean_person(ent) is None:
+                person.role, affiliation = role_of(doc, ent, gazetteer, found.acronyms)
+                person.affiliation = person.affiliation or affiliation
     for ent in gazetteer.ruler(language.tokens_only(title)).ents:
         found.add_institution(ent.ent_id_)
     _rename_merged(found, keys)
@@ -360,65 +368,128 @@ ROLE_BRIDGE = {"of", "at", "for", "with", "and", "to", "the", "&", "in"}
 
 def role_of(doc, ent, gazetteer: Gazetteer, acronyms: dict) -> tuple[str, str | None]:
     """The post a person holds as the text states it, and the institution of that post:
-    from the words before the name, else from an appositive after it."""
+    from the words before the name ("Bundesbank vice president Helmut Schlesinger"), else
+    from an appositive after it ("Philip Shaw, chief economist at Investec Securities")."""
     words, affiliation = [], None
-    # Titles the model kept inside the name ("Governor Sanjay Malhotra").
-    inner = []
-    for token in ent:
-        if token.lower_ in ROLE_HEADS or token.lower_ in {"vice", "deputy", "former", "acting"}:
-            inner.append(token.lower_)
-        else:
-            break
     i = ent.start - 1
     while i >= 0:
         token = doc[i]
         if token.ent_type_ == "ORG":
             span = _entity_at(doc, i)
-            affiliation = affiliation or _institution_of_span(span, gazetteer, acronyms)
+            known = _institution_of_span(span, gazetteer, acronyms)
+            if len(span) == 1 and not span[0].ent_id_ and span.text not in acronyms:
+                words.insert(0, token)  # "Treasury Secretary": a title, not an institution
+            else:
+                affiliation = affiliation or known
+                # Before the institution only "former" or "then" still belongs to the post.
+                while span.start > 0 and doc[span.start - 1].lower_ in ("former", "then", "acting"):
+                    span = doc[span.start - 1:span.end]
+                    words.insert(0, span[0])
+                break
             i = span.start - 1
             continue
         if token.text in ("'s", "’s") and i > 0 and doc[i - 1].ent_type_ == "ORG":
+            i -= 1
+            continue
+        if token.text == "-" and words and not token.whitespace_ and i > 0 and \
+                not doc[i - 1].whitespace_:  # "vice-chairman"
+            words.insert(0, token)
             i -= 1
             continue
         if token.pos_ in ROLE_STOP_POS and token.lower_ not in ("former", "then"):
             break
         if token.ent_type_ in ("PERSON", "GPE", "DATE", "NORP"):
             break
-        if token.pos_ not in ("NOUN", "PROPN", "ADJ") and token.lower_ not in ("former",):
+        if token.pos_ not in ("NOUN", "PROPN", "ADJ") and token.lower_ != "former":
             break
-        words.insert(0, token.lower_)
+        words.insert(0, token)
         i -= 1
-    words = words + inner
-    if words and words[-1] in ROLE_HEADS:
-        return " ".join(words), affiliation
-    return _appositive_role(doc, ent, gazetteer, acronyms)
+    if words and words[-1].lower_ in ROLE_HEADS:
+        return _words(words), affiliation
+    return _appositive_role(doc, ent, gazetteer, acronyms) if ent.end < len(doc) and (
+        doc[ent.end].text == "," or doc[ent.end].lower_ in ROLE_HEADS | {"vice", "senior"}) \
+        else _post_before(doc, ent, gazetteer, acronyms)
+
+
+def _post_before(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
+    """"The chairman of the Federal Reserve Board, Paul Volcker, …": the name in apposition
+    to a post."""
+    post = ent.root.head
+    if ent.root.dep_ != "appos" or post.lower_ not in ROLE_HEADS or post.i > ent.start:
+        return "", None
+    words = [c for c in post.lefts if c.dep_ in ("amod", "compound")] + [post]
+    affiliation = next((_institution_of_span(_entity_at(doc, t.i), gazetteer, acronyms)
+                        for t in post.subtree if t.ent_type_ == "ORG" and t.i < ent.start), None)
+    return _words(words), affiliation
+
+
+def _words(tokens) -> str:
+    return "".join(t.text_with_ws for t in tokens).strip(" ,").lower()
 
 
 def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
-    """"Philip Shaw, chief economist at Investec Securities, said …"."""
-    if ent.end + 1 >= len(doc) or doc[ent.end].text != ",":
-        return "", None
-    words, affiliation = [], None
-    i = ent.end + 1
-    if doc[i].lower_ in ("the", "a", "an"):
+    """"Philip Shaw, chief economist at Investec Securities, said …", "David Frost, BCC
+    director general", "Jorge Familiar Vice President and Treasurer, World Bank"."""
+    i = ent.end
+    if i < len(doc) and doc[i].text == ",":
         i += 1
+    elif i >= len(doc) or doc[i].lower_ not in ROLE_HEADS | {"vice", "senior", "deputy"}:
+        return "", None
+    if i < len(doc) and doc[i].lower_ in ("the", "a", "an"):
+        i += 1
+    words, affiliation = [], None
     while i < len(doc):
         token = doc[i]
         if token.ent_type_ == "ORG":
-            affiliation = _institution_of_span(_entity_at(doc, i), gazetteer, acronyms)
-            break
-        if token.text in (",", ";", "(", ")", "“", "”", '"') or token.is_sent_start or \
+            span = _entity_at(doc, i)
+            affiliation = _institution_of_span(span, gazetteer, acronyms)
+            if words:
+                break
+            i = span.end
+            continue
+        if token.text in (";", "(", ")", "“", "”", '"') or token.is_sent_start or \
                 token.pos_ in ("VERB", "AUX") or token.lower_ in ("who", "which", "said"):
+            break
+        if token.text == ",":
+            # "Vice President and Treasurer, World Bank": an institution after the comma.
+            if i + 1 < len(doc) and doc[i + 1].ent_type_ == "ORG" and words:
+                affiliation = _institution_of_span(_entity_at(doc, i + 1), gazetteer, acronyms)
             break
         if token.ent_type_ in ("PERSON", "GPE", "DATE"):
             break
-        words.append(token.lower_)
+        words.append(token)
         i += 1
-    while words and words[-1] in ROLE_BRIDGE:
+    while words and words[-1].lower_ in ROLE_BRIDGE:
         words.pop()
-    if not words or not any(w in ROLE_HEADS for w in words) or len(words) > 12:
+    if not words or not any(w.lower_ in ROLE_HEADS for w in words) or len(words) > 12:
         return "", None
-    return " ".join(words), affiliation
+    if affiliation is None:
+        words, affiliation = _named_after(words)
+    return _words(words), affiliation
+
+
+def _named_after(words) -> tuple[list, str | None]:
+    """"deputy director of the National Academy of Economic Strategy": an organisation the
+    model did not mark, named by capitalised words after the post, is split off it."""
+    for k, token in enumerate(words[1:], start=1):
+        if token.lower_ not in ("of", "at", "with"):
+            continue
+        rest = words[k + 1:]
+        if rest and rest[0].lower_ == "the":
+            rest = rest[1:]
+        run = []
+        for word in rest:
+            if word.text[:1].isupper() or run and word.lower_ in ("of", "and", "for", "&", "the"):
+                run.append(word)
+            else:
+                break
+        while run and not run[-1].text[:1].isupper():
+            run.pop()
+        name = clean_org(_words(run).title() if run and run[0].text.islower() else
+                         "".join(t.text_with_ws for t in run))
+        if run and is_institution_name(name) and any(w.lower_ in ROLE_HEADS for w in words[:k]):
+            return words[:k], name
+    return words, None
 
 
 def _entity_at(doc, i: int):
