@@ -266,44 +266,53 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
             found.acronyms[doc[start:end].text] = long_name
     for index, doc in enumerate(docs):
         gazetteer.ruler(doc)
-        for name in coordinated_names(doc.text):
-            canonical = gazetteer.canonical(name) or name
-            found.add_institution(canonical)
         for ent in doc.ents:
-            if ent.label_ == "ORG":
+            if ent.label_ != "PERSON":
+                continue
+            name = clean_person(ent)
+            if not name or name in bylines or gazetteer.canonical(name):
+                continue
+            key = person_key(name)
+            canonical = keys.setdefault(key, name)
+            if len(name) > len(canonical):  # the fuller form, middle initials kept
+                found.persons[name] = found.persons.pop(canonical, PersonInfo(name))
+                found.persons[name].name = name
+                keys[key] = canonical = name
+            person = found.persons.setdefault(canonical, PersonInfo(canonical))
+            found.mentions.append(Mention(index, ent.start, ent.end, canonical, "person"))
+            if not person.role:
+                person.role, affiliation = role_of(doc, ent, gazetteer, found.acronyms)
+                person.affiliation = person.affiliation or affiliation
+    # A shortened name ("Greenspan", "Mr Bessent"), which the model may take for an
+    # organisation, stands for the person of that name.
+    short = {}
+    for name in found.persons:
+        for word in {name.split()[0], name.split()[-1]}:
+            short[word] = None if short.get(word, name) != name else name
+    for index, doc in enumerate(docs):
+        for name in coordinated_names(doc.text):
+            found.add_institution(gazetteer.canonical(name) or name)
+        for ent in doc.ents:
+            words = [t.text for t in ent if t.lower_.rstrip(".") not in HONORIFICS
+                     and t.text not in ("'s", "’s")]
+            full = short.get(words[-1]) if words and len(words) <= 2 and not ent.ent_id_ else None
+            if full and all(w in full.split() for w in words):
+                found.mentions.append(Mention(index, ent.start, ent.end, full, "person"))
+                person = found.persons[full]
+                if not person.role:  # "Federal Reserve chairman Mr Greenspan"
+                    person.role, affiliation = role_of(doc, ent, gazetteer, found.acronyms)
+                    person.affiliation = person.affiliation or affiliation
+            elif ent.label_ == "ORG":
                 name = _institution(ent, gazetteer, found.acronyms)
                 if name:
                     found.add_institution(name)
                     found.mentions.append(Mention(index, ent.start, ent.end, name, "institution"))
-            elif ent.label_ == "PERSON":
-                name = clean_person(ent)
-                if not name or name in bylines or gazetteer.canonical(name):
-                    continue
-                key = person_key(name)
-                canonical = keys.setdefault(key, name)
-                if len(name) > len(canonical):  # the fuller form, middle initials kept
-                    found.persons[name] = found.persons.pop(canonical, PersonInfo(name))
-                    found.persons[name].name = name
-                    keys[key] = canonical = name
-                person = found.persons.setdefault(canonical, PersonInfo(canonical))
-                found.mentions.append(Mention(index, ent.start, ent.end, canonical, "person"))
-                if not person.role:
-                    person.role, affiliation = role_of(doc, ent, gazetteer, found.acronyms)
-                    person.affiliation = person.affiliation or affiliation
         # A defined acronym the model did not mark is still a mention of its institution.
         marked = {t.i for ent in doc.ents for t in ent}
         for token in doc:
             if token.i not in marked and token.text in found.acronyms:
                 found.mentions.append(Mention(index, token.i, token.i + 1,
                                               found.acronyms[token.text], "institution"))
-    # A post stated beside a shortened name ("Federal Reserve chairman Mr Greenspan").
-    surnames = {name.split()[-1]: person for name, person in found.persons.items()}
-    for index, doc in enumerate(docs):
-        for ent in doc.ents:
-            person = surnames.get(ent[-1].text) if ent.label_ == "PERSON" else None
-            if person and not person.role and clean_person(ent) is None:
-                person.role, affiliation = role_of(doc, ent, gazetteer, found.acronyms)
-                person.affiliation = person.affiliation or affiliation
     for ent in gazetteer.ruler(language.tokens_only(title)).ents:
         found.add_institution(ent.ent_id_)
     _rename_merged(found, keys)
