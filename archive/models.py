@@ -261,7 +261,24 @@ class ReleaseQuerySet(models.QuerySet):
 
 
 class Release(models.Model):
+    class Kind(models.TextChoices):
+        PRESS_RELEASE = "press_release", "Press release"
+        STATEMENT = "statement", "Statement"
+        SPEECH = "speech", "Speech"
+        INTERVIEW = "interview", "Interview"
+        NEWS_REPORT = "news_report", "News report"
+
     title = models.CharField(max_length=500)
+    title_provisional = models.BooleanField(
+        default=False,
+        help_text="The page printed no headline: the title is its first sentence, to be "
+                  "replaced by a curator.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PRESS_RELEASE)
+    issuer = models.ForeignKey(
+        "Institution", null=True, blank=True, on_delete=models.SET_NULL, related_name="issued",
+        help_text="The institution that issued the release, apart from any outlet carrying it.",
+    )
     slug = models.SlugField(max_length=120, allow_unicode=True)
     published = models.DateField(null=True, blank=True, help_text="Date the page gives.")
     source = models.CharField(

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 
-from archive.ingest import entities, language, mentions, statements, topics
+from archive.ingest import entities, kind, language, mentions, statements, topics
 from archive.ingest.entities import Gazetteer, InstitutionInfo
 from archive.ingest.phrases import CJK_RE
 from archive.ingest.layout import outlet, parse
@@ -46,6 +46,9 @@ class Context:
 @dataclass
 class Extracted:
     title: str
+    title_provisional: bool
+    kind: str
+    issuer: str | None
     published: datetime.date | None
     source: str
     source_date: datetime.date | None
@@ -61,7 +64,11 @@ class Extracted:
     def as_json(self) -> dict:
         """The record as DESIGN's `--dry-run --json` interface prints it."""
         return {
-            "title": self.title,
+            # The headline as the page prints it: none when the page has none.
+            "title": None if self.title_provisional else self.title,
+            "provisional_title": self.title if self.title_provisional else None,
+            "kind": self.kind,
+            "issuer": self.issuer,
             "published": self.published.isoformat() if self.published else None,
             "source": self.source or None,
             "institutions": [i.name for i in self.institutions],
@@ -71,6 +78,17 @@ class Extracted:
                         "text": q.text} for q in self.quotes],
             "topics": self.topics,
         }
+
+
+PROVISIONAL_TITLE_WORDS = 20
+
+
+def provisional_title(paragraphs: list[str]) -> str:
+    """A page without a headline is titled by its first sentence (cut at a word), so that it
+    is still imported; the release is marked for a curator to give it a real title."""
+    sentence = re.split(r"(?<=[.!?])\s", paragraphs[0], maxsplit=1)[0]
+    words = sentence.split()
+    return " ".join(words[:PROVISIONAL_TITLE_WORDS]) + ("…" if len(words) > PROVISIONAL_TITLE_WORDS else "")
 
 
 def extract(raw: bytes, name: str, context: Context) -> Extracted:
@@ -105,8 +123,13 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
     institutions = [
         gazetteer.info.get(n) or InstitutionInfo(n, entities.guess_kind(n)) for n in names
     ]
+    issued_by = kind.issuer(text.meta.get("sitename", ""), parsed.source, gazetteer)
     return Extracted(
-        title=parsed.title,
+        title=parsed.title or provisional_title(paragraphs),
+        title_provisional=not parsed.title,
+        kind=kind.document_kind(parsed.title, paragraphs, outlet=outlet(source) or (
+            outlet(text.meta.get("sitename", ""))), bylines=parsed.bylines, issued_by=issued_by),
+        issuer=issued_by,
         published=parsed.published,
         source=source,
         source_date=parsed.source_date,

@@ -29,7 +29,8 @@ from archive.models import (
     base_slug,
 )
 
-RELEASE_FIELDS = ["title", "published", "source", "source_date", "body", "language"]
+RELEASE_FIELDS = ["title", "title_provisional", "kind", "published", "source", "source_date",
+                  "body", "language"]
 
 
 def load_context() -> Context:
@@ -163,7 +164,7 @@ class Archive:
                 limit = Release._meta.get_field(name).max_length
                 if isinstance(value, str) and limit:
                     value = value[:limit]  # an overlong title is cut, not refused
-                setattr(release, name, value or ("" if isinstance(value, str) else None))
+                setattr(release, name, value)
         if "title" not in curated:
             release.slug = ""  # derived again from the new title
         release.document = document
@@ -179,7 +180,14 @@ class Archive:
                                if q.speaker_type == "institution"}
         named_institutions |= {i.name: {"kind": i.kind, "country": i.country}
                                for i in extracted.institutions}
+        if extracted.issuer:
+            named_institutions.setdefault(extracted.issuer, {})
         institution_ids = self.ids(Institution, self.institution_ids, named_institutions)
+        if "issuer" not in curated:
+            issuer_id = institution_ids.get(extracted.issuer)
+            if issuer_id != release.issuer_id:
+                Release.objects.filter(pk=release.pk).update(issuer_id=issuer_id)
+                release.issuer_id = issuer_id
         person_ids = self.ids(Person, self.person_ids, dict.fromkeys(
             [p.name for p in extracted.persons]
             + [q.speaker for q in extracted.quotes if q.speaker_type == "person"], {}))

@@ -12,6 +12,9 @@ from archive.ingest.read import UnreadableDocument
 from archive.ingest.store import Archive, is_archived, load_context, sha256
 
 MEGABYTE = 1024 * 1024
+# What the pipeline reads: captured page text and saved HTML. Anything else in a folder (the
+# JSON or notes kept beside documents, images) is skipped and counted, never imported.
+DOCUMENT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml")
 IN_FLIGHT_PER_WORKER = 8
 
 
@@ -68,7 +71,9 @@ class Command(BaseCommand):
                             help="Refuse files larger than this many megabytes (default 50).")
 
     def handle(self, *args, paths, dry_run, json, workers, max_size, **options):
-        files = list(self.files(paths))
+        skipped = []
+        files = [p for p in self.files(paths)
+                 if p.suffix.lower() in DOCUMENT_SUFFIXES or skipped.append(p)]
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
         context = load_context()
@@ -103,6 +108,9 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(_dumps(records))
         summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+        if skipped:
+            summary += (f"; {len(skipped)} other file{'s' if len(skipped) != 1 else ''} skipped"
+                        f" (not {', '.join(DOCUMENT_SUFFIXES)})")
         (self.stderr if json else self.stdout).write(
             f"{'Dry run: ' if dry_run else ''}{summary}."
         )
