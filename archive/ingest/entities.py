@@ -70,6 +70,12 @@ ROLE_HEADS = {
     "mp", "strategist", "owner", "board",
 }
 SPACES_RE = re.compile(r"\s+")
+# Words that name organisations rather than people.
+ORG_WORDS = {"partners", "securities", "capital", "holdings", "bancorp", "insurance", "bank",
+             "group", "inc", "ltd", "corp", "company", "university", "college", "school",
+             "foundation", "trust", "asset", "assets", "investments", "advisors", "advisers",
+             "consulting", "research", "ratings", "global", "international", "national",
+             "federal", "reserve", "street", "news", "times", "post", "journal"}
 
 
 @dataclass
@@ -267,7 +273,7 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
     for index, doc in enumerate(docs):
         gazetteer.ruler(doc)
         for ent in doc.ents:
-            if ent.label_ != "PERSON":
+            if ent.label_ != "PERSON" and not _named_like_a_person(doc, ent):
                 continue
             name = clean_person(ent)
             if not name or name in bylines or gazetteer.canonical(name):
@@ -317,6 +323,28 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
         found.add_institution(ent.ent_id_)
     _rename_merged(found, keys)
     return found
+
+
+PERSON_CONTEXT = ROLE_HEADS | {"vice", "deputy", "senior", "former", "assistant", "mr", "ms",
+                                "mrs", "dr"}
+
+
+def _named_like_a_person(doc, ent) -> bool:
+    """The small model sometimes takes a name for an organisation ("Mervyn Hale, governor
+    of …"). An unknown "organisation" of two or three capitalised words, none of them a word
+    organisations are named with, beside a post, is a person."""
+    if ent.label_ != "ORG" or ent.ent_id_ or not 2 <= len(ent) <= 3:
+        return False
+    if not all(t.pos_ == "PROPN" and t.text[:1].isupper() and t.text[1:].islower() for t in ent):
+        return False
+    if any(t.lower_ in GENERIC_ORG_WORDS or t.lower_ in NOT_ORG_HEADS or t.lower_ in ORG_WORDS
+           for t in ent):
+        return False
+    after = doc[ent.end + 1] if ent.end + 1 < len(doc) and doc[ent.end].text == "," else None
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    return bool(after is not None and (after.lower_ in PERSON_CONTEXT or after.lower_ in ("a", "an", "the") and
+                ent.end + 2 < len(doc) and doc[ent.end + 2].lower_ in PERSON_CONTEXT)
+                or before is not None and before.lower_.rstrip(".") in PERSON_CONTEXT)
 
 
 def _rename_merged(found: Entities, keys: dict) -> None:

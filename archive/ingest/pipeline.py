@@ -91,6 +91,18 @@ def provisional_title(paragraphs: list[str]) -> str:
     return " ".join(words[:PROVISIONAL_TITLE_WORDS]) + ("…" if len(words) > PROVISIONAL_TITLE_WORDS else "")
 
 
+def analyse(paragraphs: list[str], title: str, gazetteer: Gazetteer, bylines=(),
+            default_central_bank: str | None = None):
+    """The language stages over a document's paragraphs: annotate, recognise entities,
+    resolve mentions, attribute statements. Returns the entities and the statements."""
+    docs = language.annotate(paragraphs)
+    found = entities.recognise(docs, title, gazetteer, set(bylines))
+    spans = [statements.quote_spans(doc.text) for doc in docs]
+    quoted = [statements.quoted_tokens(doc, doc_spans) for doc, doc_spans in zip(docs, spans)]
+    resolver = mentions.Resolver(docs, found, quoted, gazetteer, default_central_bank)
+    return found, statements.find_statements(docs, resolver, spans)
+
+
 def extract(raw: bytes, name: str, context: Context) -> Extracted:
     """Read, lay out and extract one document; UnreadableDocument says why it cannot be."""
     text = read(raw, name)
@@ -99,17 +111,12 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
         raise UnreadableDocument("no text could be found")
     gazetteer = context.gazetteer
     paragraphs = parsed.paragraphs
-    docs = language.annotate(paragraphs)
-    found = entities.recognise(docs, parsed.title, gazetteer, set(parsed.bylines))
     body_text = "\n".join(paragraphs)
     # Named at least twice; the search stops at the second mention.
     about_china = len(list(islice(CHINA_RE.finditer(body_text), 2))) == 2
     default_central_bank = "People's Bank of China" if about_china else None
-    spans = [statements.quote_spans(doc.text) for doc in docs]
-    quoted = [{t.i for start, end in s for t in (doc.char_span(start, end, alignment_mode="expand") or [])}
-              for doc, s in zip(docs, spans)]
-    resolver = mentions.Resolver(docs, found, quoted, gazetteer, default_central_bank)
-    found_statements = statements.find_statements(docs, resolver, spans)
+    found, found_statements = analyse(paragraphs, parsed.title, gazetteer, parsed.bylines,
+                                      default_central_bank)
 
     names = list(found.institutions)
     if default_central_bank and CENTRAL_BANK_RE.search(body_text) and not any(

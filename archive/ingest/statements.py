@@ -63,6 +63,16 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def quoted_tokens(doc, spans: list[tuple[int, int]]) -> set[int]:
+    """Indices of the tokens inside quotation marks."""
+    tokens = set()
+    for start, end in spans:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        if span is not None:
+            tokens.update(range(span.start, span.end))
+    return tokens
+
+
 def speech_verbs(doc, quoted: set[int]):
     for token in doc:
         if token.i in quoted:
@@ -83,6 +93,16 @@ def subject_of(verb):
         to = verb.doc[verb.i + 1]
         objects = [c for c in to.children if c.dep_ == "pobj"]
         return objects[0] if objects else None
+    if verb.tag_ == "VBG" and not any(c.dep_ == "nsubj" for c in verb.children):
+        # "X said growth was slowing, adding that …": the participle may hang from the
+        # reported clause; its subject is that of the verb of saying above it.
+        head = verb.head
+        for _ in range(3):
+            if head.lemma_ in SAY_LEMMAS and head is not verb:
+                return subject_of(head)
+            if head.dep_ not in ("ccomp", "advcl", "conj", "xcomp") or head.head is head:
+                break
+            head = head.head
     for _ in range(3):
         subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
         if subjects:
@@ -185,6 +205,9 @@ def _reported(doc, p: int, verbs, quotes) -> list[tuple[Referent, int, int]]:
         if clause is None:
             continue
         start, end = clause
+        # "… growth was slowing, adding that prices were stable": the participle reports a
+        # clause of its own.
+        end = next((v.i for v, _ in verbs if start < v.i < end and v is not verb), end)
         while start < end and (doc[start].dep_ == "mark" or doc[start].is_punct):
             start += 1
         while end > start and doc[end - 1].is_punct and doc[end - 1].text not in ".?!":
