@@ -41,7 +41,7 @@ NOT_ORG_HEADS = {
     "conference", "summit", "meeting", "meetings", "forum", "week", "expo", "act", "law",
     "plan", "program", "programme", "index", "agreement", "project", "initiative", "award",
     "prize", "report", "survey", "day", "session", "sessions", "show", "podcast", "rules",
-    "bill", "framework", "strategy", "mandala", "accord", "treaty", "services",
+    "bill", "framework", "accord", "treaty",
 }
 LEGAL_SUFFIX_RE = re.compile(
     r"(?:,?\s+(?:Inc\.?|Ltd\.?|LLC|L\.L\.C\.|plc|PLC|Co\.,?\s*Ltd\.?|Co\.?|Corp\.?|AG|SA|S\.A\.|"
@@ -190,6 +190,7 @@ def coordinated_names(text: str) -> list[str]:
     for match in COORDINATED_RE.finditer(text):
         head = f"{match['prefix']}{SINGULAR[match['plural']]} of "
         for place in re.split(r"\s*,\s*(?:and\s+)?|,?\s+and\s+", match["places"]):
+            place = place.rstrip(".") if place.count(".") == 1 and place.endswith(".") else place
             if place:
                 names.append(SPACES_RE.sub(" ", head + place).strip())
     return names
@@ -222,7 +223,8 @@ def is_institution_name(name: str) -> bool:
     words = name.split()
     if not words or len(name) < 3 or not name[0].isupper():
         return False
-    if name.casefold() in OUTLETS or any(c.isdigit() for c in name[:1]):
+    if any(name.casefold() == outlet or name.casefold().startswith(outlet + " ")
+           for outlet in OUTLETS) or name[:1].isdigit():
         return False
     if ACRONYM_RE.match(name) and len(words) == 1:
         return False  # an acronym nobody defined: which body it names is a guess
@@ -248,7 +250,7 @@ def clean_person(tokens) -> str | None:
         words.pop()
     if len(words) < 2 or len(words) > 5:
         return None
-    if any(any(c.isdigit() for c in w) or not (w[:1].isupper() or w in ("de", "van", "von", "der",
+    if any(any(c.isdigit() for c in w) or not (w[:1].isupper() or w in ("-", "de", "van", "von", "der",
            "ng", "bin", "al", "la", "le", "du", "da", "di")) for w in words):
         return None
     if all(w.isupper() and len(w) > 2 for w in words):
@@ -409,6 +411,8 @@ def role_of(doc, ent, gazetteer: Gazetteer, acronyms: dict) -> tuple[str, str | 
     from an appositive after it ("Philip Shaw, chief economist at Investec Securities")."""
     words, affiliation = [], None
     i = ent.start - 1
+    while i >= 0 and doc[i].lower_.rstrip(".") in HONORIFICS:  # "chairman Mr Greenspan"
+        i -= 1
     while i >= 0:
         token = doc[i]
         if token.ent_type_ == "ORG":
@@ -500,9 +504,8 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
         words.pop()
     if not words or not any(w.lower_ in ROLE_HEADS for w in words) or len(words) > 12:
         return "", None
-    if affiliation is None:
-        words, affiliation = _named_after(words)
-    return _words(words), affiliation
+    words, named = _named_after(words)
+    return _words(words), named or affiliation
 
 
 def _named_after(words) -> tuple[list, str | None]:
