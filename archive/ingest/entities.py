@@ -125,19 +125,17 @@ class Gazetteer:
     @cached_property
     def ruler(self):
         """spaCy's entity ruler over the model's entities: a known name replaces whatever
-        entity the model saw there. Acronyms match case ("SAFE" is not "safe"), other names
-        any case."""
+        entity the model saw there. Names match case: "Fed" is not "fed", "SAFE" not "safe",
+        and "Industrial Bank" not "an industrial bank"."""
         from spacy.pipeline import EntityRuler
 
         nlp = language.english()
-        ruler = EntityRuler(nlp, phrase_matcher_attr="LOWER", overwrite_ents=True)
+        ruler = EntityRuler(nlp, phrase_matcher_attr="ORTH", overwrite_ents=True)
         patterns = []
         for alias, name in self.aliases.items():
-            if is_acronym(alias):
-                tokens = [{"ORTH": t.text} for t in language.tokens_only(alias)]
-                patterns.append({"label": "ORG", "pattern": tokens, "id": name})
-            else:
-                patterns.append({"label": "ORG", "pattern": alias, "id": name})
+            # As written, and in capitals for the shouted headlines of newswire.
+            for form in {alias, alias.upper()}:
+                patterns.append({"label": "ORG", "pattern": form, "id": name})
         ruler.add_patterns(patterns)
         return ruler
 
@@ -147,11 +145,6 @@ class Gazetteer:
     def kind_of(self, name: str) -> str:
         info = self.info.get(name)
         return info.kind if info else guess_kind(name)
-
-
-def is_acronym(alias: str) -> bool:
-    """"SEC", "PBoC", "S&P": one word with two capitals or more."""
-    return " " not in alias and sum(c.isupper() for c in alias) >= 2
 
 
 def guess_kind(name: str) -> str:
