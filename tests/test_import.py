@@ -71,6 +71,28 @@ def test_a_second_import_of_the_same_files_changes_nothing(folder):
     assert (Document.objects.count(), Release.objects.count(), Quote.objects.count()) == before
 
 
+def test_a_deleted_release_comes_back_when_its_file_is_imported_again(folder):
+    run(folder)
+    path = folder / "news_report.txt"
+    deleted = Release.objects.get(document__origin=str(path))
+    title, quotes = deleted.title, deleted.quotes.count()
+    deleted.delete()
+    assert "1 created, 0 updated, 3 unchanged" in run(folder)
+    back = Release.objects.get(document__origin=str(path))
+    assert (back.title, back.quotes.count()) == (title, quotes)
+    assert Document.objects.filter(origin=str(path)).count() == 1  # the same bytes
+    assert "0 created, 0 updated, 4 unchanged" in run(folder)
+    # An origin whose release was made from newer bytes keeps it: the old bytes come back
+    # as "unchanged", not as a second release.
+    path.write_text(path.read_text().replace("green", "greener"))
+    run(folder)
+    old = Document.objects.filter(origin=str(path)).order_by("pk").first()
+    shutil.copy(FIXTURES / "news_report.txt", path)
+    assert "0 created, 0 updated, 4 unchanged" in run(folder)
+    assert not Release.objects.filter(document=old).exists()
+    assert Release.objects.filter(document__origin=str(path)).count() == 1
+
+
 def test_a_changed_file_makes_a_new_document_and_updates_its_release(folder):
     run(folder)
     path = folder / "press_release.txt"
