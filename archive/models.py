@@ -370,11 +370,12 @@ class Quote(models.Model):
     # and quote_institution_latest_idx with the institution.
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="quotes",
                                 db_index=False)
+    # A speaker with statements is merged into another, never deleted with them.
     person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes"
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="quotes"
     )
     institution = models.ForeignKey(
-        Institution, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes",
+        Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="quotes",
         db_index=False,
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
