@@ -93,6 +93,21 @@ def test_a_deleted_release_comes_back_when_its_file_is_imported_again(folder):
     assert Release.objects.filter(document__origin=str(path)).count() == 1
 
 
+def test_a_utf8_page_declaring_latin1_is_stored_without_mojibake(tmp_path, caplog):
+    (tmp_path / "bdf.html").write_bytes(
+        "<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-1'>"
+        "<title>Politique monétaire inchangée</title></head><body><article><p>La Banque de "
+        "France a indiqué que la politique monétaire reste inchangée cette année, selon "
+        "son gouverneur.</p></article></body></html>".encode())
+    with caplog.at_level("WARNING", logger="archive.ingest.read"):
+        run(tmp_path)
+    release = Release.objects.get()
+    assert release.title == "Politique monétaire inchangée"
+    assert "monétaire" in release.body and "Ã" not in release.body
+    assert release.document.encoding == "utf-8"
+    assert "bdf.html declares the charset iso-8859-1" in caplog.text
+
+
 def test_a_changed_file_makes_a_new_document_and_updates_its_release(folder):
     run(folder)
     path = folder / "press_release.txt"
