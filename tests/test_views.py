@@ -434,3 +434,67 @@ def test_production_caches_public_pages_for_anonymous_visitors(client, archive, 
     with CaptureQueriesContext(connection) as queries:
         client.get("/admin/archive/release/")
     assert len(queries) > 0
+
+
+def test_feeds_escape_markup_spelled_out_in_imported_text(client, archive):
+    make_release("Markup in a body", "Rates &lt;b&gt;held&lt;/b&gt; <img src=x onerror=alert(1)>",
+                 published=datetime.date(2026, 1, 2))
+    atom = ET.fromstring(client.get("/releases/feed.atom").content)
+    summary = next(atom.iter(f"{ATOM}entry")).find(f"{ATOM}summary")
+    assert summary.get("type") == "html"
+    # What a reader renders as HTML is text: the markup shows, it does not run.
+    assert summary.text == "Rates &amp;lt;b&amp;gt;held&amp;lt;/b&amp;gt; &lt;img src=x onerror=alert(1)&gt;"
+    rss = ET.fromstring(client.get("/releases/feed.rss").content)
+    assert "&lt;img" in next(rss.iter("item")).findtext("description")
+
+
+def test_feeds_keep_no_request_on_the_shared_feed(rf, archive):
+    from archive.feeds import ReleaseFeed
+
+    feed = ReleaseFeed(atom=True)
+    before = dict(vars(feed))
+    response = feed(rf.get("/releases/feed.atom", {"topic": "green-finance"}))
+    assert b"topic=green-finance" in response.content
+    assert vars(feed) == before
+    assert b"topic=green-finance" not in feed(rf.get("/releases/feed.atom")).content
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_inert(client, archive):
+    formulas = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1)",
+                "\tcmd", "\rcmd"]
+    for position, text in enumerate(formulas, start=5):
+        Quote.objects.create(release=archive["third"], person=archive["pan"], kind="direct",
+                             position=position, text=text)
+    rows = list(csv.reader(io.StringIO(b"".join(client.get(
+        "/quotes/export.csv", {"speaker": archive["pan"].slug}).streaming_content).decode())))
+    texts = [row[5] for row in rows[1:]]
+    assert texts[1:] == ["'" + text for text in formulas]
+    assert texts[0] == "We will keep liquidity reasonably ample"
+    data = json.loads(b"".join(client.get(
+        "/quotes/export.json", {"speaker": archive["pan"].slug}).streaming_content))
+    assert [d["text"] for d in data][1:] == formulas  # JSON is data, kept exact
+
+
+def test_a_search_of_too_many_words_is_a_form_error_never_a_server_error(client, archive):
+    many = " ".join(f"word{n}" for n in range(300))
+    excluded = " ".join(f"-word{n}" for n in range(600))
+    for query in (many, excluded, "technology " + excluded):
+        response = client.get("/releases/", {"q": query})
+        assert response.status_code == 200 and titles(response) == []
+        assert "at most 50 words" in response.text
+        assert client.get("/quotes/", {"q": query}).status_code == 200
+        assert client.get("/releases/feed.atom", {"q": query}).status_code == 200
+        export = client.get("/releases/export.csv", {"q": query})
+        assert len(b"".join(export.streaming_content).splitlines()) == 1  # the header
+    within = " OR ".join(["technology"] + [f"word{n}" for n in range(49)])
+    assert titles(client.get("/releases/", {"q": within})) == [
+        "Banks back technology firms", "Green loans rise at state lenders"]
+
+
+def test_the_search_index_takes_hundreds_of_terms_flat(archive):
+    from archive.models import Release
+
+    # The admin searches without the form's bound: the query is built flat, however long.
+    terms = " OR ".join(["technology", *(f"word{n}" for n in range(400))])
+    assert len(Release.objects.visible().search(terms + " -bonds")) == 1
+    assert len(Release.objects.search(" ".join(f"-word{n}" for n in range(300)))) == 4
