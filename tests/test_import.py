@@ -333,6 +333,86 @@ def test_more_broken_inputs_are_reported_and_the_batch_goes_on(tmp_path):
     assert Document.objects.filter(origin=str(tmp_path / "image.png.html")).count() == 0
 
 
+def test_links_out_of_the_folders_given_and_fifos_are_reported_not_read(tmp_path):
+    import os
+
+    folder, outside = tmp_path / "in", tmp_path / "outside"
+    folder.mkdir(), outside.mkdir()
+    shutil.copy(FIXTURES / "news_report.txt", folder / "good.txt")
+    shutil.copy(FIXTURES / "press_release.txt", outside / "secret.txt")
+    os.symlink(outside / "secret.txt", folder / "leak.txt")
+    os.symlink(folder / "good.txt", folder / "alias.txt")  # within the folder: read
+    os.symlink(folder / "loop.txt", folder / "loop.txt")
+    os.mkfifo(folder / "pipe.txt")
+    for workers in ("1", "2"):
+        with pytest.raises(CommandError) as error:
+            run(folder, "--workers", workers)
+        message = str(error.value)
+        assert (f"{folder / 'leak.txt'}: it links to {outside / 'secret.txt'}, outside the "
+                "folders and files given") in message
+        assert f"{folder / 'pipe.txt'}: it is not a regular file" in message
+        assert f"{folder / 'loop.txt'}: [Errno 40] Too many levels of symbolic links" in message
+        assert not Document.objects.filter(content=(outside / "secret.txt").read_bytes()).exists()
+        assert Release.objects.count() == 1
+    # A file named on the command line is read wherever its link leads.
+    assert "1 created" in run(folder / "leak.txt")
+
+
+def test_a_file_whose_extraction_runs_past_the_budget_fails_and_the_batch_goes_on(
+        tmp_path, monkeypatch):
+    import time
+
+    from archive.management.commands import import_releases
+
+    shutil.copy(FIXTURES / "news_report.txt", tmp_path / "a-good.txt")
+    shutil.copy(FIXTURES / "press_release.txt", tmp_path / "b-slow.txt")
+    shutil.copy(FIXTURES / "article.html", tmp_path / "c-good.html")
+    extract = import_releases.extract
+
+    def slow_for_one(raw, name, context):
+        if name == "b-slow.txt":
+            time.sleep(30)
+        return extract(raw, name, context)
+
+    monkeypatch.setattr(import_releases, "extract", slow_for_one)
+    started = time.monotonic()
+    with pytest.raises(CommandError) as error:
+        run(tmp_path, "--time-budget", "0.5")
+    assert time.monotonic() - started < 10
+    assert (f"{tmp_path / 'b-slow.txt'}: extraction ran past its budget of 0.5 s"
+            in str(error.value))
+    assert Release.objects.count() == 2
+
+
+@pytest.mark.skipif(__import__("multiprocessing").get_start_method() != "fork",
+                    reason="the workers must inherit the extractor replaced here")
+def test_a_killed_worker_loses_only_its_file_and_the_batch_goes_on(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from archive.management.commands import import_releases
+
+    for number in range(12):
+        shutil.copy(FIXTURES / "news_report.txt", tmp_path / f"{number:02d}.txt")
+        with open(tmp_path / f"{number:02d}.txt", "a") as file:
+            file.write(f"\nCopy {number}.\n")
+    extract = import_releases.extract
+
+    def killed_by_one(raw, name, context):
+        if name == "05.txt":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return extract(raw, name, context)
+
+    monkeypatch.setattr(import_releases, "extract", killed_by_one)
+    out = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("import_releases", str(tmp_path), "--workers", "2", stdout=out,
+                     stderr=StringIO())
+    assert "11 created, 0 updated, 0 unchanged, 1 failed" in out.getvalue()
+    assert f"{tmp_path / '05.txt'}: lost: the process extracting it died" in str(error.value)
+    assert Document.objects.count() == 11
+
+
 def test_names_are_looked_up_together_and_new_ones_created_together(django_assert_num_queries):
     from archive.ingest.store import Archive
     from archive.models import PersonAlias
