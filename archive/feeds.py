@@ -61,7 +61,7 @@ class SubjectFeed(ReleaseFeed):
         self.model = model
 
     def get_object(self, request, slug):
-        return get_object_or_404(self.model, slug=slug)
+        return get_object_or_404(self.model.objects.public(), slug=slug)
 
     def title(self, subject):
         return f"{subject.name} — Financial Policy Archive"

@@ -498,3 +498,61 @@ def test_the_search_index_takes_hundreds_of_terms_flat(archive):
     terms = " OR ".join(["technology", *(f"word{n}" for n in range(400))])
     assert len(Release.objects.visible().search(terms + " -bonds")) == 1
     assert len(Release.objects.search(" ".join(f"-word{n}" for n in range(300)))) == 4
+
+
+def test_head_is_answered_like_get_without_a_body(client, archive):
+    for url in ["/", "/releases/", archive["first"].get_absolute_url(), "/institutions/",
+                archive["ccb"].get_absolute_url(), "/quotes/", "/robots.txt"]:
+        response = client.head(url)
+        assert response.status_code == 200 and response.content == b"", url
+    assert client.post("/releases/").status_code == 405
+
+
+@pytest.mark.parametrize("url", ["/institutions/%00/", "/institutions/%00/feed.atom",
+                                 "/people/%00/feed.rss", "/people/a%00b/",
+                                 "/releases/1/%00/", "/topics/%00/"])
+def test_a_nul_in_the_path_is_not_found(client, archive, url):
+    assert client.get(url).status_code == 404
+
+
+def test_a_non_ascii_file_name_downloads_with_both_names(client, archive):
+    from tests.conftest import make_document
+
+    document = make_document(b"original", origin="/imports/央行公告 «taux».txt")
+    release = make_release("Notice", document=document)
+    disposition = client.get(f"/releases/{release.pk}/original")["Content-Disposition"]
+    assert disposition == ("attachment; filename=\"______taux_.txt\"; filename*=UTF-8''"
+                           "%E5%A4%AE%E8%A1%8C%E5%85%AC%E5%91%8A%20%C2%ABtaux%C2%BB.txt")
+    assert disposition.isascii()
+
+
+def test_an_unavailable_database_is_reported_without_its_address():
+    import subprocess
+    import sys
+
+    from archive.settings import BASE_DIR
+
+    script = ("import django; django.setup(); from django.test import Client; "
+              "r = Client().get('/healthz'); print(r.status_code, r.content.decode())")
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "archive.settings",
+           "DJANGO_DEBUG": "True", "ALLOWED_HOSTS": "testserver",
+           "DATABASE_URL": "postgres://secretuser@127.0.0.1:1/secret_archive_name"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == (
+        '503 {"status": "error", "database": "database unavailable"}'), result.stderr
+    assert "port 1 failed" in result.stderr  # logged for the operators
+
+
+def test_names_only_in_hidden_releases_are_not_public(client, archive):
+    secret_bank = Institution.objects.create(name="Secret Holdings Bank", kind="company")
+    secret_person = Person.objects.create(name="Hidden Whistleblower")
+    archive["hidden"].institutions.add(secret_bank)
+    Appearance.objects.create(release=archive["hidden"], person=secret_person, role="source")
+    sitemap = client.get("/sitemap.xml").text
+    assert archive["ccb"].get_absolute_url() in sitemap
+    for row in (secret_bank, secret_person):
+        assert row.get_absolute_url() not in sitemap
+        assert client.get(row.get_absolute_url()).status_code == 404
+        assert client.get(row.get_absolute_url() + "feed.atom").status_code == 404
+    assert client.get(archive["lou"].get_absolute_url()).status_code == 200
