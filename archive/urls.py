@@ -6,6 +6,7 @@ from archive import feeds, views
 from archive.models import Institution, Person
 from archive.sitemaps import SITEMAPS
 
+
 class NameSlug:
     """A slug as stored (any script), without the NUL that PostgreSQL refuses in a query:
     /institutions/%00/ is a 404, not a server error."""

@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
-from urllib.parse import quote
+from urllib.parse import quote as url_quote
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count
@@ -261,7 +261,7 @@ def attachment(name: str) -> str:
     as filename*, after an ASCII filename for clients that know no other."""
     fallback = re.sub(r"[^A-Za-z0-9.\-]", "_", name)[:150] or "original"
     return (f"attachment; filename=\"{fallback}\"; "
-            f"filename*=UTF-8''{quote(name[:150], safe='')}")
+            f"filename*=UTF-8''{url_quote(name[:150], safe='')}")
 
 
 @require_safe
