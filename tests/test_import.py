@@ -466,3 +466,13 @@ def test_an_insert_skipping_conflicts_leaves_out_the_rows_that_clash_and_returns
     inserted = insert_rows(Person, rows, returning=["name"], skip_conflicts=True)
     assert inserted == [("Zhou Min",)]
     assert sorted(Person.objects.values_list("name", flat=True)) == ["Wang Fang", "Zhou Min"]
+
+
+def test_imported_private_use_markers_never_become_highlights(tmp_path, client):
+    (tmp_path / "marks.txt").write_text(
+        "Central bank holds rates steady\n2025-12-01\n\nThe \ue000central bank\ue001 said "
+        "rates will hold this winter, and the \ue000 lending \ue001 rate too.\n")
+    run(tmp_path)
+    page = client.get("/releases/", {"q": "hold"}).text
+    assert page.count("<mark>") == page.count("</mark>") == 1
+    assert "<mark>hold</mark>" in page

@@ -95,3 +95,8 @@ def test_html_text_is_stored_without_markup():
 
 def test_plain_text_keeps_angle_brackets_that_are_not_markup():
     assert read(b"Title line here\nGrowth < 5% and > 3%\n", "a.txt").text.endswith("> 3%\n")
+
+
+def test_the_search_highlight_markers_are_dropped_from_imported_text():
+    raw = "Rates held\n\nThe bank \ue000kept\ue001 rates steady.\n".encode()
+    assert read(raw, "notice.txt").text == "Rates held\n\nThe bank kept rates steady.\n"

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import nh3
 from charset_normalizer import from_bytes
 
+from archive.search import MARK_END, MARK_START
+
 logger = logging.getLogger(__name__)
 
 BOMS = [
@@ -34,6 +36,9 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 WESTERN_LOOKALIKES = {"cp1250", "cp1252", "cp1254", "cp1257", "cp437", "cp775", "cp850",
                       "cp852", "cp858", "mac-roman", "mac-latin2",
                       *(f"iso8859-{n}" for n in (2, 3, 4, 9, 10, 13, 14, 15, 16))}
+
+
+DROPPED = dict.fromkeys(map(ord, ["\x00", MARK_START, MARK_END]))
 
 
 class UnreadableDocument(ValueError):
@@ -165,8 +170,9 @@ def read(raw: bytes, name: str) -> ReadText:
         (b"<!doctype html", b"<html")
     )
     text, encoding = decode(raw, is_html=is_html, name=name)
-    # NUL characters mean nothing in a document, and PostgreSQL refuses them in text.
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    # NUL characters mean nothing in a document, and PostgreSQL refuses them in text; the
+    # search's highlight markers would become <mark> in every snippet showing them.
+    text = text.translate(DROPPED).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise UnreadableDocument("the file is empty")
     if is_html:
