@@ -556,3 +556,26 @@ def test_names_only_in_hidden_releases_are_not_public(client, archive):
         assert client.get(row.get_absolute_url()).status_code == 404
         assert client.get(row.get_absolute_url() + "feed.atom").status_code == 404
     assert client.get(archive["lou"].get_absolute_url()).status_code == 200
+
+
+def bibtex_fields_balance(bibtex: str) -> bool:
+    """Whether every field's braces balance as BibTeX counts them (a backslash escapes
+    nothing there)."""
+    depth = 0
+    for character in bibtex:
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def test_citations_survive_braces_and_direction_overrides_in_a_title(client, archive):
+    release = make_release("Rates {held} at 3% } \\ too \u2069\u202eevil",
+                           published=datetime.date(2025, 1, 2), source="A & B {News}")
+    citations = client.get(release.get_absolute_url()).context["citations"]
+    assert bibtex_fields_balance(citations["bibtex"])
+    assert (r"title = {Rates \textbraceleft{}held\textbraceright{} at 3\% "
+            r"\textbraceright{} \textbackslash{} too ") in citations["bibtex"]
+    # The title is isolated in the line, and its own closing isolate cannot end it early.
+    assert citations["plain"].startswith("“\u2068Rates {held} at 3% } \\ too \u202eevil\u2069.” "
+                                         "\u2068A & B {News}\u2069, 2 January 2025.")
