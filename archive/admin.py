@@ -25,6 +25,62 @@ from archive.models import (
 CURATABLE_FIELDS = {*RELEASE_FIELDS, "institutions", "topics"}
 
 
+def _unix_newlines(value):
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+class CuratorForm(forms.ModelForm):
+    """Browsers send a textarea's line breaks as CRLF: every text field compares and saves
+    them as the stored text has them (LF), so a field counts as changed only when its text
+    did, and a field left alone is saved exactly as it was read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.to_python = _normalising(field.to_python)
+                field.has_changed = _comparing_normalised(field)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            if (isinstance(field, forms.CharField) and name in cleaned
+                    and name not in self.changed_data and self.instance.pk):
+                cleaned[name] = getattr(self.instance, name, cleaned[name])
+        return cleaned
+
+
+def _normalising(to_python):
+    return lambda value: to_python(_unix_newlines(value))
+
+
+def _comparing_normalised(field):
+    """has_changed() over both sides normalised: a value stored before with CRLF (or with
+    the spaces a form strips) is not "changed" by a form that sends it back unedited."""
+    has_changed = field.has_changed
+    return lambda initial, data: has_changed(
+        field.to_python(initial) if isinstance(initial, str) else initial, data)
+
+
+class CuratorAdmin(admin.ModelAdmin):
+    form = CuratorForm
+    # Rows whose deletion would take archived records with them (a release, or the
+    # statements of an institution) are removed by a superuser only: curators hide a
+    # release, or merge a duplicate name.
+    superuser_deletes = False
+
+    def has_delete_permission(self, request, obj=None):
+        if self.superuser_deletes and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # A save that changes nothing writes nothing (not even the time it was updated).
+        if change and not form.has_changed():
+            return
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
     list_display = ["origin", "media_type", "encoding", "size", "imported_at", "parser_version"]
@@ -81,11 +137,13 @@ class MergeAction:
 
 
 class InstitutionAliasInline(admin.TabularInline):
+    form = CuratorForm
     model = InstitutionAlias
     extra = 1
 
 
 class BranchInline(admin.TabularInline):
+    form = CuratorForm
     model = Institution
     fk_name = "parent"
     fields = ["name", "kind", "country"]
@@ -121,7 +179,7 @@ class CountedAdmin:
 
 
 @admin.register(Institution)
-class InstitutionAdmin(CountedAdmin, MergeAction, admin.ModelAdmin):
+class InstitutionAdmin(CountedAdmin, MergeAction, CuratorAdmin):
     list_display = ["name", "kind", "country", "parent", "release_count", "quote_count"]
     list_filter = ["kind", "country"]
     list_select_related = ["parent"]
@@ -131,16 +189,19 @@ class InstitutionAdmin(CountedAdmin, MergeAction, admin.ModelAdmin):
     inlines = [InstitutionAliasInline, BranchInline]
     actions = ["merge_selected"]
     show_full_result_count = False
+    superuser_deletes = True
     merge_impact = staticmethod(merge.institution_impact)
     merge_into = staticmethod(merge.merge_institutions)
 
 
 class PersonAliasInline(admin.TabularInline):
+    form = CuratorForm
     model = PersonAlias
     extra = 1
 
 
 class PersonAppearanceInline(admin.TabularInline):
+    form = CuratorForm
     model = Appearance
     fields = ["release", "role", "affiliation"]
     readonly_fields = ["release"]
@@ -153,19 +214,20 @@ class PersonAppearanceInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(CountedAdmin, MergeAction, admin.ModelAdmin):
+class PersonAdmin(CountedAdmin, MergeAction, CuratorAdmin):
     list_display = ["name", "release_count", "quote_count"]
     search_fields = ["name", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PersonAliasInline, PersonAppearanceInline]
     actions = ["merge_selected"]
     show_full_result_count = False
+    superuser_deletes = True
     merge_impact = staticmethod(merge.person_impact)
     merge_into = staticmethod(merge.merge_people)
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(CuratorAdmin):
     list_display = ["name", "slug", "release_count"]
     search_fields = ["name", "slug", "keywords"]
     prepopulated_fields = {"slug": ["name"]}
@@ -188,12 +250,14 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 class AppearanceInline(admin.TabularInline):
+    form = CuratorForm
     model = Appearance
     extra = 0
     autocomplete_fields = ["person", "affiliation"]
 
 
 class QuoteInline(admin.StackedInline):
+    form = CuratorForm
     model = Quote
     extra = 0
     autocomplete_fields = ["person", "institution"]
@@ -201,7 +265,7 @@ class QuoteInline(admin.StackedInline):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(CuratorAdmin):
     list_display = ["title", "published", "source", "reviewed", "hidden", "curated"]
     list_filter = [("institutions", admin.RelatedOnlyFieldListFilter), "topics", "source",
                    "reviewed", "hidden"]
@@ -210,10 +274,16 @@ class ReleaseAdmin(admin.ModelAdmin):
     search_help_text = 'Full-text search: words, "exact phrase", OR, -word.'
     date_hierarchy = "published"
     autocomplete_fields = ["institutions", "topics"]
-    readonly_fields = ["provenance", "curated_fields", "created", "updated"]
+    # The original is evidence, fixed at import: a select offering another would also
+    # list every document in the archive.
+    readonly_fields = ["document", "provenance", "curated_fields", "created", "updated"]
     inlines = [AppearanceInline, QuoteInline]
     actions = ["reextract_releases", "mark_reviewed", "hide_releases", "show_releases"]
     show_full_result_count = False
+    superuser_deletes = True
+
+    def has_add_permission(self, request):
+        return False  # a release is made by importing its original
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -285,7 +355,7 @@ class SpeakerTypeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class QuoteForm(forms.ModelForm):
+class QuoteForm(CuratorForm):
     class Meta:
         model = Quote
         fields = "__all__"
@@ -293,7 +363,7 @@ class QuoteForm(forms.ModelForm):
 
 
 @admin.register(Quote)
-class QuoteAdmin(admin.ModelAdmin):
+class QuoteAdmin(CuratorAdmin):
     form = QuoteForm
     list_display = ["excerpt", "speaker_name", "kind", "verified", "release"]
     list_filter = ["verified", "kind", SpeakerTypeFilter,

@@ -8,7 +8,8 @@ def citation_formats(release, url: str) -> dict[str, str]:
     published = release.published
     publisher = release.source or ", ".join(i.name for i in release.institutions.all()[:1])
     date_text = f"{published:%-d %B %Y}" if published else "n.d."
-    plain = f"“{release.title}.” {publisher + ', ' if publisher else ''}{date_text}. " \
+    plain = f"“{_isolated(release.title)}.” " \
+            f"{_isolated(publisher) + ', ' if publisher else ''}{date_text}. " \
             f"Financial Policy Archive. {url}"
     key = re.sub(r"\W+", "", (publisher or "release").split()[0].lower()) + (
         str(published.year) if published else "") + f"r{release.pk}"
@@ -40,5 +41,20 @@ def citation_formats(release, url: str) -> dict[str, str]:
     }
 
 
+def _isolated(text: str) -> str:
+    """Text between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE: a right-to-left
+    override in a title turns only the title around, not the rest of the line, on the
+    page and wherever the line is pasted."""
+    # The text's own isolate controls go: a lone POP would end the isolate early.
+    return "\u2068" + re.sub("[\u2066-\u2069]", "", text) + "\u2069"
+
+
+# BibTeX counts braces whatever precedes them, so "\}" would close the field early; braces
+# and backslashes become commands whose own braces balance.
+BIBTEX_ESCAPES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+                  "\\": r"\textbackslash{}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}", **{c: "\\" + c for c in "&%$#_"}}
+
+
 def _bibtex_escape(text: str) -> str:
-    return re.sub(r"([{}\\&%$#_])", r"\\\1", text)
+    return re.sub(r"[{}\\~^&%$#_]", lambda match: BIBTEX_ESCAPES[match.group()], text)

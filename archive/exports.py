@@ -28,7 +28,7 @@ def _stream(rows, header, fmt: str, name: str) -> StreamingHttpResponse:
         writer = csv.writer(_Echo())
         # A few hundred rows a chunk: one chunk a row made the response's per-chunk work
         # cost more than writing the rows.
-        body = ("".join(map(writer.writerow, lines))
+        body = ("".join(writer.writerow(map(_inert, line)) for line in lines)
                 for lines in batched(_with_header(header, rows), 500))
         content_type = "text/csv; charset=utf-8"
     else:
@@ -37,6 +37,18 @@ def _stream(rows, header, fmt: str, name: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(…)).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """A CSV cell that a spreadsheet shows as text: a leading quote, as OWASP advises,
+    before text it would read as a formula. JSON is left as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _with_header(header, rows):

@@ -5,6 +5,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
 
 from archive.filters import ReleaseFilter
 from archive.models import Release
@@ -21,15 +22,17 @@ class ReleaseFeed(Feed):
         super().__init__()
         self.feed_type = Atom1Feed if atom else Rss201rev2Feed
 
+    # One instance serves every request, in several threads at once: what a request asked
+    # for travels in the object get_object() returns, never on `self`.
     def get_object(self, request):
-        self.query = request.GET.urlencode()
         return ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
 
     def title(self, filterset):
-        return "Financial Policy Archive" + (" — filtered releases" if self.query else "")
+        return "Financial Policy Archive" + (" — filtered releases" if filterset.data else "")
 
     def link(self, filterset):
-        return reverse("release-list") + (f"?{self.query}" if self.query else "")
+        query = filterset.data.urlencode() if filterset.data else ""
+        return reverse("release-list") + (f"?{query}" if query else "")
 
     def items(self, filterset):
         return filterset.matches().prefetch_related(
@@ -39,7 +42,9 @@ class ReleaseFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        return item.body[:600]
+        # Atom's summary and RSS's description are HTML: the plain text is escaped, or a
+        # reader would render the markup an imported text spells out.
+        return escape(item.body[:600])
 
     def item_pubdate(self, item):
         return item.created
@@ -56,8 +61,7 @@ class SubjectFeed(ReleaseFeed):
         self.model = model
 
     def get_object(self, request, slug):
-        self.query = ""
-        return get_object_or_404(self.model, slug=slug)
+        return get_object_or_404(self.model.objects.public(), slug=slug)
 
     def title(self, subject):
         return f"{subject.name} — Financial Policy Archive"

@@ -16,6 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
 from django.utils.functional import cached_property
 
+from archive import search
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
 
 ReleaseInstitution = Release.institutions.through
@@ -120,7 +121,8 @@ class ListFilterSet(django_filters.FilterSet):
 
 
 class ReleaseFilter(ListFilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label="Search",
+                                  validators=[search.validate_terms])
     institution = django_filters.ModelMultipleChoiceFilter(
         queryset=Institution.objects.all(), to_field_name="slug", method="filter_institution",
         label="Institution")
@@ -194,7 +196,8 @@ class ReleaseFilter(ListFilterSet):
 
 
 class QuoteFilter(ListFilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search statements")
+    q = django_filters.CharFilter(method="filter_q", label="Search statements",
+                                  validators=[search.validate_terms])
     speaker = django_filters.ModelChoiceFilter(
         queryset=Person.objects.all(), to_field_name="slug", field_name="person", label="Speaker")
     institution = django_filters.ModelChoiceFilter(

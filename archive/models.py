@@ -1,6 +1,6 @@
 from django.contrib.postgres.search import SearchVectorField
 from django.db import connections, models
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils.text import slugify
@@ -91,6 +91,14 @@ class NamedQuerySet(models.QuerySet):
         aliases = self.model._meta.get_field("aliases")
         rows = aliases.related_model.objects.order_by().values_list("name", aliases.field.attname)
         return {name.casefold(): pk for name, pk in rows}
+
+    def public(self):
+        """Rows named in a visible release: one named only in hidden releases is not shown
+        on the public site (its page, feeds and sitemap entry would reveal it)."""
+        field = self.model._meta.model_name  # "institution" or "person"
+        links = self.model.releases.rel.through.objects.filter(
+            **{field: OuterRef("pk")}, release__hidden=False)
+        return self.filter(Exists(links))
 
     def with_counts(self):
         """Annotate visible releases and statements, for lists and facets."""
@@ -387,11 +395,12 @@ class Quote(models.Model):
     # and quote_institution_latest_idx with the institution.
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="quotes",
                                 db_index=False)
+    # A speaker with statements is merged into another, never deleted with them.
     person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes"
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="quotes"
     )
     institution = models.ForeignKey(
-        Institution, null=True, blank=True, on_delete=models.CASCADE, related_name="quotes",
+        Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="quotes",
         db_index=False,
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)

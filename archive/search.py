@@ -6,10 +6,8 @@ by triggers (migration 0002), queried with every user token quoted so that no in
 syntax error. Both accept web-search syntax: words, "exact phrases", OR, -word.
 """
 
-import operator
 import re
 from dataclasses import dataclass, field
-from functools import reduce
 
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -17,6 +15,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db import models
 from django.db.models import F, FloatField, Func, Lookup, Value
@@ -28,6 +27,8 @@ SEARCH_CONFIG = "english"
 # not be archived at all. Indexing each column's first 200,000 characters keeps the worst
 # case (all words distinct) near half that limit; the whole text is still stored and shown.
 INDEXED_CHARACTERS = 200_000
+# The most words a search may hold (validate_terms).
+MAX_TERMS = 50
 
 
 class SearchDocument(Func):
@@ -123,18 +124,26 @@ def _fts5_match(groups: list[list[str]]) -> str:
 
 def _tsquery(parsed: ParsedQuery) -> SearchQuery:
     """The parsed query as a tsquery. Built from our own parse rather than
-    websearch_to_tsquery so that both databases read `a OR b -c` the same way."""
+    websearch_to_tsquery so that both databases read `a OR b -c` the same way, and written
+    flat as one to_tsquery text: Django's `&` and `|` nest one expression per term, whose
+    compilation ran out of recursion past some 190 terms. The words hold only word
+    characters (parse_websearch), none of to_tsquery's operators."""
 
     def phrase(text):
-        return SearchQuery(text, search_type="phrase", config=SEARCH_CONFIG)
+        return " <-> ".join(text.split())  # as phraseto_tsquery reads it
 
-    query = None
-    for group in parsed.groups:
-        alternatives = reduce(operator.or_, map(phrase, group))
-        query = alternatives if query is None else query & alternatives
-    for excluded in parsed.excluded:
-        query = ~phrase(excluded) if query is None else query & ~phrase(excluded)
-    return query
+    terms = ["(" + " | ".join(map(phrase, group)) + ")" for group in parsed.groups]
+    terms += [f"!({phrase(excluded)})" for excluded in parsed.excluded]
+    return SearchQuery(" & ".join(terms), search_type="raw", config=SEARCH_CONFIG)
+
+
+def validate_terms(text: str) -> None:
+    """Refuse a query of more than MAX_TERMS words: each costs every search (an exclusion
+    is a subquery on SQLite), and no one needs so many."""
+    parsed = parse_websearch(text)
+    count = sum(len(p.split()) for p in [*sum(parsed.groups, []), *parsed.excluded])
+    if count > MAX_TERMS:
+        raise ValidationError(f"Search for at most {MAX_TERMS} words (this has {count}).")
 
 
 def search(queryset, text: str, fts_table: str, rank_weights: tuple = ()):

@@ -187,6 +187,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's backend behind a throttle of wrong passwords (archive.throttle).
+AUTHENTICATION_BACKENDS = ["archive.throttle.ThrottledModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

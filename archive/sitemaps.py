@@ -14,17 +14,24 @@ class ReleaseSitemap(Sitemap):
 
 
 class NamedSitemap(Sitemap):
+    """Institutions or people named in a visible release."""
+
     def __init__(self, model):
         super().__init__()
         self.model = model
 
     def items(self):
-        return self.model.objects.only("slug").order_by("pk")
+        return self.model.objects.public().only("slug").order_by("pk")
+
+
+class TopicSitemap(Sitemap):
+    def items(self):
+        return Topic.objects.only("slug").order_by("pk")
 
 
 SITEMAPS = {
     "releases": ReleaseSitemap,
     "institutions": NamedSitemap(Institution),
     "people": NamedSitemap(Person),
-    "topics": NamedSitemap(Topic),
+    "topics": TopicSitemap,
 }

@@ -1,10 +1,26 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import path, register_converter
 
 from archive import feeds, views
 from archive.models import Institution, Person
 from archive.sitemaps import SITEMAPS
+
+
+class NameSlug:
+    """A slug as stored (any script), without the NUL that PostgreSQL refuses in a query:
+    /institutions/%00/ is a 404, not a server error."""
+
+    regex = "[^/\x00]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(NameSlug, "name")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,17 +29,17 @@ urlpatterns = [
     path("releases/feed.atom", feeds.ReleaseFeed(atom=True), name="release-feed-atom"),
     path("releases/export.<str:fmt>", views.export_releases, name="release-export"),
     path("releases/<int:pk>/original", views.release_original, name="release-original"),
-    path("releases/<int:pk>/<str:slug>/", views.release_detail, name="release-detail"),
+    path("releases/<int:pk>/<name:slug>/", views.release_detail, name="release-detail"),
     path("institutions/", views.institution_list, name="institution-list"),
-    path("institutions/<str:slug>/", views.institution_detail, name="institution-detail"),
-    path("institutions/<str:slug>/feed.rss", feeds.SubjectFeed(Institution),
+    path("institutions/<name:slug>/", views.institution_detail, name="institution-detail"),
+    path("institutions/<name:slug>/feed.rss", feeds.SubjectFeed(Institution),
          name="institution-feed-rss"),
-    path("institutions/<str:slug>/feed.atom", feeds.SubjectFeed(Institution, atom=True),
+    path("institutions/<name:slug>/feed.atom", feeds.SubjectFeed(Institution, atom=True),
          name="institution-feed-atom"),
     path("people/", views.person_list, name="person-list"),
-    path("people/<str:slug>/", views.person_detail, name="person-detail"),
-    path("people/<str:slug>/feed.rss", feeds.SubjectFeed(Person), name="person-feed-rss"),
-    path("people/<str:slug>/feed.atom", feeds.SubjectFeed(Person, atom=True),
+    path("people/<name:slug>/", views.person_detail, name="person-detail"),
+    path("people/<name:slug>/feed.rss", feeds.SubjectFeed(Person), name="person-feed-rss"),
+    path("people/<name:slug>/feed.atom", feeds.SubjectFeed(Person, atom=True),
          name="person-feed-atom"),
     path("quotes/", views.quote_list, name="quote-list"),
     path("quotes/export.<str:fmt>", views.export_quotes, name="quote-export"),

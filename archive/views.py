@@ -1,8 +1,10 @@
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
+from urllib.parse import quote as url_quote
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count
@@ -15,7 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from archive import exports, filters, search
 from archive.citations import citation_formats
@@ -30,6 +32,7 @@ from archive.filters import (
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
 
 PER_PAGE = 20
+logger = logging.getLogger(__name__)
 
 
 class WindowPaginator(Paginator):
@@ -108,7 +111,7 @@ def archive_size(queryset) -> Size:
     return Size(f"about {rounded:,}", rounded, False)
 
 
-@require_GET
+@require_safe  # HEAD too, as GET without the body
 def home(request):
     releases = Release.objects.visible()
     # The most quoted and the topics are counted among the latest RESULT_WINDOW releases,
@@ -148,7 +151,7 @@ def home(request):
     return render(request, "archive/home.html", context)
 
 
-@require_GET
+@require_safe
 def release_list(request):
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
@@ -177,7 +180,7 @@ def _opening(body: str, words: int = 40) -> str:
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
-@require_GET
+@require_safe
 def release_detail(request, pk: int, slug: str):
     release = get_object_or_404(
         Release.objects.visible().select_related("document").prefetch_related(
@@ -241,23 +244,27 @@ def linked_paragraphs(release: Release, appearances) -> list[str]:
     return paragraphs
 
 
-@require_GET
+@require_safe
 def release_original(request, pk: int):
     """The original bytes, always as a download: imported HTML is never rendered here."""
     release = get_object_or_404(Release.objects.visible().select_related("document"), pk=pk)
     document = release.document
     name = PurePath(document.origin).name or f"release-{pk}"
     response = HttpResponse(bytes(document.content), content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="{_safe_filename(name)}"'
+    response["Content-Disposition"] = attachment(name)
     response["Content-Security-Policy"] = "sandbox"
     return response
 
 
-def _safe_filename(name: str) -> str:
-    return re.sub(r"[^\w.\-]", "_", name)[:150] or "original"
+def attachment(name: str) -> str:
+    """A Content-Disposition for a download named `name` (RFC 6266): the name in UTF-8
+    as filename*, after an ASCII filename for clients that know no other."""
+    fallback = re.sub(r"[^A-Za-z0-9.\-]", "_", name)[:150] or "original"
+    return (f"attachment; filename=\"{fallback}\"; "
+            f"filename*=UTF-8''{url_quote(name[:150], safe='')}")
 
 
-@require_GET
+@require_safe
 def institution_list(request):
     institutions = (Institution.objects.with_counts().filter(release_count__gt=0)
                     .order_by("kind", "-release_count", "name"))
@@ -268,9 +275,10 @@ def institution_list(request):
     return render(request, "archive/institution_list.html", {"groups": groups})
 
 
-@require_GET
+@require_safe
 def institution_detail(request, slug: str):
-    institution = get_object_or_404(Institution.objects.select_related("parent"), slug=slug)
+    institution = get_object_or_404(Institution.objects.public().select_related("parent"),
+                                    slug=slug)
     releases = institution.releases.visible()
     context = {
         "institution": institution,
@@ -331,16 +339,16 @@ def monthly_chart(releases, width: int = 640, height: int = 120) -> dict:
             "first": f"{first:%b %Y}", "last": f"{last:%b %Y}"}
 
 
-@require_GET
+@require_safe
 def person_list(request):
     people = Person.objects.with_counts().filter(release_count__gt=0).order_by(
         "-quote_count", "name")
     return render(request, "archive/person_list.html", {"page_obj": paginate(request, people, 50)})
 
 
-@require_GET
+@require_safe
 def person_detail(request, slug: str):
-    person = get_object_or_404(Person, slug=slug)
+    person = get_object_or_404(Person.objects.public(), slug=slug)
     quotes = (Quote.objects.visible().filter(person=person).select_related("release")
               .order_by("-release__published", "release_id", "position"))
     context = {
@@ -356,7 +364,7 @@ def person_detail(request, slug: str):
     return render(request, "archive/person_detail.html", context)
 
 
-@require_GET
+@require_safe
 def quote_list(request):
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
     page = paginate(request, filterset.results().select_related("release", "person", "institution"),
@@ -371,7 +379,7 @@ def quote_list(request):
     return render(request, "archive/quote_list.html", context)
 
 
-@require_GET
+@require_safe
 def topic_detail(request, slug: str):
     topic = get_object_or_404(Topic, slug=slug)
     releases = topic.releases.visible()
@@ -388,7 +396,7 @@ def topic_detail(request, slug: str):
     return render(request, "archive/topic_detail.html", context)
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("sitemap"))
     lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /releases/export",
@@ -396,14 +404,14 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def export_releases(request, fmt: str):
     if fmt not in ("csv", "json"):
         raise Http404("Exports are CSV or JSON.")
     return exports.releases(request, fmt)
 
 
-@require_GET
+@require_safe
 def export_quotes(request, fmt: str):
     if fmt not in ("csv", "json"):
         raise Http404("Exports are CSV or JSON.")
@@ -417,6 +425,8 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError as error:
-        return JsonResponse({"status": "error", "database": str(error)}, status=503)
+    except DatabaseError:
+        # The error names the database's host, port and name: logged, not shown.
+        logger.exception("Health check: the database did not answer")
+        return JsonResponse({"status": "error", "database": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})

@@ -1,11 +1,13 @@
 """Curation in the admin, on both databases: every list, form and action; merges; roles."""
 
 import shutil
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import ProtectedError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -44,6 +46,49 @@ def imported(tmp_path):
 
 def post_action(client, url, action, ids, **extra):
     return client.post(url, {"action": action, "_selected_action": [str(i) for i in ids], **extra})
+
+
+class BrowserForm(HTMLParser):
+    """What a browser submits from the admin's change form, unedited: every field's value,
+    checked boxes, selected options, and textareas with their line breaks sent as CRLF
+    (after the newline that follows <textarea>, which browsers drop)."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.data, self.select, self.textarea = [], None, None
+        self.feed(page.split('id="release_form"', 1)[1].split("</form>", 1)[0])
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                self.data.append((name, attrs.get("value") or ("on" if "checked" in attrs
+                                                              else "")))
+        elif tag == "select":
+            self.select = name
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.data.append((self.select, attrs.get("value", "")))
+        elif tag == "textarea":
+            self.textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea" and self.textarea:
+            name, text = self.textarea
+            self.data.append((name, text.removeprefix("\n").replace("\n", "\r\n")))
+            self.textarea = None
+
+    def post(self, **changes) -> dict:
+        data = {}
+        for name, value in self.data:
+            data.setdefault(name, []).append(value)
+        return data | {name: [value] for name, value in changes.items()}
 
 
 MODELS = ["release", "institution", "person", "quote", "topic", "document"]
@@ -273,3 +318,90 @@ def test_chinese_names_display_and_search(editor):
     response = editor.get("/admin/archive/institution/", {"q": "人民银行"})
     assert [i.name for i in response.context["cl"].result_list] == ["中国人民银行"]
     assert "中国人民银行" in response.text
+
+
+@pytest.fixture
+def release_with_paragraphs(imported):
+    release = Release.objects.get(title__startswith="Lenders")
+    assert release.body.count("\n\n") >= 3 and release.quotes.exists()
+    return release
+
+
+def test_saving_a_release_unedited_changes_nothing(editor, release_with_paragraphs):
+    release = release_with_paragraphs
+    before = Release.objects.values().get(pk=release.pk)
+    quotes = list(release.quotes.values())
+    url = f"/admin/archive/release/{release.pk}/change/"
+    response = editor.post(url, BrowserForm(editor.get(url).text).post())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Release.objects.values().get(pk=release.pk) == before
+    assert list(release.quotes.values()) == quotes
+    page = editor.get(release.get_absolute_url())
+    assert page.text.count("<p>") >= release.body.count("\n\n")
+
+
+def test_an_edit_marks_curated_only_the_fields_whose_text_changed(editor, release_with_paragraphs):
+    release = release_with_paragraphs
+    url = f"/admin/archive/release/{release.pk}/change/"
+    form = BrowserForm(editor.get(url).text)
+    assert editor.post(url, form.post(title="Lenders step up green loans")).status_code == 302
+    edited = Release.objects.get(pk=release.pk)
+    assert edited.curated_fields == ["title"]
+    assert edited.body == release.body  # sent back as CRLF, kept as it was
+    # An edit to the body is kept with the line breaks the rest of the archive has.
+    body = release.body.replace("\n", "\r\n") + "\r\n\r\nA curator's note."
+    assert editor.post(url, form.post(body=body)).status_code == 302
+    edited.refresh_from_db()
+    assert edited.body == release.body + "\n\nA curator's note."
+    assert edited.curated_fields == ["body", "title"]
+
+
+def test_a_topics_keywords_saved_unedited_stay_as_they_were(editor):
+    topic = Topic.objects.get(slug="green-finance")
+    before = topic.keywords
+    assert "\n" in before
+    url = f"/admin/archive/topic/{topic.pk}/change/"
+    form = editor.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data["keywords"] = before.replace("\n", "\r\n")
+    assert editor.post(url, data).status_code == 302
+    topic.refresh_from_db()
+    assert topic.keywords == before
+
+
+def test_a_releases_original_document_cannot_be_swapped(editor, imported):
+    release = Release.objects.get(title__startswith="Lenders")
+    other = Release.objects.exclude(pk=release.pk).first().document
+    url = f"/admin/archive/release/{release.pk}/change/"
+    page = editor.get(url).text
+    assert 'name="document"' not in page and other.sha256 not in page
+    form = BrowserForm(page)
+    assert editor.post(url, form.post(document=str(other.pk))).status_code == 302
+    release.refresh_from_db()
+    assert release.document != other
+    assert editor.get("/admin/archive/release/add/").status_code == 403
+
+
+def test_editors_hide_releases_rather_than_delete_them(editor, imported):
+    release = Release.objects.first()
+    assert editor.get(f"/admin/archive/release/{release.pk}/delete/").status_code == 403
+    post_action(editor, "/admin/archive/release/", "delete_selected", [release.pk], post="yes")
+    assert Release.objects.filter(pk=release.pk).exists()
+    institution = Institution.objects.filter(quotes__isnull=False).first()
+    assert editor.get(f"/admin/archive/institution/{institution.pk}/delete/").status_code == 403
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", "r@example.org", "pw"))
+    assert root.post(f"/admin/archive/release/{release.pk}/delete/", {"post": "yes"}
+                     ).status_code == 302
+    assert not Release.objects.filter(pk=release.pk).exists()
+
+
+def test_deleting_an_institution_never_deletes_its_statements(imported):
+    institution = Institution.objects.filter(quotes__isnull=False).first()
+    statements = institution.quotes.count()
+    with pytest.raises(ProtectedError):
+        institution.delete()
+    assert institution.quotes.count() == statements
+    person = Person.objects.filter(quotes__isnull=False).first()
+    with pytest.raises(ProtectedError):
+        person.delete()

@@ -196,3 +196,28 @@ def test_imported_hostile_markup_never_runs(browser, tmp_path):
     assert dialogs == []
     page.goto(base + urls[0])
     shot(page, "10-hostile-release")
+
+
+def test_a_direction_override_or_a_very_long_word_stays_within_its_title(browser):
+    from tests.conftest import make_release
+
+    page, base = browser
+    override = make_release("Rates \u202eheld steady", "The central bank held rates steady.")
+    long_word = make_release("Notice " + "x" * 230, "A body of " + "y" * 230 + " words.")
+    page.goto(base + override.get_absolute_url())
+    # In the citation line, the words after the title stay after it, left to right.
+    left = page.evaluate("""(words) => {
+        const text = document.querySelector('p.citation').firstChild;
+        return words.map(word => {
+            const range = document.createRange(), at = text.data.indexOf(word);
+            range.setStart(text, at);
+            range.setEnd(text, at + word.length);
+            return range.getBoundingClientRect().left;
+        });
+    }""", ["held", "Financial Policy Archive"])
+    assert left[0] < left[1]
+    shot(page, "11-direction-override")
+    for url in [long_word.get_absolute_url(), "/releases/", "/releases/?q=notice"]:
+        page.goto(base + url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, url
+    shot(page, "12-long-word")

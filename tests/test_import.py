@@ -71,6 +71,43 @@ def test_a_second_import_of_the_same_files_changes_nothing(folder):
     assert (Document.objects.count(), Release.objects.count(), Quote.objects.count()) == before
 
 
+def test_a_deleted_release_comes_back_when_its_file_is_imported_again(folder):
+    run(folder)
+    path = folder / "news_report.txt"
+    deleted = Release.objects.get(document__origin=str(path))
+    title, quotes = deleted.title, deleted.quotes.count()
+    deleted.delete()
+    assert "1 created, 0 updated, 3 unchanged" in run(folder)
+    back = Release.objects.get(document__origin=str(path))
+    assert (back.title, back.quotes.count()) == (title, quotes)
+    assert Document.objects.filter(origin=str(path)).count() == 1  # the same bytes
+    assert "0 created, 0 updated, 4 unchanged" in run(folder)
+    # An origin whose release was made from newer bytes keeps it: the old bytes come back
+    # as "unchanged", not as a second release.
+    path.write_text(path.read_text().replace("green", "greener"))
+    run(folder)
+    old = Document.objects.filter(origin=str(path)).order_by("pk").first()
+    shutil.copy(FIXTURES / "news_report.txt", path)
+    assert "0 created, 0 updated, 4 unchanged" in run(folder)
+    assert not Release.objects.filter(document=old).exists()
+    assert Release.objects.filter(document__origin=str(path)).count() == 1
+
+
+def test_a_utf8_page_declaring_latin1_is_stored_without_mojibake(tmp_path, caplog):
+    (tmp_path / "bdf.html").write_bytes(
+        "<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-1'>"
+        "<title>Politique monétaire inchangée</title></head><body><article><p>La Banque de "
+        "France a indiqué que la politique monétaire reste inchangée cette année, selon "
+        "son gouverneur.</p></article></body></html>".encode())
+    with caplog.at_level("WARNING", logger="archive.ingest.read"):
+        run(tmp_path)
+    release = Release.objects.get()
+    assert release.title == "Politique monétaire inchangée"
+    assert "monétaire" in release.body and "Ã" not in release.body
+    assert release.document.encoding == "utf-8"
+    assert "bdf.html declares the charset iso-8859-1" in caplog.text
+
+
 def test_a_changed_file_makes_a_new_document_and_updates_its_release(folder):
     run(folder)
     path = folder / "press_release.txt"
@@ -296,6 +333,86 @@ def test_more_broken_inputs_are_reported_and_the_batch_goes_on(tmp_path):
     assert Document.objects.filter(origin=str(tmp_path / "image.png.html")).count() == 0
 
 
+def test_links_out_of_the_folders_given_and_fifos_are_reported_not_read(tmp_path):
+    import os
+
+    folder, outside = tmp_path / "in", tmp_path / "outside"
+    folder.mkdir(), outside.mkdir()
+    shutil.copy(FIXTURES / "news_report.txt", folder / "good.txt")
+    shutil.copy(FIXTURES / "press_release.txt", outside / "secret.txt")
+    os.symlink(outside / "secret.txt", folder / "leak.txt")
+    os.symlink(folder / "good.txt", folder / "alias.txt")  # within the folder: read
+    os.symlink(folder / "loop.txt", folder / "loop.txt")
+    os.mkfifo(folder / "pipe.txt")
+    for workers in ("1", "2"):
+        with pytest.raises(CommandError) as error:
+            run(folder, "--workers", workers)
+        message = str(error.value)
+        assert (f"{folder / 'leak.txt'}: it links to {outside / 'secret.txt'}, outside the "
+                "folders and files given") in message
+        assert f"{folder / 'pipe.txt'}: it is not a regular file" in message
+        assert f"{folder / 'loop.txt'}: [Errno 40] Too many levels of symbolic links" in message
+        assert not Document.objects.filter(content=(outside / "secret.txt").read_bytes()).exists()
+        assert Release.objects.count() == 1
+    # A file named on the command line is read wherever its link leads.
+    assert "1 created" in run(folder / "leak.txt")
+
+
+def test_a_file_whose_extraction_runs_past_the_budget_fails_and_the_batch_goes_on(
+        tmp_path, monkeypatch):
+    import time
+
+    from archive.management.commands import import_releases
+
+    shutil.copy(FIXTURES / "news_report.txt", tmp_path / "a-good.txt")
+    shutil.copy(FIXTURES / "press_release.txt", tmp_path / "b-slow.txt")
+    shutil.copy(FIXTURES / "article.html", tmp_path / "c-good.html")
+    extract = import_releases.extract
+
+    def slow_for_one(raw, name, context):
+        if name == "b-slow.txt":
+            time.sleep(30)
+        return extract(raw, name, context)
+
+    monkeypatch.setattr(import_releases, "extract", slow_for_one)
+    started = time.monotonic()
+    with pytest.raises(CommandError) as error:
+        run(tmp_path, "--time-budget", "0.5")
+    assert time.monotonic() - started < 10
+    assert (f"{tmp_path / 'b-slow.txt'}: extraction ran past its budget of 0.5 s"
+            in str(error.value))
+    assert Release.objects.count() == 2
+
+
+@pytest.mark.skipif(__import__("multiprocessing").get_start_method() != "fork",
+                    reason="the workers must inherit the extractor replaced here")
+def test_a_killed_worker_loses_only_its_file_and_the_batch_goes_on(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from archive.management.commands import import_releases
+
+    for number in range(12):
+        shutil.copy(FIXTURES / "news_report.txt", tmp_path / f"{number:02d}.txt")
+        with open(tmp_path / f"{number:02d}.txt", "a") as file:
+            file.write(f"\nCopy {number}.\n")
+    extract = import_releases.extract
+
+    def killed_by_one(raw, name, context):
+        if name == "05.txt":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return extract(raw, name, context)
+
+    monkeypatch.setattr(import_releases, "extract", killed_by_one)
+    out = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("import_releases", str(tmp_path), "--workers", "2", stdout=out,
+                     stderr=StringIO())
+    assert "11 created, 0 updated, 0 unchanged, 1 failed" in out.getvalue()
+    assert f"{tmp_path / '05.txt'}: lost: the process extracting it died" in str(error.value)
+    assert Document.objects.count() == 11
+
+
 def test_names_are_looked_up_together_and_new_ones_created_together(django_assert_num_queries):
     from archive.ingest.store import Archive
     from archive.models import PersonAlias
@@ -349,3 +466,13 @@ def test_an_insert_skipping_conflicts_leaves_out_the_rows_that_clash_and_returns
     inserted = insert_rows(Person, rows, returning=["name"], skip_conflicts=True)
     assert inserted == [("Zhou Min",)]
     assert sorted(Person.objects.values_list("name", flat=True)) == ["Wang Fang", "Zhou Min"]
+
+
+def test_imported_private_use_markers_never_become_highlights(tmp_path, client):
+    (tmp_path / "marks.txt").write_text(
+        "Central bank holds rates steady\n2025-12-01\n\nThe \ue000central bank\ue001 said "
+        "rates will hold this winter, and the \ue000 lending \ue001 rate too.\n")
+    run(tmp_path)
+    page = client.get("/releases/", {"q": "hold"}).text
+    assert page.count("<mark>") == page.count("</mark>") == 1
+    assert "<mark>hold</mark>" in page

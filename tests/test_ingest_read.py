@@ -50,6 +50,22 @@ def test_a_byte_order_mark_beats_a_declared_charset():
     assert decode(codecs.BOM_UTF8 + page.encode("utf-8"), is_html=True)[0].endswith("</html>")
 
 
+def test_a_utf8_page_declaring_latin1_is_read_as_utf8_with_a_warning(caplog):
+    page = ('<html><head><meta charset="iso-8859-1"><title>Politique monétaire</title></head>'
+            "<body><p>La politique monétaire reste inchangée.</p></body></html>")
+    with caplog.at_level("WARNING", logger="archive.ingest.read"):
+        text, encoding = decode(page.encode("utf-8"), is_html=True, name="bdf.html")
+    assert (encoding, text) == ("utf-8", page)
+    assert "bdf.html declares the charset iso-8859-1 but is valid UTF-8" in caplog.text
+
+
+def test_a_true_latin1_page_keeps_its_declared_charset(caplog):
+    page = '<html><meta charset="iso-8859-1"><body>Politique monétaire, 5 €</body></html>'
+    text, encoding = decode(page.encode("cp1252"), is_html=True)
+    assert (encoding, text) == ("cp1252", page)
+    assert not caplog.records
+
+
 @pytest.mark.parametrize("raw, reason", [
     (b"", "empty"),
     (b"   \n\t ", "empty"),
@@ -79,3 +95,8 @@ def test_html_text_is_stored_without_markup():
 
 def test_plain_text_keeps_angle_brackets_that_are_not_markup():
     assert read(b"Title line here\nGrowth < 5% and > 3%\n", "a.txt").text.endswith("> 3%\n")
+
+
+def test_the_search_highlight_markers_are_dropped_from_imported_text():
+    raw = "Rates held\n\nThe bank \ue000kept\ue001 rates steady.\n".encode()
+    assert read(raw, "notice.txt").text == "Rates held\n\nThe bank kept rates steady.\n"

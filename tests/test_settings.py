@@ -90,3 +90,14 @@ def test_production_caches_pages_and_development_does_not():
     assert production == (120, development[1] + 2)
     assert development[0] == 0
     assert shell(DJANGO_DEBUG="False", SECRET_KEY="x" * 60, PAGE_CACHE_SECONDS="0")[0] == 0
+
+
+def test_the_html_cleaner_html_imports_need_is_a_direct_dependency():
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    direct = {Requirement(r).name.replace("_", "-").lower()
+              for r in requires("financial-policy-archive") if "extra ==" not in r}
+    assert "lxml-html-clean" in direct
+    import lxml_html_clean  # noqa: F401  what trafilatura imports for every HTML page

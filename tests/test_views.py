@@ -434,3 +434,148 @@ def test_production_caches_public_pages_for_anonymous_visitors(client, archive, 
     with CaptureQueriesContext(connection) as queries:
         client.get("/admin/archive/release/")
     assert len(queries) > 0
+
+
+def test_feeds_escape_markup_spelled_out_in_imported_text(client, archive):
+    make_release("Markup in a body", "Rates &lt;b&gt;held&lt;/b&gt; <img src=x onerror=alert(1)>",
+                 published=datetime.date(2026, 1, 2))
+    atom = ET.fromstring(client.get("/releases/feed.atom").content)
+    summary = next(atom.iter(f"{ATOM}entry")).find(f"{ATOM}summary")
+    assert summary.get("type") == "html"
+    # What a reader renders as HTML is text: the markup shows, it does not run.
+    assert summary.text == "Rates &amp;lt;b&amp;gt;held&amp;lt;/b&amp;gt; &lt;img src=x onerror=alert(1)&gt;"
+    rss = ET.fromstring(client.get("/releases/feed.rss").content)
+    assert "&lt;img" in next(rss.iter("item")).findtext("description")
+
+
+def test_feeds_keep_no_request_on_the_shared_feed(rf, archive):
+    from archive.feeds import ReleaseFeed
+
+    feed = ReleaseFeed(atom=True)
+    before = dict(vars(feed))
+    response = feed(rf.get("/releases/feed.atom", {"topic": "green-finance"}))
+    assert b"topic=green-finance" in response.content
+    assert vars(feed) == before
+    assert b"topic=green-finance" not in feed(rf.get("/releases/feed.atom")).content
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_inert(client, archive):
+    formulas = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1)",
+                "\tcmd", "\rcmd"]
+    for position, text in enumerate(formulas, start=5):
+        Quote.objects.create(release=archive["third"], person=archive["pan"], kind="direct",
+                             position=position, text=text)
+    rows = list(csv.reader(io.StringIO(b"".join(client.get(
+        "/quotes/export.csv", {"speaker": archive["pan"].slug}).streaming_content).decode())))
+    texts = [row[5] for row in rows[1:]]
+    assert texts[1:] == ["'" + text for text in formulas]
+    assert texts[0] == "We will keep liquidity reasonably ample"
+    data = json.loads(b"".join(client.get(
+        "/quotes/export.json", {"speaker": archive["pan"].slug}).streaming_content))
+    assert [d["text"] for d in data][1:] == formulas  # JSON is data, kept exact
+
+
+def test_a_search_of_too_many_words_is_a_form_error_never_a_server_error(client, archive):
+    many = " ".join(f"word{n}" for n in range(300))
+    excluded = " ".join(f"-word{n}" for n in range(600))
+    for query in (many, excluded, "technology " + excluded):
+        response = client.get("/releases/", {"q": query})
+        assert response.status_code == 200 and titles(response) == []
+        assert "at most 50 words" in response.text
+        assert client.get("/quotes/", {"q": query}).status_code == 200
+        assert client.get("/releases/feed.atom", {"q": query}).status_code == 200
+        export = client.get("/releases/export.csv", {"q": query})
+        assert len(b"".join(export.streaming_content).splitlines()) == 1  # the header
+    within = " OR ".join(["technology"] + [f"word{n}" for n in range(49)])
+    assert titles(client.get("/releases/", {"q": within})) == [
+        "Banks back technology firms", "Green loans rise at state lenders"]
+
+
+def test_the_search_index_takes_hundreds_of_terms_flat(archive):
+    from archive.models import Release
+
+    # The admin searches without the form's bound: the query is built flat, however long.
+    terms = " OR ".join(["technology", *(f"word{n}" for n in range(400))])
+    assert len(Release.objects.visible().search(terms + " -bonds")) == 1
+    assert len(Release.objects.search(" ".join(f"-word{n}" for n in range(300)))) == 4
+
+
+def test_head_is_answered_like_get_without_a_body(client, archive):
+    for url in ["/", "/releases/", archive["first"].get_absolute_url(), "/institutions/",
+                archive["ccb"].get_absolute_url(), "/quotes/", "/robots.txt"]:
+        response = client.head(url)
+        assert response.status_code == 200 and response.content == b"", url
+    assert client.post("/releases/").status_code == 405
+
+
+@pytest.mark.parametrize("url", ["/institutions/%00/", "/institutions/%00/feed.atom",
+                                 "/people/%00/feed.rss", "/people/a%00b/",
+                                 "/releases/1/%00/", "/topics/%00/"])
+def test_a_nul_in_the_path_is_not_found(client, archive, url):
+    assert client.get(url).status_code == 404
+
+
+def test_a_non_ascii_file_name_downloads_with_both_names(client, archive):
+    from tests.conftest import make_document
+
+    document = make_document(b"original", origin="/imports/央行公告 «taux».txt")
+    release = make_release("Notice", document=document)
+    disposition = client.get(f"/releases/{release.pk}/original")["Content-Disposition"]
+    assert disposition == ("attachment; filename=\"______taux_.txt\"; filename*=UTF-8''"
+                           "%E5%A4%AE%E8%A1%8C%E5%85%AC%E5%91%8A%20%C2%ABtaux%C2%BB.txt")
+    assert disposition.isascii()
+
+
+def test_an_unavailable_database_is_reported_without_its_address():
+    import subprocess
+    import sys
+
+    from archive.settings import BASE_DIR
+
+    script = ("import django; django.setup(); from django.test import Client; "
+              "r = Client().get('/healthz'); print(r.status_code, r.content.decode())")
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "archive.settings",
+           "DJANGO_DEBUG": "True", "ALLOWED_HOSTS": "testserver",
+           "DATABASE_URL": "postgres://secretuser@127.0.0.1:1/secret_archive_name"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == (
+        '503 {"status": "error", "database": "database unavailable"}'), result.stderr
+    assert "port 1 failed" in result.stderr  # logged for the operators
+
+
+def test_names_only_in_hidden_releases_are_not_public(client, archive):
+    secret_bank = Institution.objects.create(name="Secret Holdings Bank", kind="company")
+    secret_person = Person.objects.create(name="Hidden Whistleblower")
+    archive["hidden"].institutions.add(secret_bank)
+    Appearance.objects.create(release=archive["hidden"], person=secret_person, role="source")
+    sitemap = client.get("/sitemap.xml").text
+    assert archive["ccb"].get_absolute_url() in sitemap
+    for row in (secret_bank, secret_person):
+        assert row.get_absolute_url() not in sitemap
+        assert client.get(row.get_absolute_url()).status_code == 404
+        assert client.get(row.get_absolute_url() + "feed.atom").status_code == 404
+    assert client.get(archive["lou"].get_absolute_url()).status_code == 200
+
+
+def bibtex_fields_balance(bibtex: str) -> bool:
+    """Whether every field's braces balance as BibTeX counts them (a backslash escapes
+    nothing there)."""
+    depth = 0
+    for character in bibtex:
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def test_citations_survive_braces_and_direction_overrides_in_a_title(client, archive):
+    release = make_release("Rates {held} at 3% } \\ too \u2069\u202eevil",
+                           published=datetime.date(2025, 1, 2), source="A & B {News}")
+    citations = client.get(release.get_absolute_url()).context["citations"]
+    assert bibtex_fields_balance(citations["bibtex"])
+    assert (r"title = {Rates \textbraceleft{}held\textbraceright{} at 3\% "
+            r"\textbraceright{} \textbackslash{} too ") in citations["bibtex"]
+    # The title is isolated in the line, and its own closing isolate cannot end it early.
+    assert citations["plain"].startswith("“\u2068Rates {held} at 3% } \\ too \u202eevil\u2069.” "
+                                         "\u2068A & B {News}\u2069, 2 January 2025.")

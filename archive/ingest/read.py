@@ -1,17 +1,23 @@
 """Bytes -> text: encoding detection, HTML -> main text, with nothing lost or garbled.
 
-The order of evidence is the byte-order mark, then the charset an HTML page declares, then
-strict UTF-8, then statistical detection (charset-normalizer). A file that is none of these
+The order of evidence is the byte-order mark, then the charset an HTML page declares (unless
+the bytes are valid UTF-8 that it would garble), then strict UTF-8, then statistical
+detection (charset-normalizer). A file that is none of these
 is refused with a reason rather than turned into mojibake.
 """
 
 import codecs
 import html
+import logging
 import re
 from dataclasses import dataclass, field
 
 import nh3
 from charset_normalizer import from_bytes
+
+from archive.search import MARK_END, MARK_START
+
+logger = logging.getLogger(__name__)
 
 BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE, whose BOM is its prefix
@@ -32,6 +38,9 @@ WESTERN_LOOKALIKES = {"cp1250", "cp1252", "cp1254", "cp1257", "cp437", "cp775", 
                       *(f"iso8859-{n}" for n in (2, 3, 4, 9, 10, 13, 14, 15, 16))}
 
 
+DROPPED = dict.fromkeys(map(ord, ["\x00", MARK_START, MARK_END]))
+
+
 class UnreadableDocument(ValueError):
     """The bytes cannot be read as a document; the message says why."""
 
@@ -49,8 +58,9 @@ def _normalise(encoding: str) -> str:
     return SUPERSETS.get(name, name)
 
 
-def decode(raw: bytes, is_html: bool = False) -> tuple[str, str]:
-    """Return (text, encoding name) or raise UnreadableDocument."""
+def decode(raw: bytes, is_html: bool = False, name: str = "") -> tuple[str, str]:
+    """Return (text, encoding name) or raise UnreadableDocument; `name` is the file's,
+    for warnings."""
     if not raw.strip():
         raise UnreadableDocument("the file is empty")
     for bom, encoding in BOMS:
@@ -73,13 +83,19 @@ def decode(raw: bytes, is_html: bool = False) -> tuple[str, str]:
                     return text, encoding
         raise UnreadableDocument("it is a binary file, not text")
     candidates = []
-    if is_html:
-        declared = HTML_CHARSET_RE.search(raw[:4096])
-        if declared:
-            try:
-                candidates.append(_normalise(declared.group(1).decode("ascii")))
-            except (LookupError, UnicodeDecodeError):
-                pass
+    declared = HTML_CHARSET_RE.search(raw[:4096]) if is_html else None
+    if declared:
+        try:
+            candidates.append(_normalise(declared.group(1).decode("ascii")))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    if candidates and candidates[0] != "utf-8" and not raw.isascii() and _is_utf8(raw):
+        # Non-ASCII bytes that all form valid UTF-8 are UTF-8, whatever the page says: a
+        # page saved as UTF-8 keeps the declaration of the Latin-1 page it came from, and
+        # real Latin-1 text almost never happens to be valid UTF-8.
+        logger.warning("%s declares the charset %s but is valid UTF-8: read as UTF-8",
+                       name or "a page", declared.group(1).decode("ascii"))
+        candidates = []
     candidates.append("utf-8")
     for encoding in candidates:
         try:
@@ -104,6 +120,14 @@ def decode(raw: bytes, is_html: bool = False) -> tuple[str, str]:
     if _control_ratio(text) > 0.05:
         raise UnreadableDocument("it is a binary file, not text")
     return text, encoding
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _control_ratio(text: str) -> float:
@@ -197,9 +221,10 @@ def read(raw: bytes, name: str) -> ReadText:
     is_html = name.lower().endswith(HTML_SUFFIXES) or raw.lstrip()[:15].lower().startswith(
         (b"<!doctype html", b"<html")
     )
-    text, encoding = decode(raw, is_html=is_html)
-    # NUL characters mean nothing in a document, and PostgreSQL refuses them in text.
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    text, encoding = decode(raw, is_html=is_html, name=name)
+    # NUL characters mean nothing in a document, and PostgreSQL refuses them in text; the
+    # search's highlight markers would become <mark> in every snippet showing them.
+    text = text.translate(DROPPED).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise UnreadableDocument("the file is empty")
     if is_html:

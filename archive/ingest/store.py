@@ -11,6 +11,7 @@ import hashlib
 from pathlib import PurePath
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from archive.ingest import topics
@@ -114,13 +115,23 @@ class Archive:
         """Archive a file's bytes and what was extracted from them; return the status
         ("created", "updated" or "unchanged") and the release.
 
-        Identical bytes are already archived: nothing is written. Changed bytes from an
-        origin already imported become a new Document, and its release is updated in place.
+        Identical bytes are already archived: nothing is written, unless no release is left
+        of them or of their origin (a curator deleted it), when it is made again from them.
+        Changed bytes from an origin already imported become a new Document, and its
+        release is updated in place.
         """
         digest = sha256(raw)
         archived = self.archived(digest, origin)
         if digest in archived:
-            return "unchanged", None
+            if any(archived.values()):
+                return "unchanged", None
+            with transaction.atomic():
+                # Locked and asked again, so that two imports do not both make it.
+                document = Document.objects.select_for_update().only("pk").get(sha256=digest)
+                if Release.objects.filter(Q(document=document) | Q(document__origin=origin)
+                                          ).exists():
+                    return "unchanged", None
+                return "created", self.apply(Release(), document, extracted)
         try:
             with transaction.atomic():
                 document = Document(
@@ -143,16 +154,19 @@ class Archive:
         return status, release
 
     @staticmethod
-    def archived(digest: str, origin: str) -> set[str]:
-        """The SHA-256 of every archived document with these bytes or from this origin: one
-        query answers both questions, are these bytes archived and was this origin imported
-        before (its release is then updated). Written in SQL: Django took longer to compile
-        the query than the database to answer it, at every document of an import."""
+    def archived(digest: str, origin: str) -> dict[str, bool]:
+        """The SHA-256 of every archived document with these bytes or from this origin, and
+        whether a release is made from it: one query answers are these bytes archived, was
+        this origin imported before (its release is then updated) and is a release left of
+        them. Written in SQL: Django took longer to compile the query than the database to
+        answer it, at every document of an import."""
         table = connection.ops.quote_name(Document._meta.db_table)
+        releases = connection.ops.quote_name(Release._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT sha256 FROM {table} WHERE sha256 = %s OR origin = %s",
-                           [digest, origin])
-            return {sha for (sha,) in cursor.fetchall()}
+            cursor.execute(f"SELECT sha256, EXISTS (SELECT 1 FROM {releases} "
+                           f"WHERE {releases}.document_id = {table}.id) "
+                           f"FROM {table} WHERE sha256 = %s OR origin = %s", [digest, origin])
+            return {sha: bool(released) for sha, released in cursor.fetchall()}
 
     def apply(self, release: Release, document: Document, extracted: Extracted) -> Release:
         """Write an extraction onto a release, keeping every field a curator has changed."""

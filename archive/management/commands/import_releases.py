@@ -1,6 +1,11 @@
 import json as jsonlib
+import os
+import signal
+import stat
+import threading
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +21,7 @@ MEGABYTE = 1024 * 1024
 # JSON or notes kept beside documents, images) is skipped and counted, never imported.
 DOCUMENT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".xhtml")
 IN_FLIGHT_PER_WORKER = 8
+LOST = "lost: the process extracting it died (killed, or out of memory)"
 
 
 @dataclass
@@ -34,22 +40,44 @@ def _init_worker(context: Context) -> None:
     _worker_context = context
 
 
-def process(path: Path, max_bytes: int, context: Context | None = None) -> Result:
-    """Read and extract one file; every failure becomes a reason, never an exception."""
+class OverBudget(Exception):
+    pass
+
+
+def _over_budget(signum, frame):
+    raise OverBudget
+
+
+def process(path: Path, max_bytes: int, context: Context | None = None,
+            budget: float = 0) -> Result:
+    """Read and extract one file; every failure becomes a reason, never an exception. An
+    extraction still running after `budget` seconds is stopped and reported."""
     context = context or _worker_context
+    # The timer's signal reaches the main thread only (a worker's, or the command's).
+    timed = budget > 0 and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, _over_budget) if timed else None
     try:
         size = path.stat().st_size
         if size > max_bytes:
             return Result(str(path), error=f"the file is {size / MEGABYTE:.0f} MB; the limit "
                                            f"is {max_bytes / MEGABYTE:.0f} MB (--max-size)")
         raw = path.read_bytes()
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, budget)
         return Result(str(path), raw=raw, extracted=extract(raw, path.name, context))
     except (OSError, UnreadableDocument) as error:
         return Result(str(path), error=str(error))
+    except OverBudget:
+        return Result(str(path), error=f"extraction ran past its budget of {budget:g} s "
+                                       "(--time-budget)")
     except Exception as error:  # noqa: BLE001
         # A document that trips the extractor must not stop a batch of thousands: it is
         # reported with its file, and the rest goes on.
         return Result(str(path), error=f"extraction failed: {type(error).__name__}: {error}")
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 class Command(BaseCommand):
@@ -69,11 +97,15 @@ class Command(BaseCommand):
                             help="Extract in this many parallel processes (default 1).")
         parser.add_argument("--max-size", type=int, default=50,
                             help="Refuse files larger than this many megabytes (default 50).")
+        parser.add_argument("--time-budget", type=float, default=300,
+                            help="Report a file as failed when extracting it takes longer "
+                                 "than this many seconds (default 300; 0: no limit).")
 
-    def handle(self, *args, paths, dry_run, json, workers, max_size, **options):
+    def handle(self, *args, paths, dry_run, json, workers, max_size, time_budget, **options):
         skipped = []
         files = [p for p in self.files(paths)
                  if p.suffix.lower() in DOCUMENT_SUFFIXES or skipped.append(p)]
+        roots = [Path(name).resolve() for name in paths]
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
         context = load_context()
@@ -94,7 +126,8 @@ class Command(BaseCommand):
             # the same pages again every dozen documents; every 10,000, far less often.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_autocheckpoint = 10000")
-        for number, result in enumerate(self.results(files, context, workers, max_size), 1):
+        results = self.results(files, context, workers, max_size, time_budget, roots)
+        for number, result in enumerate(results, 1):
             status = self.handle_result(result, archive)
             counts[status] += 1
             if status == "failed":
@@ -123,10 +156,11 @@ class Command(BaseCommand):
         for name in paths:
             path = Path(name)
             if path.is_dir():
-                # A link whose target has gone is listed too, so that it is reported.
+                # Everything but folders is listed, so that what cannot be imported (a link
+                # whose target has gone, a FIFO) is reported, not skipped.
                 yield from sorted(
                     p for p in path.rglob("*")
-                    if (p.is_file() or (p.is_symlink() and not p.exists()))
+                    if not p.is_dir()
                     and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             elif path.is_file():
@@ -134,24 +168,30 @@ class Command(BaseCommand):
             else:
                 raise CommandError(f"{name} is neither a file nor a directory.")
 
-    def results(self, files, context, workers, max_size):
-        """Results in file order; files are read one at a time, so memory stays flat."""
+    def results(self, files, context, workers, max_size, budget=0, roots=()):
+        """Results in file order; files are read one at a time, so memory stays flat. With
+        `roots`, a file whose real path lies outside them is refused."""
         max_bytes = max_size * MEGABYTE
         if workers == 1:
             for path in files:
-                yield process(path, max_bytes, context)
+                yield (refused(path, roots)
+                       or process(path, max_bytes, context, budget))
             return
         # Storing is slower than extracting in several processes, so results would pile up
         # in memory (Executor.map submits every file at once): a few per worker are in
         # flight at any time, no more.
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(context,)) as pool:
-            in_flight = deque()
+        pool = Pool(workers, context)
+        in_flight = deque()
+        try:
             for path in files:
-                in_flight.append(pool.submit(process, path, max_bytes))
+                in_flight.append((path, refused(path, roots, future=True)
+                                  or pool.submit(process, path, max_bytes, None, budget)))
                 if len(in_flight) >= IN_FLIGHT_PER_WORKER * workers:
-                    yield in_flight.popleft().result()
+                    yield pool.result(*in_flight.popleft(), max_bytes, budget)
             while in_flight:
-                yield in_flight.popleft().result()
+                yield pool.result(*in_flight.popleft(), max_bytes, budget)
+        finally:
+            pool.shutdown()
 
     def handle_result(self, result: Result, archive: Archive | None) -> str:
         """Store one result (not in a dry run) and say what became of it."""
@@ -169,6 +209,68 @@ class Command(BaseCommand):
         if result.error:
             return {"path": result.path, "error": result.error}
         return {"path": result.path, **result.extracted.as_json()}
+
+
+def refused(path: Path, roots, future: bool = False):
+    """The failed Result of a file that is not read at all, or None: a link to a file
+    outside the folders and files named (its bytes would be archived and served), or
+    what is no regular file (reading a FIFO waits forever). With `future`, the Result
+    comes as a finished Future, to queue beside the workers' results."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+        return None  # reading it says so
+    if roots and not any(real.is_relative_to(root) for root in roots):
+        reason = f"it links to {real}, outside the folders and files given: not read"
+    else:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return None  # a link whose target has gone: reading it says so
+        if stat.S_ISREG(mode):
+            return None
+        reason = "it is not a regular file (a FIFO, socket or device): not read"
+    result = Result(str(path), error=reason)
+    if not future:
+        return result
+    done = Future()
+    done.set_result(result)
+    return done
+
+
+class Pool:
+    """Worker processes that outlive the death of one: a worker killed (or out of memory)
+    breaks the whole ProcessPoolExecutor, so a new one takes its place, each file whose
+    result was lost is extracted once more, and a file lost twice is reported."""
+
+    def __init__(self, workers: int, context: Context):
+        self.workers, self.context = workers, context
+        self.executor = self.start()
+
+    def start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, initializer=_init_worker,
+                                   initargs=(self.context,))
+
+    def submit(self, *args) -> Future:
+        try:
+            return self.executor.submit(*args)
+        except BrokenProcessPool:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self.start()
+            return self.executor.submit(*args)
+
+    def result(self, path: Path, future: Future, max_bytes: int, budget: float) -> Result:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            pass
+        try:
+            return self.submit(process, path, max_bytes, None, budget).result()
+        except BrokenProcessPool:
+            return Result(str(path), error=LOST)
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(cancel_futures=True)
 
 
 def _dumps(records) -> str:
