@@ -27,7 +27,7 @@ def restore_search_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0013_link_tables_covered_indexes'),
+        ('archive', '0014_speakers_protect_statements'),
     ]
 
     operations = [
