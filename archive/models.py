@@ -278,11 +278,12 @@ class Release(models.Model):
 
     title = models.CharField(max_length=500)
     title_provisional = models.BooleanField(
-        default=False,
+        default=False, db_default=False,
         help_text="The page printed no headline: the title is its first sentence, to be "
                   "replaced by a curator.",
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PRESS_RELEASE)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PRESS_RELEASE,
+                            db_default=Kind.PRESS_RELEASE)
     issuer = models.ForeignKey(
         "Institution", null=True, blank=True, on_delete=models.SET_NULL, related_name="issued",
         help_text="The institution that issued the release, apart from any outlet carrying it.",

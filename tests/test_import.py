@@ -150,7 +150,7 @@ def test_one_bad_file_is_reported_and_the_rest_imported(folder):
     message = str(error.value)
     assert f"{folder / 'empty.txt'}: the file is empty" in message
     assert f"{folder / 'image.txt'}: it is a binary file" in message
-    assert f"{folder / 'no-title.txt'}: no title could be found" in message
+    assert f"{folder / 'no-title.txt'}: no text could be found" in message
     assert Release.objects.count() == 4
     assert not Document.objects.filter(origin__endswith="empty.txt").exists()
 
@@ -182,7 +182,8 @@ def test_dry_run_json_prints_records_and_writes_nothing(folder):
     records = json.loads(run(folder / "news_report.txt", "--dry-run", "--json"))
     assert records[0]["path"] == str(folder / "news_report.txt")
     assert records[0]["title"] == "Lenders pledge more support for green transition"
-    assert set(records[0]) == {"path", "title", "published", "source", "institutions",
+    assert set(records[0]) == {"path", "title", "provisional_title", "kind", "issuer",
+                               "published", "source", "institutions",
                                "persons", "quotes", "topics"}
     assert {"speaker", "speaker_type", "kind", "text"} == set(records[0]["quotes"][0])
     assert not Document.objects.exists() and not Release.objects.exists()
@@ -377,9 +378,9 @@ def test_a_file_whose_extraction_runs_past_the_budget_fails_and_the_batch_goes_o
     monkeypatch.setattr(import_releases, "extract", slow_for_one)
     started = time.monotonic()
     with pytest.raises(CommandError) as error:
-        run(tmp_path, "--time-budget", "0.5")
-    assert time.monotonic() - started < 10
-    assert (f"{tmp_path / 'b-slow.txt'}: extraction ran past its budget of 0.5 s"
+        run(tmp_path, "--time-budget", "5")
+    assert time.monotonic() - started < 25
+    assert (f"{tmp_path / 'b-slow.txt'}: extraction ran past its budget of 5 s"
             in str(error.value))
     assert Release.objects.count() == 2
 

@@ -65,7 +65,7 @@ def test_an_html_page():
     assert extracted.title == "Central bank cuts reserve requirement ratio by 0.5 point"
     assert extracted.published == datetime.date(2025, 9, 15)
     assert extracted.media_type == "text/html"
-    assert [q.speaker for q in extracted.quotes] == ["Feng Tao", "Feng Tao"]
+    assert [q.speaker for q in extracted.quotes] == ["People's Bank of China", "Feng Tao", "Feng Tao"]
     assert "monetary-policy" in extracted.topics
 
 

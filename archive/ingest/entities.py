@@ -17,6 +17,7 @@ from functools import cached_property
 from archive.ingest import language
 from archive.ingest.gazetteer import INSTITUTIONS
 from archive.ingest.outlets import outlet_names
+from archive.ingest.phrases import CJK_RE
 
 OUTLETS = outlet_names()
 
@@ -35,6 +36,7 @@ GENERIC_ORG_WORDS = {
     "banking", "credit", "governors", "directors", "trustees", "advisory", "assembly",
     "administration", "house", "senate", "government", "ministry", "agency", "authority",
     "commission", "exchange", "fund", "institute", "association", "system", "network",
+    "state", "party", "people", "people's",
 }
 # An organisation named with one of these last is an event, a law or a product.
 NOT_ORG_HEADS = {
@@ -121,6 +123,9 @@ class Gazetteer:
         for alias, name in (extra_aliases or {}).items():
             self.aliases[alias] = name
         self.folded = {alias.casefold(): name for alias, name in self.aliases.items()}
+        # Chinese names: the English tokenizer keeps a run of characters as one token, so
+        # they are found in the text itself.
+        self.chinese = {alias: name for alias, name in self.aliases.items() if CJK_RE.search(alias)}
 
     @cached_property
     def ruler(self):
@@ -293,6 +298,10 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
     for index, doc in enumerate(docs):
         for name in coordinated_names(doc.text):
             found.add_institution(gazetteer.canonical(name) or name)
+        if CJK_RE.search(doc.text):
+            for alias, name in gazetteer.chinese.items():
+                if alias in doc.text:
+                    found.add_institution(name)
         for ent in doc.ents:
             words = [t.text for t in ent if t.lower_.rstrip(".") not in HONORIFICS
                      and t.text not in ("'s", "’s")]

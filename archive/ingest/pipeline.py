@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 
-from archive.ingest import entities, kind, language, mentions, statements, topics
+from archive.ingest import entities, kind, language, mentions, phrases, statements, topics
 from archive.ingest.entities import Gazetteer, InstitutionInfo
 from archive.ingest.phrases import CJK_RE
 from archive.ingest.layout import outlet, parse
@@ -105,6 +105,7 @@ def analyse(paragraphs: list[str], title: str, gazetteer: Gazetteer, bylines=(),
 
 def extract(raw: bytes, name: str, context: Context) -> Extracted:
     """Read, lay out and extract one document; UnreadableDocument says why it cannot be."""
+    phrases.forget_tokens()
     text = read(raw, name)
     parsed = parse(text.text, text.meta)
     if not parsed.paragraphs:

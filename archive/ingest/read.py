@@ -199,7 +199,9 @@ def html_to_text(page: str) -> tuple[str, dict]:
     result = document.as_dict() if document else {}
     if not (result.get("text") or "").strip():
         raise UnreadableDocument("no main text could be found in the HTML page")
-    tree = lxml.html.fromstring(page.encode("utf-8"))
+    # The page is decoded already: its own charset declaration must not decode it again.
+    tree = lxml.html.fromstring(page.encode("utf-8"),
+                                parser=lxml.html.HTMLParser(encoding="utf-8"))
     site_name = plain(" ".join(tree.xpath("//meta[@property='og:site_name']/@content")[:1])
                       or result.get("sitename") or "").strip()
     logo = tree.xpath("//h1//img/@alt | //header//a/img/@alt")

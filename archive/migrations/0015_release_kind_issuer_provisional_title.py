@@ -39,12 +39,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='release',
             name='kind',
-            field=models.CharField(choices=[('press_release', 'Press release'), ('statement', 'Statement'), ('speech', 'Speech'), ('interview', 'Interview'), ('news_report', 'News report')], default='press_release', max_length=20),
+            field=models.CharField(db_default='press_release', choices=[('press_release', 'Press release'), ('statement', 'Statement'), ('speech', 'Speech'), ('interview', 'Interview'), ('news_report', 'News report')], default='press_release', max_length=20),
         ),
         migrations.AddField(
             model_name='release',
             name='title_provisional',
-            field=models.BooleanField(default=False, help_text='The page printed no headline: the title is its first sentence, to be replaced by a curator.'),
+            field=models.BooleanField(db_default=False, default=False, help_text='The page printed no headline: the title is its first sentence, to be replaced by a curator.'),
         ),
         migrations.RunPython(restore_search_triggers, migrations.RunPython.noop),
     ]
