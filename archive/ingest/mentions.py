@@ -81,6 +81,14 @@ class Resolver:
         """What the noun phrase headed by `token` refers to, or None (unnamed speakers such as
         "analysts" refer to nobody the archive can name)."""
         found = self.at.get((paragraph, token.i))
+        # "Jorge Familiar, Vice President and Treasurer, World Bank": when the subject names a
+        # person and an institution, the person speaks.
+        if found is None or found.kind == "institution" or token.lower_ in ROLE_HEADS:
+            for child in token.subtree:
+                named = self.at.get((paragraph, child.i))
+                if named and named.kind == "person" and child.dep_ in ("appos", "compound", "nsubj", "flat") \
+                        and child.i not in self.quoted[paragraph]:
+                    return named
         if found:
             return found
         lower = token.lower_

@@ -19,7 +19,7 @@ SAY_LEMMAS = {
     "state", "insist", "acknowledge", "assure", "estimate", "observe", "suggest", "predict",
     "remark", "comment", "caution", "reiterate", "admit", "concede", "contend", "indicate",
     "confirm", "write", "reply", "respond", "conclude", "recall", "announce", "declare",
-    "point", "underline", "underscore", "assert", "maintain", "claim", "forecast", "continue", "convey", "reveal",
+    "point", "underline", "underscore", "assert", "claim", "forecast", "continue", "convey", "reveal",
     "disclose", "highlight", "mention", "urge",
 }
 # Verbs that attribute a quote next to them but do not report a clause of their own.
@@ -207,7 +207,8 @@ def _reported(doc, p: int, verbs, quotes) -> list[tuple[Referent, int, int]]:
         start, end = clause
         # "… growth was slowing, adding that prices were stable": the participle reports a
         # clause of its own.
-        end = next((v.i for v, _ in verbs if start < v.i < end and v is not verb), end)
+        end = next((v.i for v, _ in verbs if start < v.i < end and v.tag_ == "VBG"
+                    and v.dep_ in ("advcl", "xcomp", "conj")), end)
         while start < end and (doc[start].dep_ == "mark" or doc[start].is_punct):
             start += 1
         while end > start and doc[end - 1].is_punct and doc[end - 1].text not in ".?!":
