@@ -255,26 +255,32 @@ def is_institution_name(name: str) -> bool:
     return True
 
 
+NAME_PARTICLES = {"de", "van", "von", "der", "ng", "bin", "binti", "al", "la", "le", "du", "da",
+                  "di", "del", "dos", "ter"}
+PERSON_TITLES = {w.rstrip(".") for w in HONORIFICS} | {"vice", "deputy", "former", "acting",
+                                                       "assistant", "senior", "chief"}
+
+
 def clean_person(tokens) -> str | None:
     """A person's name from the tokens the model marked, without honorifics, titles and
-    post-nominals; None when what is left is not a full name."""
-    words = [t.text for t in tokens]
-    while words and (words[0].casefold().rstrip(".") in HONORIFICS | {w.rstrip(".") for w in HONORIFICS}
-                     or words[0].casefold() in ROLE_HEADS or words[0].casefold() in
-                     {"vice", "deputy", "former", "acting", "assistant", "senior", "chief"}):
+    post-nominals; None when what is left is not a full name. Words are read as written, so
+    "Ju-yeol" and "Matlock-Turner" stay one word."""
+    words = SPACES_RE.sub(" ", tokens.text).strip(" ,.;:").split()
+    while words and (words[0].casefold().rstrip(".") in PERSON_TITLES
+                     or words[0].casefold() in ROLE_HEADS):
         words.pop(0)
-    while words and (words[-1] in ("'s", "’s", "'", "’") or words[-1].casefold() in POST_NOMINALS
-                     or words[-1] in (",", ".")):
+    if words:
+        words[-1] = POSSESSIVE_RE.sub("", words[-1])
+    while words and (not words[-1] or words[-1].casefold() in POST_NOMINALS):
         words.pop()
     if len(words) < 2 or len(words) > 5:
         return None
-    if any(any(c.isdigit() for c in w) or not (w[:1].isupper() or w in ("-", "de", "van", "von", "der",
-           "ng", "bin", "al", "la", "le", "du", "da", "di")) for w in words):
+    if any(any(c.isdigit() for c in w) or not (w[:1].isupper() or w in NAME_PARTICLES)
+           for w in words):
         return None
     if all(w.isupper() and len(w) > 2 for w in words):
         return None
-    name = " ".join(words)
-    return name.replace(" - ", "-").replace(" .", ".")
+    return " ".join(words)
 
 
 def person_key(name: str) -> tuple[str, str]:
