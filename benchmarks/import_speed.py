@@ -114,7 +114,7 @@ def main() -> None:
             reference = machine_reference()
             seconds, peak = run_import(folder, url, args.workers)
             print(f"{database:<11}{count:>10}{args.workers:>8}{seconds:>9.1f}"
-                  f"{count / seconds:>9.0f}{peak:>9.0f}{reference:>9.2f}")
+                  f"{count / seconds:>9.1f}{peak:>9.0f}{reference:>9.2f}")
 
 
 if __name__ == "__main__":

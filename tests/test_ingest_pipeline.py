@@ -78,7 +78,7 @@ def test_a_chinese_page():
 @pytest.mark.parametrize("raw, reason", [
     (b"", "empty"),
     (b"\x00\x01\x02\x03" * 100, "binary"),
-    (b"---\n***\n", "no title"),
+    (b"---\n***\n", "no text"),
 ])
 def test_a_bad_document_is_refused_with_a_reason(raw, reason):
     with pytest.raises(UnreadableDocument, match=reason):
