@@ -65,17 +65,33 @@ class Resolver:
                 if (p, token.i) not in self.at and token.pos_ == "PROPN" and \
                         self.surnames.get(token.lower_):
                     self.at[p, token.i] = Referent(self.surnames[token.lower_], "person")
+        self._index()
+        # "The treasury secretary acknowledged …": a post as a subject is a mention of its
+        # holder, and the antecedent of a "he" after it.
+        for p, doc in enumerate(docs):
+            for token in doc:
+                if token.dep_ in SUBJECTS and token.lower_ in ROLE_HEADS and \
+                        (p, token.i) not in self.at and token.i not in quoted[p] and \
+                        any(c.dep_ in ("det", "poss") for c in token.children):
+                    holder = self._by_role(p, token)
+                    if holder:
+                        self.at[p, token.i] = holder
+        self._index()
+
+    def _index(self) -> None:
         self.seen = sorted(
-            (_Seen(p, i, referent, self._is_subject(docs[p][i]))
-             for (p, i), referent in self.at.items() if i not in quoted[p]),
+            (_Seen(p, i, referent, self._is_subject(p, self.docs[p][i]))
+             for (p, i), referent in self.at.items() if i not in self.quoted[p]),
             key=lambda s: (s.paragraph, s.token),
         )
         self.positions = [(s.paragraph, s.token) for s in self.seen]
 
-    @staticmethod
-    def _is_subject(token) -> bool:
+    def _is_subject(self, paragraph: int, token) -> bool:
+        """The subject itself, or a word of the same name ("Alan" in "Alan Greenspan said"),
+        not a word of a longer subject ("Trump" in "the Trump administration said")."""
         return token.dep_ in SUBJECTS or token.head.dep_ in SUBJECTS and token.dep_ in (
-            "compound", "flat")
+            "compound", "flat") and self.at.get((paragraph, token.head.i)) == \
+            self.at.get((paragraph, token.i))
 
     def resolve(self, paragraph: int, token) -> Referent | None:
         """What the noun phrase headed by `token` refers to, or None (unnamed speakers such as
@@ -134,6 +150,13 @@ class Resolver:
     def _by_role(self, paragraph: int, token) -> Referent | None:
         """"the governor": the person last named whose stated role has that word."""
         word = token.lower_
+        # "the Federal Reserve head": the holder of a post at that institution.
+        institutions = {self.at[paragraph, c.i].name for c in token.children
+                        if c.dep_ == "compound" and (paragraph, c.i) in self.at}
+        if institutions:
+            holders = [p for p in self.entities.persons.values() if p.affiliation in institutions]
+            if len(holders) == 1:
+                return Referent(holders[0].name, "person")
         for seen in self._before(paragraph, token.i, reach=50):
             if seen.referent.kind == "person" and \
                     word in (self.entities.persons[seen.referent.name].role or "").split():

@@ -24,6 +24,12 @@ SAY_LEMMAS = {
 }
 # Verbs that attribute a quote next to them but do not report a clause of their own.
 QUOTE_ONLY_LEMMAS = {"continue"}
+# Nouns of saying: "comments from Kevin Hassett that “…”" attributes the quote after them.
+SAY_NOUNS = {"comment", "remark", "statement", "warning", "word", "assertion", "testimony"}
+# A paragraph that announces the words that follow as someone's: "Following are excerpts
+# from Governor X's comments:", "X said:".
+FRAMING_RE = re.compile(r"\b(?:excerpts?|extracts?|highlights|transcript)\s+(?:from|of)\b|:\s*$",
+                        re.I)
 QUOTE_RE = re.compile(
     r"“(?P<curly>[^“”]*)(?:”|$)"
     r'|"(?P<straight>[^"]*)(?:"|$)'
@@ -84,6 +90,8 @@ def speech_verbs(doc, quoted: set[int]):
         elif token.lower_ == "according" and token.i + 1 < len(doc) and \
                 doc[token.i + 1].lower_ == "to":
             yield token
+        elif token.lemma_ in SAY_NOUNS and token.pos_ == "NOUN":
+            yield token
 
 
 def subject_of(verb):
@@ -93,6 +101,14 @@ def subject_of(verb):
         to = verb.doc[verb.i + 1]
         objects = [c for c in to.children if c.dep_ == "pobj"]
         return objects[0] if objects else None
+    if verb.pos_ == "NOUN":  # "comments from X", "X's remarks"
+        for child in verb.children:
+            if child.dep_ == "poss":
+                return child
+            if child.dep_ == "prep" and child.lower_ in ("from", "by", "of"):
+                objects = [c for c in child.children if c.dep_ == "pobj"]
+                return objects[0] if objects else None
+        return None
     if verb.tag_ == "VBG" and not any(c.dep_ == "nsubj" for c in verb.children):
         # "X said growth was slowing, adding that …": the participle may hang from the
         # reported clause; its subject is that of the verb of saying above it.
@@ -133,12 +149,12 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
 
         reported = _reported(doc, p, verbs, quotes)
         absorbed = {id(q) for q in quotes for r in reported if r[1] <= q.tokens.start and
-                    q.tokens.stop <= r[2]}
+                    q.tokens.stop <= r[2] + 1}
         direct = [q for q in quotes if id(q) not in absorbed and _is_statement(doc.text, q)]
-        for quote in direct:
-            _attribute(doc, quote, verbs)
+        for before, quote in zip([None, *direct], direct):
+            _attribute(doc, quote, verbs, before)
         if direct and direct[0].speaker is None and previous_speaker and \
-                direct[0].start <= 1:
+                not doc.text[:direct[0].start].strip(" “”\"‘'"):
             direct[0].speaker = previous_speaker  # a quote continued from the paragraph before
         for quote in direct:
             if quote.speaker is None and verbs:
@@ -155,7 +171,12 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
                 statements.append(Statement(referent.name, referent.kind, "indirect", text, p,
                                             doc[start].idx))
         in_paragraph = [s for s in statements if s.paragraph == p]
-        if in_paragraph:
+        framed = FRAMING_RE.search(doc.text) and not quotes and [
+            resolver.at[p, t.i] for t in doc if (p, t.i) in resolver.at
+            and resolver.at[p, t.i].kind == "person"]
+        if framed:
+            previous_speaker = framed[0]
+        elif in_paragraph:
             last = max(in_paragraph, key=lambda s: s.start)
             previous_speaker = Referent(last.speaker, last.speaker_type)
         elif not quotes:
@@ -170,11 +191,17 @@ def _is_statement(text: str, quote: _Quote) -> bool:
     return len(inner.split()) >= MIN_QUOTE_WORDS
 
 
-def _attribute(doc, quote: _Quote, verbs) -> None:
-    """The speaker of the verb nearest the quote within the sentences it touches."""
+def _attribute(doc, quote: _Quote, verbs, before: _Quote | None = None) -> None:
+    """The speaker of the verb nearest the quote within the sentences it touches; a quote
+    right after another whose attribution stands between them ('"A," he said. "B."') has
+    that speaker."""
     first = doc[quote.tokens.start].sent
     last = doc[quote.tokens.stop - 1].sent
     near = [(verb, referent) for verb, referent in verbs if first.start <= verb.i < last.end]
+    if not near and before is not None and before.verb is not None and \
+            before.tokens.stop <= before.verb < quote.tokens.start:
+        quote.speaker = before.speaker
+        return
     if not near and last.end < len(doc) and last.end <= quote.tokens.stop + 1:
         # The quote ended its sentence: '"… rise." the governor said.'
         following = doc[last.end].sent
@@ -193,7 +220,7 @@ def _reported(doc, p: int, verbs, quotes) -> list[tuple[Referent, int, int]]:
     """(speaker, start token, end token) of each reported clause."""
     found = []
     for verb, referent in verbs:
-        if verb.lemma_ in QUOTE_ONLY_LEMMAS:
+        if verb.lemma_ in QUOTE_ONLY_LEMMAS or verb.pos_ == "NOUN":
             continue
         if verb.lower_ == "according":
             clause = _according_clause(doc, verb)
