@@ -34,9 +34,11 @@ GENERIC_ORG_WORDS = {
     "search", "bank", "banks", "central", "management", "investment", "innovation", "public",
     "affairs", "relations", "press", "media", "audit", "compliance", "treasury", "payments",
     "banking", "credit", "governors", "directors", "trustees", "advisory", "assembly",
-    "administration", "house", "senate", "government", "ministry", "agency", "authority",
+    "administration", "government", "ministry", "agency", "authority",
     "commission", "exchange", "fund", "institute", "association", "system", "network",
-    "state", "party", "people", "people's", "reserve", "federal", "aggregates",
+    "state", "party", "people", "people's", "reserve", "federal", "aggregates", "capital",
+    "debt", "syndicate", "sovereign", "supranational", "equity", "income", "fixed",
+    "investments", "institutions", "relations", "excellence",
 }
 CONNECTORS = {"and", "of", "for", "the", "with", "to", "in", "on", "&"}
 # Names opening with these are publications or documents.
@@ -280,6 +282,10 @@ def clean_person(tokens) -> str | None:
         return None
     if all(w.isupper() and len(w) > 2 for w in words):
         return None
+    folded = [w.casefold() for w in words]
+    if any(w in ORG_WORDS or w in NOT_ORG_HEADS or w in GENERIC_ORG_WORDS and w not in NAME_PARTICLES
+           for w in folded) or " ".join(folded) in OUTLETS or folded[0] in OUTLETS:
+        return None  # "Project Mandala", "Global Governance", "Yicai Global"
     return " ".join(words)
 
 
@@ -413,6 +419,8 @@ def _definitions(doc, gazetteer: Gazetteer):
         long_text = clean_org(doc[start:before.i].text)
         if not long_text or long_text.split()[0].casefold() == token.text.casefold():
             continue
+        if not gazetteer.canonical(long_text) and not is_institution_name(long_text):
+            continue  # "Memorandum of Understanding (MoU)", "Monetary Policy Committee (MPC)"
         initials = "".join(w[0] for w in long_text.split() if w[:1].isupper())
         if token.text[0] != initials[:1] and token.text not in initials:
             continue
@@ -425,6 +433,8 @@ def _institution(ent, gazetteer: Gazetteer, acronyms: dict[str, str]) -> str | N
     text = clean_org(ent.text)
     if text in acronyms:
         return acronyms[text]
+    if ent[0].tag_ == "VBG":
+        return None  # "improving the financial service system": an aim, not a body
     known = gazetteer.canonical(text)
     if known:
         return known

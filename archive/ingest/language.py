@@ -19,7 +19,8 @@ def english():
     nlp = spacy.load(MODEL)
     # Full-width brackets, as East Asian pages print them around English names, part words
     # as ASCII ones do: "China（Taiwan）" is three tokens, not one.
-    infixes = [*nlp.Defaults.infixes, r"[（）【】]"]
+    # "Moody’s/S&P": a slash between words parts them too.
+    infixes = [*nlp.Defaults.infixes, r"[（）【】]", r"(?<=[\w’'])/(?=[A-Za-z])"]
     nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     return nlp
 

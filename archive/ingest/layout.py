@@ -243,11 +243,25 @@ def unwrap(text: str) -> str:
     return "\n".join(paragraphs)
 
 
+# "… target.” (Reporting by A; Editing by B)": a wire's credits closing a paragraph.
+CREDIT_RE = re.compile(r"\s*\((?:additional\s+)?(?:reporting|writing|editing)\s+by\s+(?P<names>[^()]+)\)\s*$",
+                       re.I)
+
+
 def parse(text: str, meta: dict | None = None) -> Parsed:
     meta = meta or {}
     parsed = Parsed()
     text = GLUED_LABEL_RE.sub("\n", RUN_TOGETHER_RE.sub(" ", unwrap(text)))
-    lines = [clean_line(line) for line in text.split("\n")]
+    lines = []
+    for line in text.split("\n"):
+        credit = CREDIT_RE.search(line) if "by" in line.lower() else None
+        if credit:
+            parsed.bylines.extend(
+                n.strip() for n in re.split(r";|\b(?:and|additional\s+reporting|reporting|"
+                                            r"writing|editing)\s+by\b|\band\b", credit["names"], flags=re.I)
+                if n.strip())
+            line = line[:credit.start()]
+        lines.append(clean_line(line))
     lines = [line for line in lines if line]
     kinds = []
     seen = set()
