@@ -243,6 +243,8 @@ def unwrap(text: str) -> str:
     return "\n".join(paragraphs)
 
 
+# "[Photo by Wang Lei/example.gov.cn]", "(Photo: Li Na)"
+PHOTO_CREDIT_RE = re.compile(r"[\[(]?\bphoto(?:graph)?\s*(?:by|:)\s*(?P<name>[^\]/)]+)[^\])]*[\])]?", re.I)
 # "… target.” (Reporting by A; Editing by B)": a wire's credits closing a paragraph.
 CREDIT_RE = re.compile(r"\s*\((?:additional\s+)?(?:reporting|writing|editing)\s+by\s+(?P<names>[^()]+)\)\s*$",
                        re.I)
@@ -301,6 +303,10 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
         if kind == "date" and "|" in line:  # "By Wang Lijun | Updated: 2025-11-03"
             parsed.bylines.extend(_byline_names(line.split("|")[0].strip()) or [])
         elif kind == "caption":
+            credit = PHOTO_CREDIT_RE.search(line)
+            if credit:  # the photographer is a credit, not a person of the story
+                parsed.bylines.append(credit["name"].strip())
+                line = (line[:credit.start()] + line[credit.end():]).strip()
             parsed.captions.append(line)
         elif kind == "text" and index != title_index:
             if line == parsed.title or line == f"{parsed.title} {parsed.title}":

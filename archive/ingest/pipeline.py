@@ -116,8 +116,9 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
     # Named at least twice; the search stops at the second mention.
     about_china = len(list(islice(CHINA_RE.finditer(body_text), 2))) == 2
     default_central_bank = "People's Bank of China" if about_china else None
-    found, found_statements = analyse(paragraphs, parsed.title, gazetteer, parsed.bylines,
-                                      default_central_bank)
+    # Captions name people and institutions of the story too.
+    found, found_statements = analyse(paragraphs + parsed.captions, parsed.title, gazetteer,
+                                      parsed.bylines, default_central_bank)
 
     names = list(found.institutions)
     if default_central_bank and CENTRAL_BANK_RE.search(body_text) and not any(
