@@ -419,6 +419,8 @@ def _definitions(doc, gazetteer: Gazetteer):
         long_text = clean_org(doc[start:before.i].text)
         if not long_text or long_text.split()[0].casefold() == token.text.casefold():
             continue
+        if gazetteer.canonical(token.text):
+            continue  # an abbreviation the gazetteer knows keeps its meaning, misspelt or not
         if not gazetteer.canonical(long_text) and not is_institution_name(long_text):
             continue  # "Memorandum of Understanding (MoU)", "Monetary Policy Committee (MPC)"
         initials = "".join(w[0] for w in long_text.split() if w[:1].isupper())
@@ -428,6 +430,10 @@ def _definitions(doc, gazetteer: Gazetteer):
 
 
 def _institution(ent, gazetteer: Gazetteer, acronyms: dict[str, str]) -> str | None:
+    doc = ent.doc
+    if ent.start > 0 and doc[ent.start - 1].text == "-" and not doc[ent.start - 1].whitespace_ \
+            or ent.end < len(doc) and doc[ent.end].text == "-" and not doc[ent.end - 1].whitespace_:
+        return None  # part of a hyphenated word: "CBN" in "ABS-CBN"
     if ent.ent_id_:
         return ent.ent_id_
     text = clean_org(ent.text)
