@@ -302,13 +302,17 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
     for index, doc in enumerate(docs):
         for start, end, long_name in _definitions(doc, gazetteer):
             found.acronyms[doc[start:end].text] = long_name
-    for index, doc in enumerate(docs):
+    for doc in docs:
         gazetteer.ruler(doc)
+    surnames = _surnames_in_use(docs)
+    for index, doc in enumerate(docs):
+        if surnames:
+            _mark_full_names(doc, surnames)
         for ent in doc.ents:
             if ent.label_ != "PERSON" and not _named_like_a_person(doc, ent):
                 continue
             name = clean_person(ent)
-            if not name or name in bylines or gazetteer.canonical(name):
+            if not name or gazetteer.canonical(name):
                 continue
             key = person_key(name)
             canonical = keys.setdefault(key, name)
@@ -355,6 +359,12 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
             if token.i not in marked and token.text in found.acronyms:
                 found.mentions.append(Mention(index, token.i, token.i + 1,
                                               found.acronyms[token.text], "institution"))
+    # A name the page credits (a byline, a photographer) is not a person of the story unless
+    # the story itself names that person again.
+    for name in [n for n in found.persons if n in bylines]:
+        if sum(m.name == name for m in found.mentions) < 2:
+            del found.persons[name]
+            found.mentions = [m for m in found.mentions if m.name != name]
     for ent in gazetteer.ruler(language.tokens_only(title)).ents:
         found.add_institution(ent.ent_id_)
     _rename_merged(found, keys)
@@ -388,6 +398,48 @@ def _named_like_a_person(doc, ent) -> bool:
     return bool(after is not None and (after.lower_ in PERSON_CONTEXT or after.lower_ in ("a", "an", "the") and
                 ent.end + 2 < len(doc) and doc[ent.end + 2].lower_ in PERSON_CONTEXT)
                 or before is not None and before.lower_.rstrip(".") in PERSON_CONTEXT)
+
+
+TITLES_BEFORE_SURNAME = {"mr", "ms", "mrs", "dr", "prof", "miss"}
+SAYING_LEMMAS = {"say", "tell", "add", "note", "explain", "warn"}
+
+
+def _surnames_in_use(docs) -> set[str]:
+    """Words the text uses as a person's surname: after "Mr"/"Ms"/"Dr", or alone as the one
+    who says something ("Paulson said"), when the gazetteer does not know them."""
+    found = set()
+    for doc in docs:
+        for token in doc:
+            if token.pos_ != "PROPN" or not token.text[:1].isupper() or token.ent_id_:
+                continue
+            if token.i > 0 and doc[token.i - 1].lower_.rstrip(".") in TITLES_BEFORE_SURNAME or \
+                    token.dep_ == "nsubj" and token.head.lemma_ in SAYING_LEMMAS and \
+                    not any(c.dep_ == "compound" for c in token.children):
+                found.add(token.text)
+    return found
+
+
+def _mark_full_names(doc, surnames: set[str]) -> None:
+    """A given name before a surname in use ("Anna Paulson", "Isabel Vansteenkiste") is a
+    person's full name, whatever the model took it for."""
+    spans = []
+    for token in doc[1:]:
+        if token.text not in surnames:
+            continue
+        start = token.i - 1
+        if re.fullmatch(r"[A-Z]\.", doc[start].text) and start > 0:
+            start -= 1  # a middle initial
+        given = doc[start]
+        if given.pos_ == "PROPN" and given.text[:1].isupper() and given.text[1:].islower() and \
+                not given.ent_id_ and not token.ent_id_ and given.lower_ not in TITLES_BEFORE_SURNAME \
+                and given.lower_ not in ROLE_HEADS and doc[start].ent_type_ != "PERSON":
+            spans.append(doc[start:token.i + 1])
+    if spans:
+        from spacy.tokens import Span
+
+        taken = {i for span in spans for i in range(span.start, span.end)}
+        kept = [e for e in doc.ents if not taken & set(range(e.start, e.end))]
+        doc.ents = kept + [Span(doc, s.start, s.end, label="PERSON") for s in spans]
 
 
 def _rename_merged(found: Entities, keys: dict) -> None:
