@@ -424,14 +424,14 @@ def _mark_full_names(doc, surnames: set[str]) -> None:
     person's full name, whatever the model took it for."""
     spans = []
     for token in doc[1:]:
-        if token.text not in surnames:
+        if token.text not in surnames or token.ent_type_ == "PERSON":
             continue
         start = token.i - 1
         if re.fullmatch(r"[A-Z]\.", doc[start].text) and start > 0:
             start -= 1  # a middle initial
         given = doc[start]
         if given.pos_ == "PROPN" and given.text[:1].isupper() and given.text[1:].islower() and \
-                not given.ent_id_ and not token.ent_id_ and given.lower_ not in TITLES_BEFORE_SURNAME \
+                not given.ent_id_ and not token.ent_id_ and given.lower_.rstrip(".") not in TITLES_BEFORE_SURNAME \
                 and given.lower_ not in ROLE_HEADS and doc[start].ent_type_ != "PERSON":
             spans.append(doc[start:token.i + 1])
     if spans:
