@@ -119,6 +119,9 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 DATABASE_ROUTERS = ["archive.routers.PrimaryReplicaRouter"]
 # How long a client reads from the primary after writing: longer than the replica's lag.
 REPLICA_LAG_SECONDS = env_int("DATABASE_REPLICA_LAG", 10)
+# Exports stream every match for minutes: their queries run under this statement timeout
+# (milliseconds, 0 for none) instead of the web's DATABASE_STATEMENT_TIMEOUT.
+EXPORT_STATEMENT_TIMEOUT = env_int("EXPORT_STATEMENT_TIMEOUT", 300_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # dumpdata and loaddata (export_archive, import_archive) keep times to the microsecond.
 SERIALIZATION_MODULES = {"json": "archive.serializers"}
