@@ -163,13 +163,21 @@ if PAGE_CACHE_SECONDS:
     MIDDLEWARE = ["django.middleware.cache.UpdateCacheMiddleware", *MIDDLEWARE,
                   "django.middleware.cache.FetchFromCacheMiddleware"]
 CACHE_MIDDLEWARE_SECONDS = PAGE_CACHE_SECONDS
+CACHE_DIR = os.environ.get("CACHE_DIR") or os.path.join(tempfile.gettempdir(),
+                                                         "financial-policy-archive-cache")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("CACHE_DIR")
-        or os.path.join(tempfile.gettempdir(), "financial-policy-archive-cache"),
+        "LOCATION": CACHE_DIR,
         "OPTIONS": {"MAX_ENTRIES": 3000},
-    }
+    },
+    # Failed logins (archive.throttle) apart from the pages: requests for many different
+    # pages would otherwise push the counts out of a full cache.
+    "logins": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": CACHE_DIR.rstrip(os.sep) + "-logins",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 ROOT_URLCONF = "archive.urls"
