@@ -46,7 +46,9 @@ def among(ids: list[int]) -> RawSQL:
     """`ids` as a subquery with one parameter: a literal IN list of thousands of values costs
     the database more to plan than to run."""
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+        # Written as the array's text by hand: psycopg adapting a list of 2,000 numbers
+        # examined each, for every facet of a page, and took a tenth of the list page.
+        return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
 
 

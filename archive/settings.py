@@ -119,6 +119,9 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 DATABASE_ROUTERS = ["archive.routers.PrimaryReplicaRouter"]
 # How long a client reads from the primary after writing: longer than the replica's lag.
 REPLICA_LAG_SECONDS = env_int("DATABASE_REPLICA_LAG", 10)
+# Exports stream every match for minutes: their queries run under this statement timeout
+# (milliseconds, 0 for none) instead of the web's DATABASE_STATEMENT_TIMEOUT.
+EXPORT_STATEMENT_TIMEOUT = env_int("EXPORT_STATEMENT_TIMEOUT", 300_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # dumpdata and loaddata (export_archive, import_archive) keep times to the microsecond.
 SERIALIZATION_MODULES = {"json": "archive.serializers"}
@@ -160,13 +163,21 @@ if PAGE_CACHE_SECONDS:
     MIDDLEWARE = ["django.middleware.cache.UpdateCacheMiddleware", *MIDDLEWARE,
                   "django.middleware.cache.FetchFromCacheMiddleware"]
 CACHE_MIDDLEWARE_SECONDS = PAGE_CACHE_SECONDS
+CACHE_DIR = os.environ.get("CACHE_DIR") or os.path.join(tempfile.gettempdir(),
+                                                         "financial-policy-archive-cache")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("CACHE_DIR")
-        or os.path.join(tempfile.gettempdir(), "financial-policy-archive-cache"),
+        "LOCATION": CACHE_DIR,
         "OPTIONS": {"MAX_ENTRIES": 3000},
-    }
+    },
+    # Failed logins (archive.throttle) apart from the pages: requests for many different
+    # pages would otherwise push the counts out of a full cache.
+    "logins": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": CACHE_DIR.rstrip(os.sep) + "-logins",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 ROOT_URLCONF = "archive.urls"

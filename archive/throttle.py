@@ -3,7 +3,7 @@ attempts are refused without checking the password until a delay has passed, a d
 doubles with each failure. Refused before the password hash is computed: each hash costs
 about a second of a worker, so unlimited guesses slowed every page for everyone.
 
-Counts live in the default cache, which the gunicorn workers of a server share.
+Counts live in the "logins" cache, which the gunicorn workers of a server share.
 """
 
 import hashlib
@@ -12,12 +12,16 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 
 FREE_FAILURES = 5  # wrong passwords before any delay
 LONGEST_DELAY = 15 * 60  # seconds
 FORGET_AFTER = 24 * 60 * 60  # failures older than this no longer count
+
+
+def _cache():
+    return caches["logins"]
 
 
 def _keys(request, username) -> list[str]:
@@ -37,17 +41,17 @@ def _keys(request, username) -> list[str]:
 def blocked_for(keys) -> float:
     """Seconds until any of `keys` may try again (0: now)."""
     now = time.time()
-    return max([until - now for _, until in cache.get_many(keys).values()] + [0])
+    return max([until - now for _, until in _cache().get_many(keys).values()] + [0])
 
 
 def record_failure(keys) -> None:
     now = time.time()
-    known = cache.get_many(keys)
+    known = _cache().get_many(keys)
     for key in keys:
         failures = known.get(key, (0, 0))[0] + 1
         delay = 0 if failures < FREE_FAILURES else min(2 ** (failures - FREE_FAILURES),
                                                        LONGEST_DELAY)
-        cache.set(key, (failures, now + delay), FORGET_AFTER)
+        _cache().set(key, (failures, now + delay), FORGET_AFTER)
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -62,6 +66,6 @@ class ThrottledModelBackend(ModelBackend):
         if user is None:
             record_failure(keys)
         else:
-            cache.delete(keys[-1])  # the account's count; the address keeps its own
+            _cache().delete(keys[-1])  # the account's count; the address keeps its own
         return user
 

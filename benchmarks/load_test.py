@@ -125,12 +125,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--page-cache", type=int, default=120, metavar="SECONDS",
+                        help="PAGE_CACHE_SECONDS of the server (0: every page rendered; "
+                             "default 120, as in production).")
     parser.add_argument("--json", help="Also write the figures to this file.")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
         # The page cache starts empty: every page is rendered at least once under load.
         env = production_env(args.database_url, args.port, str(Path(scratch) / "cache"))
+        env["PAGE_CACHE_SECONDS"] = str(args.page_cache)
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "archive.settings")
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
@@ -154,7 +158,8 @@ def main() -> None:
     result = json.loads(output.split("RESULT ", 1)[1])
     errors = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
     print(f"{args.clients} clients for {result['seconds']:.0f} s over {len(set(urls))} different "
-          f"pages; gunicorn workers: {os.environ.get('WEB_CONCURRENCY', 'gunicorn.conf.py')}")
+          f"pages; gunicorn workers: {os.environ.get('WEB_CONCURRENCY', 'gunicorn.conf.py')}; "
+          f"page cache: {f'{args.page_cache} s' if args.page_cache else 'off'}")
     print(f"{'requests/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
     print(f"{result['requests'] / result['seconds']:>11.1f}{result['p50']:>9.1f}"
           f"{result['p95']:>9.1f}{result['p99']:>9.1f}{result['max']:>9.1f}{errors:>8}")

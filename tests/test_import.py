@@ -477,3 +477,26 @@ def test_imported_private_use_markers_never_become_highlights(tmp_path, client):
     page = client.get("/releases/", {"q": "hold"}).text
     assert page.count("<mark>") == page.count("</mark>") == 1
     assert "<mark>hold</mark>" in page
+
+
+def test_entity_expansion_bombs_and_deep_nesting_are_imported_in_bounded_time(tmp_path):
+    import time
+
+    laughs = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+    (tmp_path / "laughs.html").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY lol0 "lol">{laughs}]>'
+        "<html><head><title>Entity bomb</title></head><body><article><p>The Bank of Korea "
+        "said rates will hold &lol9; for the rest of the year.</p></article></body></html>")
+    (tmp_path / "laughs.txt").write_text(
+        f'Entity bomb in text\n2025-01-02\n\n<!DOCTYPE x [{laughs}]> The Bank of Korea said '
+        "rates will hold &lol9; this year.\n")
+    shutil.copy(FIXTURES / "news_report.txt", tmp_path / "good.txt")
+    started = time.monotonic()
+    try:
+        run(tmp_path)
+    except CommandError as error:
+        assert "laughs" in str(error)  # refused with a reason is fine; expanded is not
+    assert time.monotonic() - started < 30
+    assert Release.objects.filter(title__startswith="Lenders").exists()
+    assert all(len(body) < 10_000 and "lollol" not in body
+               for body in Release.objects.values_list("body", flat=True))

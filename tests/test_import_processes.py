@@ -136,3 +136,48 @@ def test_generate_archive_writes_with_several_processes(database_url):
     # The id sequence continues after the rows the processes wrote.
     assert scalar(database_url,
                   "SELECT nextval(pg_get_serial_sequence('archive_release', 'id'))") == 91
+
+
+def test_pages_keep_answering_while_two_imports_write(database_url, folder):
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind",
+         f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "archive.wsgi"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "True"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        paths = ["/", "/releases/", "/releases/?q=report+number", "/quotes/?q=green",
+                 "/institutions/", "/people/", "/releases/feed.atom?q=green",
+                 "/releases/export.csv?q=report", "/sitemap.xml", "/healthz"]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr
+                time.sleep(0.2)
+        imports = [manage(database_url, "import_releases", folder) for _ in range(2)]
+        statuses = []
+        while any(process.poll() is None for process in imports):
+            for path in paths:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                                timeout=30) as response:
+                        response.read()
+                        statuses.append((path, response.status))
+                except urllib.error.HTTPError as error:
+                    statuses.append((path, error.code))
+        assert all(process.wait() == 0 for process in imports)
+        assert len(statuses) >= len(paths)
+        assert [s for s in statuses if s[1] != 200] == []
+        assert scalar(database_url, "SELECT count(*) FROM archive_release") == DOCUMENTS
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

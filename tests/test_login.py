@@ -4,6 +4,7 @@ refused attempt costs no password hash."""
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import User
+from django.core.cache import caches
 
 from archive import throttle
 
@@ -23,9 +24,10 @@ class CountingHasher(MD5PasswordHasher):
 
 @pytest.fixture(autouse=True)
 def own_cache_and_hasher(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "login-tests"}}
+    settings.CACHES = {**settings.CACHES, "logins": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "login-tests"}}
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    caches["logins"].clear()
     User.objects.create_superuser("curator", "c@example.org", "right")
     User.objects.create_superuser("other", "o@example.org", "right")
 

@@ -579,3 +579,64 @@ def test_citations_survive_braces_and_direction_overrides_in_a_title(client, arc
     # The title is isolated in the line, and its own closing isolate cannot end it early.
     assert citations["plain"].startswith("“\u2068Rates {held} at 3% } \\ too \u202eevil\u2069.” "
                                          "\u2068A & B {News}\u2069, 2 January 2025.")
+
+
+def _export_of(rows, fmt="csv") -> tuple[str, Exception | None]:
+    """What a client receives of an export of `rows`, and the error that cut it."""
+    from archive.exports import _stream
+
+    received = []
+    try:
+        for chunk in _stream(rows, ["id", "title"], fmt, "test").streaming_content:
+            received.append(chunk.decode())
+    except Exception as error:  # noqa: BLE001  the error that cuts the connection
+        return "".join(received), error
+    return "".join(received), None
+
+
+def _rows_then(sql):
+    yield [1, "first"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    yield [2, "second"]
+
+
+# Not in a transaction: a web request streams its export in autocommit, where a failed
+# query leaves the connection usable.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_export_the_database_stops_says_so_and_fails(client):
+    for page in ("/releases/", "/quotes/"):  # where the export links are
+        assert "ends with a line saying EXPORT INCOMPLETE" in client.get(page).text
+    text, error = _export_of(_rows_then("SELECT * FROM no_such_table"))
+    assert isinstance(error, Exception)
+    assert text.splitlines()[-1] == ("EXPORT INCOMPLETE: the database stopped before the "
+                                     "end; narrow the list")
+    text, error = _export_of(_rows_then("SELECT * FROM no_such_table"), "json")
+    assert error and "EXPORT INCOMPLETE" in text and not text.rstrip().endswith("]")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_exports_run_under_their_own_statement_timeout(settings):
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 50")  # as the web's would be
+    settings.EXPORT_STATEMENT_TIMEOUT = 5000
+    text, error = _export_of(_rows_then("SELECT pg_sleep(0.3)"))
+    assert error is None and text.splitlines()[-1] == "2,second"
+    settings.EXPORT_STATEMENT_TIMEOUT = 50
+    text, error = _export_of(_rows_then("SELECT pg_sleep(0.3)"))
+    assert error and text.splitlines()[-1].startswith("EXPORT INCOMPLETE")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"  # the connection's own, set when it opened
+
+
+def test_the_window_is_passed_to_the_database_as_one_value(archive):
+    # One parameter, however many ids: adapting 2,000 numbers one by one cost every facet.
+    ids = [archive["third"].pk, archive["first"].pk, 10**12]
+    window = filters.among(ids)
+    assert len(window.params) == 1 and isinstance(window.params[0], str)
+    from archive.models import Release
+
+    assert set(Release.objects.filter(pk__in=window).values_list("title", flat=True)) == {
+        "Banks back technology firms", "Central bank keeps policy rate"}
