@@ -550,9 +550,47 @@ def role_of(doc, ent, gazetteer: Gazetteer, acronyms: dict) -> tuple[str, str | 
         i -= 1
     if words and words[-1].lower_ in ROLE_HEADS:
         return _words(words), affiliation
-    return _appositive_role(doc, ent, gazetteer, acronyms) if ent.end < len(doc) and (
-        doc[ent.end].text == "," or doc[ent.end].lower_ in ROLE_HEADS | {"vice", "senior"}) \
-        else _post_before(doc, ent, gazetteer, acronyms)
+    for reading in (_appositive_role, _post_before, _post_in_clause):
+        role, affiliation = reading(doc, ent, gazetteer, acronyms)
+        if role:
+            return role, affiliation
+    return "", None
+
+
+# "Roland Straub, who has been appointed Deputy Director General …", "As Deputy Director
+# General …, Mr Straub will": a post stated in a clause about the person.
+POST_CLAUSE_RE = re.compile(
+    r"^,?\s*who\s+(?:is|was|has\s+been|will\s+be|becomes|became)\s+(?:appointed\s+|named\s+)?"
+    r"(?:as\s+)?(?:the\s+|an?\s+|its\s+)?(?P<post>[^,.;()]{3,80})", re.I)
+POST_BEFORE_RE = re.compile(r"\bAs\s+(?:the\s+|an?\s+)?(?P<post>[^,.;()]{3,80}),\s*$")
+
+
+def _post_in_clause(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
+    sentence = ent.sent
+    after = doc.text[ent.end_char:sentence.end_char]
+    before = doc.text[sentence.start_char:ent.start_char]
+    before = re.sub(r"(?:Mr|Ms|Mrs|Dr)\.?\s*$", "", before)
+    match = POST_CLAUSE_RE.match(after) or POST_BEFORE_RE.search(before)
+    if not match:
+        return "", None
+    span = doc.char_span(*(match.span("post") if match.re is POST_BEFORE_RE else
+                           (ent.end_char + match.start("post"), ent.end_char + match.end("post"))),
+                         alignment_mode="contract")
+    if span is None:
+        return "", None
+    words, affiliation = [], None
+    for token in span:
+        if token.ent_type_ == "ORG":
+            affiliation = affiliation or _institution_of_span(_entity_at(doc, token.i), gazetteer, acronyms)
+            break
+        if token.pos_ in ("VERB", "AUX", "ADP") and token.lower_ not in ("of",):
+            break
+        words.append(token)
+    while words and words[-1].lower_ in ROLE_BRIDGE:
+        words.pop()
+    if not words or not any(w.lower_ in ROLE_HEADS for w in words):
+        return "", None
+    return _words(words), affiliation
 
 
 def _post_before(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
@@ -575,7 +613,8 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
     """"Philip Shaw, chief economist at Investec Securities, said …", "David Frost, BCC
     director general", "Jorge Familiar Vice President and Treasurer, World Bank"."""
     i = ent.end
-    if i < len(doc) and doc[i].text == ",":
+    bracketed = i < len(doc) and doc[i].text == "("  # "Brad Jones (Assistant Governor)"
+    if i < len(doc) and doc[i].text in (",", "("):
         i += 1
     elif i >= len(doc) or doc[i].lower_ not in ROLE_HEADS | {"vice", "senior", "deputy"}:
         return "", None
@@ -586,11 +625,26 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
         token = doc[i]
         if token.ent_type_ == "ORG":
             span = _entity_at(doc, i)
-            affiliation = _institution_of_span(span, gazetteer, acronyms)
-            if words:
-                break
+            # "CEO and Founder, Crystal Steel …" taken whole for a name: the post comes off.
+            while i < span.end and span[i - span.start].lower_ in ROLE_HEADS | ROLE_BRIDGE | {","}:
+                words.append(doc[i])
+                i += 1
+            if i < span.end:
+                affiliation = _institution_of_span(doc[i:span.end], gazetteer, acronyms)
+                if words:
+                    break
             i = span.end
             continue
+        if bracketed and token.text == ")":
+            # The institution may follow the bracket: "(Assistant Governor) Financial System,
+            # Reserve Bank of Australia".
+            for j in range(i + 1, min(i + 8, len(doc))):
+                if doc[j].ent_type_ == "ORG" and doc[j].ent_id_:
+                    affiliation = doc[j].ent_id_
+                    break
+                if doc[j].is_sent_start or doc[j].pos_ == "VERB":
+                    break
+            break
         if token.text in (";", "(", ")", "“", "”", '"') or token.is_sent_start or \
                 token.pos_ in ("VERB", "AUX") or token.lower_ in ("who", "which", "said"):
             break
