@@ -365,6 +365,7 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
         if sum(m.name == name for m in found.mentions) < 2:
             del found.persons[name]
             found.mentions = [m for m in found.mentions if m.name != name]
+    _list_affiliations(docs, found)
     for ent in gazetteer.ruler(language.tokens_only(title)).ents:
         found.add_institution(ent.ent_id_)
     _rename_merged(found, keys)
@@ -440,6 +441,24 @@ def _mark_full_names(doc, surnames: set[str]) -> None:
         taken = {i for span in spans for i in range(span.start, span.end)}
         kept = [e for e in doc.ents if not taken & set(range(e.start, e.end))]
         doc.ents = kept + [Span(doc, s.start, s.end, label="PERSON") for s in spans]
+
+
+def _list_affiliations(docs, found: Entities) -> None:
+    """"Voting for the FOMC monetary policy action were: A, Chairman; B; C": the people of a
+    list an institution introduces are of that institution, unless the list says otherwise."""
+    for index, doc in enumerate(docs):
+        colon = next((t.i for t in doc if t.text == ":"), None)
+        if colon is None or sum(t.text == ";" for t in doc[colon:]) < 2:
+            continue
+        introducing = [m.name for m in found.mentions if m.paragraph == index
+                       and m.kind == "institution" and m.end <= colon]
+        if not introducing:
+            continue
+        for mention in found.mentions:
+            if mention.paragraph == index and mention.kind == "person" and mention.start > colon:
+                person = found.persons.get(mention.name)
+                if person and not person.affiliation:
+                    person.affiliation = introducing[-1]
 
 
 def _rename_merged(found: Entities, keys: dict) -> None:
