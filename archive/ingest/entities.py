@@ -648,10 +648,14 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
             while i < span.end and span[i - span.start].lower_ in ROLE_HEADS | ROLE_BRIDGE | {","}:
                 words.append(doc[i])
                 i += 1
-            if i < span.end:
-                affiliation = _institution_of_span(doc[i:span.end], gazetteer, acronyms)
+            named = _institution_of_span(doc[i:span.end], gazetteer, acronyms) if i < span.end \
+                else None
+            if named:
+                affiliation = named
                 if words:
                     break
+            else:  # "Head of Capital Markets and Syndicate": a department, part of the post
+                words.extend(doc[i:span.end])
             i = span.end
             continue
         if bracketed and token.text == ")":
@@ -668,9 +672,13 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
                 token.pos_ in ("VERB", "AUX") or token.lower_ in ("who", "which", "said"):
             break
         if token.text == ",":
-            # "Vice President and Treasurer, World Bank": an institution after the comma.
-            if i + 1 < len(doc) and doc[i + 1].ent_type_ == "ORG" and words:
-                affiliation = _institution_of_span(_entity_at(doc, i + 1), gazetteer, acronyms)
+            # "Vice President and Treasurer, World Bank", "Director, Syndicate & Debt Capital
+            # Markets, ANZ Bank New Zealand": the institution closing a list of posts, whose
+            # departments belong to the post.
+            if words:
+                extra, affiliation = _institution_after(doc, i, gazetteer, acronyms)
+                if affiliation:
+                    words += [token, *extra]
             break
         if token.ent_type_ in ("PERSON", "GPE", "DATE"):
             break
@@ -682,6 +690,23 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
         return "", None
     words, named = _named_after(words)
     return _words(words), named or affiliation
+
+
+def _institution_after(doc, comma: int, gazetteer, acronyms):
+    """The institution a comma-separated list of posts and departments ends with, and the
+    tokens of the departments before it."""
+    segment = []
+    for j in range(comma + 1, min(comma + 14, len(doc))):
+        token = doc[j]
+        if token.ent_type_ == "ORG":
+            named = _institution_of_span(_entity_at(doc, j), gazetteer, acronyms)
+            if named:
+                return segment, named
+        if token.is_sent_start or token.pos_ in ("VERB", "AUX") or token.is_quote or \
+                token.text in (";", "(", ")") or token.ent_type_ in ("PERSON", "GPE", "DATE"):
+            break
+        segment.append(token)
+    return [], None
 
 
 def _named_after(words) -> tuple[list, str | None]:
