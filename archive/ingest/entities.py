@@ -10,6 +10,7 @@ a title before it ("Bundesbank vice president Helmut Schlesinger") or an apposit
 ("Philip Shaw, chief economist at Investec Securities").
 """
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,7 +39,7 @@ GENERIC_ORG_WORDS = {
     "commission", "exchange", "fund", "institute", "association", "system", "network",
     "state", "party", "people", "people's", "reserve", "federal", "aggregates", "capital",
     "debt", "syndicate", "sovereign", "supranational", "equity", "income", "fixed",
-    "investments", "institutions", "relations", "excellence",
+    "investments", "institutions", "relations", "excellence", "external",
 }
 CONNECTORS = {"and", "of", "for", "the", "with", "to", "in", "on", "&"}
 # Names opening with these are publications or documents.
@@ -149,11 +150,22 @@ class Gazetteer:
             # headlines of newswire.
             for form in {alias, alias.replace("'", "’"), alias.upper()}:
                 patterns.append({"label": "ORG", "pattern": form, "id": name})
+                if form.endswith(("'s", "’s")) and " " not in form:
+                    # "Moody’s/S&P": a possessive the tokenizer left whole
+                    patterns.append({"label": "ORG", "pattern": [{"ORTH": form}], "id": name})
         ruler.add_patterns(patterns)
         return ruler
 
     def canonical(self, text: str) -> str | None:
         return self.folded.get(THE_RE.sub("", text.strip()).casefold())
+
+    def misspelt(self, text: str) -> str | None:
+        """The known institution a long name misspells by a letter or two ("Banko Sentral ng
+        Pilipinas")."""
+        if len(text) < 12:
+            return None
+        close = difflib.get_close_matches(text, self.info, n=1, cutoff=0.94)
+        return close[0] if close else None
 
     def kind_of(self, name: str) -> str:
         info = self.info.get(name)
@@ -227,6 +239,8 @@ def clean_org(text: str) -> str:
     while len(words) > 1 and words[0].strip(",").casefold() in ROLE_HEADS:
         words.pop(0)
     text = " ".join(words)
+    # "Comcast Corporation" is Comcast; "Federal Deposit Insurance Corporation" keeps its name.
+    text = re.sub(r"^(\S+)\s+(?:Corporation|Company|Incorporated)$", r"\1", text)
     text = POSSESSIVE_RE.sub("", text).strip()
     return LEGAL_SUFFIX_RE.sub("", text).strip(" ,")
 
@@ -374,7 +388,10 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
 
 def _is_heading(doc) -> bool:
     """A short line in title case (a heading, a table's labels): the model takes its words
-    for organisations' names, so it names none the gazetteer does not know."""
+    for organisations' names, so it names none the gazetteer does not know. A line that
+    names a person with a post ("John Fry, President, Temple University") is no heading."""
+    if any(e.label_ == "PERSON" for e in doc.ents) or any(t.text == "," for t in doc):
+        return False
     words = [t for t in doc if t.is_alpha and not t.is_stop]
     return len(doc) <= 25 and len(words) >= 2 and sum(t.text[0].isupper() for t in words) >= 0.8 * len(words)
 
@@ -512,7 +529,7 @@ def _institution(ent, gazetteer: Gazetteer, acronyms: dict[str, str]) -> str | N
         return acronyms[text]
     if ent[0].tag_ == "VBG":
         return None  # "improving the financial service system": an aim, not a body
-    known = gazetteer.canonical(text)
+    known = gazetteer.canonical(text) or gazetteer.misspelt(text)
     if known:
         return known
     # "the Bank's Monetary Policy Committee", "BIS Innovation Hub": a body of an institution.
