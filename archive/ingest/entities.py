@@ -320,6 +320,7 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
         gazetteer.ruler(doc)
     surnames = _surnames_in_use(docs)
     for index, doc in enumerate(docs):
+        _mark_local_bodies(doc)
         if surnames:
             _mark_full_names(doc, surnames)
         for ent in doc.ents:
@@ -435,6 +436,32 @@ def _surnames_in_use(docs) -> set[str]:
                     not any(c.dep_ == "compound" for c in token.children):
                 found.add(token.text)
     return found
+
+
+LOCAL_HEADS = {"commission", "office", "bureau", "administration", "department", "government",
+               "committee", "council"}
+
+
+def _mark_local_bodies(doc) -> None:
+    """"the Shanghai financial work commission": a place and lower-case words before the
+    head of a public body name that body, which the model, reading capitals, misses."""
+    from spacy.tokens import Span
+
+    found = []
+    for chunk in doc.noun_chunks:
+        words = [t for t in chunk if t.dep_ not in ("det", "poss")]
+        if chunk.root.lower_ not in LOCAL_HEADS or len(words) < 3 or len(words) > 7:
+            continue
+        place, rest = words[0], words[1:]
+        if place.ent_type_ != "GPE" or not all(t.is_lower and t.is_alpha for t in rest):
+            continue
+        if any(t.ent_type_ for t in rest):
+            continue
+        name = " ".join([place.text, *(t.text.capitalize() for t in rest)])
+        found.append(Span(doc, place.i, rest[-1].i + 1, label="ORG", span_id=name))
+    if found:
+        taken = {i for span in found for i in range(span.start, span.end)}
+        doc.ents = [e for e in doc.ents if not taken & set(range(e.start, e.end))] + found
 
 
 def _mark_full_names(doc, surnames: set[str]) -> None:
@@ -559,6 +586,8 @@ def role_of(doc, ent, gazetteer: Gazetteer, acronyms: dict) -> tuple[str, str | 
             known = _institution_of_span(span, gazetteer, acronyms)
             if len(span) == 1 and not span[0].ent_id_ and span.text not in acronyms:
                 words.insert(0, token)  # "Treasury Secretary": a title, not an institution
+            elif not known and all(t.lower_ in GENERIC_ORG_WORDS for t in span):
+                words[0:0] = list(span)  # "former Executive Board member": a body, in the post
             else:
                 affiliation = affiliation or known
                 # Before the institution only "former" or "then" still belongs to the post.
@@ -671,8 +700,11 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
                 affiliation = named
                 if words:
                     break
-            else:  # "Head of Capital Markets and Syndicate": a department, part of the post
+            elif all(t.lower_ in GENERIC_ORG_WORDS for t in doc[i:span.end]):
+                # "Head of Capital Markets and Syndicate": a department, part of the post
                 words.extend(doc[i:span.end])
+            else:
+                break  # an institution the archive cannot name: the post ends before it
             i = span.end
             continue
         if bracketed and token.text == ")":
