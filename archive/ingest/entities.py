@@ -391,7 +391,8 @@ def _is_heading(doc) -> bool:
     """A short line in title case (a heading, a table's labels): the model takes its words
     for organisations' names, so it names none the gazetteer does not know. A line that
     names a person with a post ("John Fry, President, Temple University") is no heading."""
-    if any(e.label_ == "PERSON" for e in doc.ents) or any(t.text == "," for t in doc):
+    if any(e.label_ == "PERSON" for e in doc.ents) or any(t.text == "," or t.pos_ in ("VERB", "AUX")
+                                                         for t in doc):
         return False
     words = [t for t in doc if t.is_alpha and not t.is_stop]
     return len(doc) <= 25 and len(words) >= 2 and sum(t.text[0].isupper() for t in words) >= 0.8 * len(words)
