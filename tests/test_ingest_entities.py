@@ -136,3 +136,67 @@ def test_a_shortened_name_is_the_person_named_in_full():
                        "Alan Grayson, who chairs the Fed, was in London.")
     assert list(found.persons) == ["Alan Grayson"]
     assert found.persons["Alan Grayson"].role == "chairman"
+
+
+def test_headings_and_table_labels_name_no_new_institutions():
+    found = institutions("Sovereign Debt Capital Markets Overview")
+    assert found == []
+
+
+def test_public_bodies_named_in_lower_case_after_a_place():
+    found = recognised("Li Ming, party chief of the Suzhou financial work commission, spoke.")
+    assert "Suzhou Financial Work Commission" in found.institutions
+    assert found.persons["Li Ming"].affiliation == "Suzhou Financial Work Commission"
+
+
+def test_a_known_name_misspelt_by_a_letter_is_that_institution():
+    assert institutions("Officials of the Bangko Sentral ng Pilipnas met on Monday.") == [
+        "Bangko Sentral ng Pilipinas"]
+
+
+def test_an_abbreviation_inside_a_hyphenated_word_is_not_a_mention():
+    assert "Central Bank of Nigeria" not in institutions("Reported by ABS-CBN reporters.")
+
+
+def test_an_abbreviation_defines_an_institution_only_when_its_long_form_could_be_one():
+    found = recognised("They signed a Memorandum of Understanding (MoU) on Friday.",
+                       "The MoU takes effect in May.")
+    assert found.institutions == []
+
+
+def test_a_one_word_company_drops_its_legal_form():
+    assert "Brenwick" in institutions("Jane Roe, Senior Vice President, Brenwick Corporation, "
+                                      "joined the board.")
+
+
+def test_a_surname_in_use_makes_a_full_name_the_model_missed():
+    found = recognised("The bank has appointed Ilse Vandermeeren as its new counsellor.",
+                       "Ms Vandermeeren will start in September.")
+    assert "Ilse Vandermeeren" in found.persons
+
+
+def test_posts_in_brackets_in_clauses_and_after_as():
+    found = persons("“We welcome it,” said Brad Kellan (Assistant Governor) Financial System, "
+                    "Reserve Bank of Australia. Mia Torres, who has been appointed Deputy Director "
+                    "General Market Operations, starts in May.")
+    assert found["Brad Kellan"] == ("assistant governor", "Reserve Bank of Australia")
+    assert found["Mia Torres"][0] == "deputy director general market operations"
+
+
+def test_departments_stay_in_the_post_and_the_institution_closes_it():
+    found = persons("“It went well,” said Sam Holt, Director, Syndicate & Debt Capital Markets, "
+                    "Commonwealth Bank of Australia.")
+    assert found["Sam Holt"] == ("director, syndicate & debt capital markets",
+                                 "Commonwealth Bank of Australia")
+
+
+def test_a_list_an_institution_introduces_gives_its_people_that_institution():
+    found = persons("Voting for the FOMC monetary policy action were: Ben T. Marsh, Chairman; "
+                    "Ella J. Pratt, Vice Chairman; Carl D. Moss; and Nina Q. Park.")
+    assert found["Ben T. Marsh"] == ("chairman", "Federal Reserve")
+    assert found["Carl D. Moss"] == (None, "Federal Reserve")
+
+
+def test_full_width_brackets_part_words():
+    assert "Central Bank of the Republic of China (Taiwan)" in institutions(
+        "The Central Bank of the Republic of China（Taiwan） released the figures.")

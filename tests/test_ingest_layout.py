@@ -103,3 +103,72 @@ def test_a_chinese_page_keeps_its_chinese_title():
 def test_repeated_lines_are_kept_once():
     text = "Banks step up lending\nBy Li Ming\nBy Li Ming\nLending grew fast.\nLending grew fast.\n"
     assert parse(text).paragraphs == ["Lending grew fast."]
+
+
+WIRE = """15-APR-1991 09:12:44.10
+
+CENTRAL BANK HOLDS DISCOUNT RATE
+
+    By Anne Carter, Reuters
+    FRANKFURT, April 15 - Central bank vice president Otto
+Weinrich said the bank saw no need to change its discount
+rate at this stage of the cycle.
+    He told reporters that money supply growth had slowed in
+March and that the currency was stable against the dollar.
+"""
+
+
+def test_hard_wrapped_newswire_is_joined_into_paragraphs_with_its_date():
+    parsed = parse(WIRE)
+    assert parsed.title == "CENTRAL BANK HOLDS DISCOUNT RATE"
+    assert parsed.published == datetime.date(1991, 4, 15)
+    assert parsed.paragraphs == [
+        "FRANKFURT, April 15 - Central bank vice president Otto Weinrich said the bank saw no "
+        "need to change its discount rate at this stage of the cycle.",
+        "He told reporters that money supply growth had slowed in March and that the currency "
+        "was stable against the dollar.",
+    ]
+
+
+def test_lines_of_ordinary_length_are_not_joined():
+    text = ("Osland central bank keeps its policy rate unchanged\n\nThe bank held its rate.\n"
+            "It will meet again in June.\n")
+    assert parse(text).paragraphs == ["The bank held its rate.", "It will meet again in June."]
+
+
+def test_a_page_without_a_headline_has_no_title_and_keeps_its_text():
+    text = ("Governor Maria Olsen on Tuesday said it would be premature to cut rates now, as "
+            "inflation is still above the target of the bank.Published on March 4, 2026\n")
+    parsed = parse(text)
+    assert parsed.title == ""
+    assert parsed.published == datetime.date(2026, 3, 4)
+    assert parsed.paragraphs[0].endswith("above the target of the bank.")
+
+
+def test_run_together_sentences_are_parted():
+    parsed = parse("A headline for the page\n\nThe committee met (MPC).All members voted to hold "
+                   "the rate.“We are cautious,” she said.\n")
+    assert parsed.paragraphs == ["The committee met (MPC). All members voted to hold the rate. "
+                                 "“We are cautious,” she said."]
+
+
+def test_the_release_date_wins_over_an_updated_line():
+    text = ("Monthly money figures\nUpdated: 2025-10-31\nRelease Date: July 23, 2025\n\n"
+            "Money supply grew 4 percent in June from a year earlier.\n")
+    assert parse(text).published == datetime.date(2025, 7, 23)
+
+
+def test_wire_credits_and_photo_credits_are_bylines_not_text():
+    text = ("Osland central bank keeps its policy rate unchanged\n\nCapital Bank of Osland [Photo by Lena Ostrova/example.org]\n\n"
+            "“Rates stay where they are,” the governor said. (Reporting by Tom Reed; Editing by "
+            "Ann Lee)\n")
+    parsed = parse(text)
+    assert {"Lena Ostrova", "Tom Reed", "Ann Lee"} <= set(parsed.bylines)
+    assert parsed.paragraphs == ["“Rates stay where they are,” the governor said."]
+    assert parsed.captions == ["Capital Bank of Osland"]
+
+
+def test_a_tables_rows_are_kept_as_text():
+    text = ("Bond priced\n\nThe bank priced a bond.\n| Listing: | Osland Stock Exchange |\n"
+            "| Coupon: | 4.25% |\n")
+    assert "| Listing: | Osland Stock Exchange |" in parse(text).paragraphs

@@ -100,3 +100,37 @@ def test_plain_text_keeps_angle_brackets_that_are_not_markup():
 def test_the_search_highlight_markers_are_dropped_from_imported_text():
     raw = "Rates held\n\nThe bank \ue000kept\ue001 rates steady.\n".encode()
     assert read(raw, "notice.txt").text == "Rates held\n\nThe bank kept rates steady.\n"
+
+
+@pytest.mark.parametrize("head, body, headline", [
+    # The h1 without its kicker, which the page title repeats
+    ("<title>Banks agree on rules | Media Releases | Osland Bank</title>",
+     "<h1><span>Joint Media Release</span><span>Banks agree on rules</span></h1>",
+     "Banks agree on rules"),
+    # No h1: og:title, its site suffix removed
+    ("<meta property='og:title' content='Rates held at 3% | Media Releases'>", "",
+     "Rates held at 3%"),
+    # <title> only, the site's name and section glued on with hyphens
+    ("<title>Osland Central Bank-Press Releases-Money Supply (June 2025)</title>"
+     "<meta property='og:site_name' content='Osland Central Bank'>", "",
+     "Money Supply (June 2025)"),
+    # An h1 holding only the site's logo is no headline
+    ("<title>Osland Central Bank-Press Releases-Credit Conditions</title>",
+     "<h1><a href='/'><img alt='Osland Central Bank' src='logo.png'></a></h1>",
+     "Credit Conditions"),
+])
+def test_the_headline_is_the_printed_one(head, body, headline):
+    page = (f"<html><head>{head}</head><body>{body}<article><p>The central bank of Osland "
+            "kept its policy rate at 3 percent on Thursday, citing steady prices and growth "
+            "in lending across the economy.</p></article></body></html>")
+    assert read(page.encode(), "page.html").meta["title"] == headline
+
+
+def test_a_printed_release_date_and_the_canonical_address_are_kept():
+    page = ("<html><head><link rel='canonical' href='https://bank.example/pr/1'></head><body>"
+            "<p><strong>PRESS RELEASE</strong> Release Date: July 23, 2025</p><article><p>The "
+            "central bank of Osland kept its policy rate at 3 percent on Thursday, citing "
+            "steady prices.</p></article><footer>Updated / 2025-10-31</footer></body></html>")
+    meta = read(page.encode(), "page.html").meta
+    assert meta["printed_date"].startswith("Release Date: July 23, 2025")
+    assert meta["url"] == "https://bank.example/pr/1"

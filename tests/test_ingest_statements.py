@@ -159,3 +159,35 @@ def test_the_seed_yields_its_statements():
         ("Lou Feipeng", "indirect", "banks need to use tools such as intellec"),
         ("Lou Feipeng", "direct", "In the future, technology financial serv"),
     } <= found
+
+
+def test_a_framing_paragraph_gives_the_quotes_after_it_their_speaker():
+    found = statements(
+        "Following are excerpts from Governor Hiro Tanaka’s comments at his news conference:",
+        "“We expect inflation to slow below 2% later this year, and we will keep policy easy.”",
+        "“Uncertainty about the economy is very high at the moment.”")
+    assert [(s, k) for s, k, _ in found] == [("Hiro Tanaka", "direct"), ("Hiro Tanaka", "direct")]
+
+
+def test_nouns_of_saying_attribute_the_quote_after_them():
+    found = statements(
+        "Ann Wu, the finance minister, said growth was steady, answering comments from "
+        "central bank governor Marcus Feldman that “we are starting to see pockets of weakness.”")
+    assert ("Marcus Feldman", "direct", "we are starting to see pockets of weakness.") in found
+
+
+def test_a_post_as_subject_is_the_antecedent_of_he():
+    found = statements(
+        "Treasury Secretary Paul Stone spoke on Sunday. Budget director Mark Hale spoke on Friday.",
+        "Also on Sunday, the treasury secretary published an opinion piece.",
+        "“It is time to act on the deficit,” he wrote.")
+    assert found[-1][0] == "Paul Stone"
+
+
+def test_a_word_of_a_longer_subject_is_not_an_antecedent():
+    found = statements(
+        "Paul Stone blasted the lawmakers on Sunday.",
+        "“This was a display of negligence,” he said, not answering whether the Hale "
+        "administration is to blame.",
+        "He added, “There is one commander in chief.”")
+    assert {s for s, _, _ in found} == {"Paul Stone"}

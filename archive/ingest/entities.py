@@ -10,6 +10,7 @@ a title before it ("Bundesbank vice president Helmut Schlesinger") or an apposit
 ("Philip Shaw, chief economist at Investec Securities").
 """
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,7 +39,7 @@ GENERIC_ORG_WORDS = {
     "commission", "exchange", "fund", "institute", "association", "system", "network",
     "state", "party", "people", "people's", "reserve", "federal", "aggregates", "capital",
     "debt", "syndicate", "sovereign", "supranational", "equity", "income", "fixed",
-    "investments", "institutions", "relations", "excellence",
+    "investments", "institutions", "relations", "excellence", "external",
 }
 CONNECTORS = {"and", "of", "for", "the", "with", "to", "in", "on", "&"}
 # Names opening with these are publications or documents.
@@ -149,11 +150,22 @@ class Gazetteer:
             # headlines of newswire.
             for form in {alias, alias.replace("'", "’"), alias.upper()}:
                 patterns.append({"label": "ORG", "pattern": form, "id": name})
+                if form.endswith(("'s", "’s")) and " " not in form:
+                    # "Moody’s/S&P": a possessive the tokenizer left whole
+                    patterns.append({"label": "ORG", "pattern": [{"ORTH": form}], "id": name})
         ruler.add_patterns(patterns)
         return ruler
 
     def canonical(self, text: str) -> str | None:
         return self.folded.get(THE_RE.sub("", text.strip()).casefold())
+
+    def misspelt(self, text: str) -> str | None:
+        """The known institution a long name misspells by a letter or two ("Banko Sentral ng
+        Pilipinas")."""
+        if len(text) < 12:
+            return None
+        close = difflib.get_close_matches(text, self.info, n=1, cutoff=0.94)
+        return close[0] if close else None
 
     def kind_of(self, name: str) -> str:
         info = self.info.get(name)
@@ -227,6 +239,8 @@ def clean_org(text: str) -> str:
     while len(words) > 1 and words[0].strip(",").casefold() in ROLE_HEADS:
         words.pop(0)
     text = " ".join(words)
+    # "Comcast Corporation" is Comcast; "Federal Deposit Insurance Corporation" keeps its name.
+    text = re.sub(r"^(\S+)\s+(?:Corporation|Company|Incorporated)$", r"\1", text)
     text = POSSESSIVE_RE.sub("", text).strip()
     return LEGAL_SUFFIX_RE.sub("", text).strip(" ,")
 
@@ -306,6 +320,7 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
         gazetteer.ruler(doc)
     surnames = _surnames_in_use(docs)
     for index, doc in enumerate(docs):
+        _mark_local_bodies(doc)
         if surnames:
             _mark_full_names(doc, surnames)
         for ent in doc.ents:
@@ -365,6 +380,7 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
         if sum(m.name == name for m in found.mentions) < 2:
             del found.persons[name]
             found.mentions = [m for m in found.mentions if m.name != name]
+    _list_affiliations(docs, found)
     for ent in gazetteer.ruler(language.tokens_only(title)).ents:
         found.add_institution(ent.ent_id_)
     _rename_merged(found, keys)
@@ -373,7 +389,11 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
 
 def _is_heading(doc) -> bool:
     """A short line in title case (a heading, a table's labels): the model takes its words
-    for organisations' names, so it names none the gazetteer does not know."""
+    for organisations' names, so it names none the gazetteer does not know. A line that
+    names a person with a post ("John Fry, President, Temple University") is no heading."""
+    if any(e.label_ == "PERSON" for e in doc.ents) or any(t.text == "," or t.pos_ in ("VERB", "AUX")
+                                                         for t in doc):
+        return False
     words = [t for t in doc if t.is_alpha and not t.is_stop]
     return len(doc) <= 25 and len(words) >= 2 and sum(t.text[0].isupper() for t in words) >= 0.8 * len(words)
 
@@ -419,6 +439,32 @@ def _surnames_in_use(docs) -> set[str]:
     return found
 
 
+LOCAL_HEADS = {"commission", "office", "bureau", "administration", "department", "government",
+               "committee", "council"}
+
+
+def _mark_local_bodies(doc) -> None:
+    """"the Shanghai financial work commission": a place and lower-case words before the
+    head of a public body name that body, which the model, reading capitals, misses."""
+    from spacy.tokens import Span
+
+    found = []
+    for chunk in doc.noun_chunks:
+        words = [t for t in chunk if t.dep_ not in ("det", "poss")]
+        if chunk.root.lower_ not in LOCAL_HEADS or len(words) < 3 or len(words) > 7:
+            continue
+        place, rest = words[0], words[1:]
+        if place.ent_type_ != "GPE" or not all(t.is_lower and t.is_alpha for t in rest):
+            continue
+        if any(t.ent_type_ for t in rest):
+            continue
+        name = " ".join([place.text, *(t.text.capitalize() for t in rest)])
+        found.append(Span(doc, place.i, rest[-1].i + 1, label="ORG", span_id=name))
+    if found:
+        taken = {i for span in found for i in range(span.start, span.end)}
+        doc.ents = [e for e in doc.ents if not taken & set(range(e.start, e.end))] + found
+
+
 def _mark_full_names(doc, surnames: set[str]) -> None:
     """A given name before a surname in use ("Anna Paulson", "Isabel Vansteenkiste") is a
     person's full name, whatever the model took it for."""
@@ -440,6 +486,24 @@ def _mark_full_names(doc, surnames: set[str]) -> None:
         taken = {i for span in spans for i in range(span.start, span.end)}
         kept = [e for e in doc.ents if not taken & set(range(e.start, e.end))]
         doc.ents = kept + [Span(doc, s.start, s.end, label="PERSON") for s in spans]
+
+
+def _list_affiliations(docs, found: Entities) -> None:
+    """"Voting for the FOMC monetary policy action were: A, Chairman; B; C": the people of a
+    list an institution introduces are of that institution, unless the list says otherwise."""
+    for index, doc in enumerate(docs):
+        colon = next((t.i for t in doc if t.text == ":"), None)
+        if colon is None or sum(t.text == ";" for t in doc[colon:]) < 2:
+            continue
+        introducing = [m.name for m in found.mentions if m.paragraph == index
+                       and m.kind == "institution" and m.end <= colon]
+        if not introducing:
+            continue
+        for mention in found.mentions:
+            if mention.paragraph == index and mention.kind == "person" and mention.start > colon:
+                person = found.persons.get(mention.name)
+                if person and not person.affiliation:
+                    person.affiliation = introducing[-1]
 
 
 def _rename_merged(found: Entities, keys: dict) -> None:
@@ -493,7 +557,7 @@ def _institution(ent, gazetteer: Gazetteer, acronyms: dict[str, str]) -> str | N
         return acronyms[text]
     if ent[0].tag_ == "VBG":
         return None  # "improving the financial service system": an aim, not a body
-    known = gazetteer.canonical(text)
+    known = gazetteer.canonical(text) or gazetteer.misspelt(text)
     if known:
         return known
     # "the Bank's Monetary Policy Committee", "BIS Innovation Hub": a body of an institution.
@@ -523,6 +587,8 @@ def role_of(doc, ent, gazetteer: Gazetteer, acronyms: dict) -> tuple[str, str | 
             known = _institution_of_span(span, gazetteer, acronyms)
             if len(span) == 1 and not span[0].ent_id_ and span.text not in acronyms:
                 words.insert(0, token)  # "Treasury Secretary": a title, not an institution
+            elif not known and all(t.lower_ in GENERIC_ORG_WORDS for t in span):
+                words[0:0] = list(span)  # "former Executive Board member": a body, in the post
             else:
                 affiliation = affiliation or known
                 # Before the institution only "former" or "then" still belongs to the post.
@@ -550,9 +616,47 @@ def role_of(doc, ent, gazetteer: Gazetteer, acronyms: dict) -> tuple[str, str | 
         i -= 1
     if words and words[-1].lower_ in ROLE_HEADS:
         return _words(words), affiliation
-    return _appositive_role(doc, ent, gazetteer, acronyms) if ent.end < len(doc) and (
-        doc[ent.end].text == "," or doc[ent.end].lower_ in ROLE_HEADS | {"vice", "senior"}) \
-        else _post_before(doc, ent, gazetteer, acronyms)
+    for reading in (_appositive_role, _post_before, _post_in_clause):
+        role, affiliation = reading(doc, ent, gazetteer, acronyms)
+        if role:
+            return role, affiliation
+    return "", None
+
+
+# "Roland Straub, who has been appointed Deputy Director General …", "As Deputy Director
+# General …, Mr Straub will": a post stated in a clause about the person.
+POST_CLAUSE_RE = re.compile(
+    r"^,?\s*who\s+(?:is|was|has\s+been|will\s+be|becomes|became)\s+(?:appointed\s+|named\s+)?"
+    r"(?:as\s+)?(?:the\s+|an?\s+|its\s+)?(?P<post>[^,.;()]{3,80})", re.I)
+POST_BEFORE_RE = re.compile(r"\bAs\s+(?:the\s+|an?\s+)?(?P<post>[^,.;()]{3,80}),\s*$")
+
+
+def _post_in_clause(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
+    sentence = ent.sent
+    after = doc.text[ent.end_char:sentence.end_char]
+    before = doc.text[sentence.start_char:ent.start_char]
+    before = re.sub(r"(?:Mr|Ms|Mrs|Dr)\.?\s*$", "", before)
+    match = POST_CLAUSE_RE.match(after) or POST_BEFORE_RE.search(before)
+    if not match:
+        return "", None
+    span = doc.char_span(*(match.span("post") if match.re is POST_BEFORE_RE else
+                           (ent.end_char + match.start("post"), ent.end_char + match.end("post"))),
+                         alignment_mode="contract")
+    if span is None:
+        return "", None
+    words, affiliation = [], None
+    for token in span:
+        if token.ent_type_ == "ORG":
+            affiliation = affiliation or _institution_of_span(_entity_at(doc, token.i), gazetteer, acronyms)
+            break
+        if token.pos_ in ("VERB", "AUX", "ADP") and token.lower_ not in ("of",):
+            break
+        words.append(token)
+    while words and words[-1].lower_ in ROLE_BRIDGE:
+        words.pop()
+    if not words or not any(w.lower_ in ROLE_HEADS for w in words):
+        return "", None
+    return _words(words), affiliation
 
 
 def _post_before(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
@@ -575,7 +679,8 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
     """"Philip Shaw, chief economist at Investec Securities, said …", "David Frost, BCC
     director general", "Jorge Familiar Vice President and Treasurer, World Bank"."""
     i = ent.end
-    if i < len(doc) and doc[i].text == ",":
+    bracketed = i < len(doc) and doc[i].text == "("  # "Brad Jones (Assistant Governor)"
+    if i < len(doc) and doc[i].text in (",", "("):
         i += 1
     elif i >= len(doc) or doc[i].lower_ not in ROLE_HEADS | {"vice", "senior", "deputy"}:
         return "", None
@@ -586,18 +691,44 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
         token = doc[i]
         if token.ent_type_ == "ORG":
             span = _entity_at(doc, i)
-            affiliation = _institution_of_span(span, gazetteer, acronyms)
-            if words:
-                break
+            # "CEO and Founder, Crystal Steel …" taken whole for a name: the post comes off.
+            while i < span.end and span[i - span.start].lower_ in ROLE_HEADS | ROLE_BRIDGE | {","}:
+                words.append(doc[i])
+                i += 1
+            named = _institution_of_span(doc[i:span.end], gazetteer, acronyms) if i < span.end \
+                else None
+            if named:
+                affiliation = named
+                if words:
+                    break
+            elif all(t.lower_ in GENERIC_ORG_WORDS for t in doc[i:span.end]):
+                # "Head of Capital Markets and Syndicate": a department, part of the post
+                words.extend(doc[i:span.end])
+            else:
+                break  # an institution the archive cannot name: the post ends before it
             i = span.end
             continue
+        if bracketed and token.text == ")":
+            # The institution may follow the bracket: "(Assistant Governor) Financial System,
+            # Reserve Bank of Australia".
+            for j in range(i + 1, min(i + 8, len(doc))):
+                if doc[j].ent_type_ == "ORG" and doc[j].ent_id_:
+                    affiliation = doc[j].ent_id_
+                    break
+                if doc[j].is_sent_start or doc[j].pos_ == "VERB":
+                    break
+            break
         if token.text in (";", "(", ")", "“", "”", '"') or token.is_sent_start or \
                 token.pos_ in ("VERB", "AUX") or token.lower_ in ("who", "which", "said"):
             break
         if token.text == ",":
-            # "Vice President and Treasurer, World Bank": an institution after the comma.
-            if i + 1 < len(doc) and doc[i + 1].ent_type_ == "ORG" and words:
-                affiliation = _institution_of_span(_entity_at(doc, i + 1), gazetteer, acronyms)
+            # "Vice President and Treasurer, World Bank", "Director, Syndicate & Debt Capital
+            # Markets, ANZ Bank New Zealand": the institution closing a list of posts, whose
+            # departments belong to the post.
+            if words:
+                extra, affiliation = _institution_after(doc, i, gazetteer, acronyms)
+                if affiliation:
+                    words += [token, *extra]
             break
         if token.ent_type_ in ("PERSON", "GPE", "DATE"):
             break
@@ -609,6 +740,23 @@ def _appositive_role(doc, ent, gazetteer, acronyms) -> tuple[str, str | None]:
         return "", None
     words, named = _named_after(words)
     return _words(words), named or affiliation
+
+
+def _institution_after(doc, comma: int, gazetteer, acronyms):
+    """The institution a comma-separated list of posts and departments ends with, and the
+    tokens of the departments before it."""
+    segment = []
+    for j in range(comma + 1, min(comma + 14, len(doc))):
+        token = doc[j]
+        if token.ent_type_ == "ORG":
+            named = _institution_of_span(_entity_at(doc, j), gazetteer, acronyms)
+            if named:
+                return segment, named
+        if token.is_sent_start or token.pos_ in ("VERB", "AUX") or token.is_quote or \
+                token.text in (";", "(", ")") or token.ent_type_ in ("PERSON", "GPE", "DATE"):
+            break
+        segment.append(token)
+    return [], None
 
 
 def _named_after(words) -> tuple[list, str | None]:

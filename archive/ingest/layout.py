@@ -123,6 +123,8 @@ def outlet(name: str) -> str:
 
 
 def _is_chrome(line: str) -> bool:
+    if line.startswith("| ") and line.endswith("|"):
+        return False  # a table's row, as the HTML reader writes it: content, not a menu
     segments = line.split("|")
     # "Home | About us | Investor Relations | News": a menu, not a sentence.
     menu = len(segments) >= 3 and all(len(s.split()) <= 4 for s in segments)

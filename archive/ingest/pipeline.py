@@ -133,6 +133,12 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
         gazetteer.info.get(n) or InstitutionInfo(n, entities.guess_kind(n)) for n in names
     ]
     issued_by = kind.issuer(text.meta.get("sitename", ""), parsed.source, gazetteer)
+    if issued_by:
+        # In an institution's own release a post named without an institution is one of its
+        # own ("Deputy Director General Market Operations").
+        for person in found.persons.values():
+            if person.role and not person.affiliation:
+                person.affiliation = issued_by
     return Extracted(
         title=parsed.title or provisional_title(paragraphs),
         title_provisional=not parsed.title,

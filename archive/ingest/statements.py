@@ -90,8 +90,19 @@ def speech_verbs(doc, quoted: set[int]):
         elif token.lower_ == "according" and token.i + 1 < len(doc) and \
                 doc[token.i + 1].lower_ == "to":
             yield token
-        elif token.lemma_ in SAY_NOUNS and token.pos_ == "NOUN":
+        elif token.lemma_ in SAY_NOUNS and token.pos_ == "NOUN" and _introduces_words(token):
             yield token
+
+
+def _introduces_words(noun) -> bool:
+    """"comments from X earlier this month that “…”", "X's remarks: “…”": the noun brings
+    in the words that follow; in "endorsed comments by X “about …”" the quoted words are
+    the endorser's."""
+    doc = noun.doc
+    speaker = [c for c in noun.children if c.dep_ == "prep" and c.lower_ in ("from", "by", "of")]
+    end = speaker[0].right_edge.i if speaker else noun.i
+    following = doc[end + 1:end + 6]
+    return any(t.lower_ == "that" or t.text == ":" for t in following)
 
 
 def subject_of(verb):
@@ -236,6 +247,15 @@ def _reported(doc, p: int, verbs, quotes) -> list[tuple[Referent, int, int]]:
         # clause of its own.
         end = next((v.i for v, _ in verbs if start < v.i < end and v.tag_ == "VBG"
                     and v.dep_ in ("advcl", "xcomp", "conj")), end)
+        # "… there is some pressure, responding to comments from X that “…”": another
+        # speaker's words end the clause, with the phrase that brings them in.
+        for noun, _ in verbs:
+            if noun.pos_ == "NOUN" and start < noun.i < end:
+                phrase = noun
+                while phrase.dep_ != "advcl" and phrase.head is not phrase and \
+                        start < phrase.head.i < end:
+                    phrase = phrase.head
+                end = min(end, (phrase if phrase.dep_ == "advcl" else noun).left_edge.i)
         while start < end and (doc[start].dep_ == "mark" or doc[start].is_punct):
             start += 1
         while end > start and doc[end - 1].is_punct and doc[end - 1].text not in ".?!":
