@@ -22,7 +22,7 @@ from archive.models import (
 )
 
 # Fields whose curated value an import never overwrites (see archive.ingest.store).
-CURATABLE_FIELDS = {*RELEASE_FIELDS, "institutions", "topics"}
+CURATABLE_FIELDS = {*RELEASE_FIELDS, "institutions", "topics", "issuer"}
 
 
 def _unix_newlines(value):
@@ -266,14 +266,14 @@ class QuoteInline(admin.StackedInline):
 
 @admin.register(Release)
 class ReleaseAdmin(CuratorAdmin):
-    list_display = ["title", "published", "source", "reviewed", "hidden", "curated"]
-    list_filter = [("institutions", admin.RelatedOnlyFieldListFilter), "topics", "source",
-                   "reviewed", "hidden"]
+    list_display = ["title", "kind", "published", "source", "reviewed", "hidden", "curated"]
+    list_filter = [("institutions", admin.RelatedOnlyFieldListFilter), "topics", "kind",
+                   "source", "title_provisional", "reviewed", "hidden"]
     show_facets = admin.ShowFacets.ALWAYS
     search_fields = ["title"]  # widened to the full-text index in get_search_results
     search_help_text = 'Full-text search: words, "exact phrase", OR, -word.'
     date_hierarchy = "published"
-    autocomplete_fields = ["institutions", "topics"]
+    autocomplete_fields = ["institutions", "topics", "issuer"]
     # The original is evidence, fixed at import: a select offering another would also
     # list every document in the archive.
     readonly_fields = ["document", "provenance", "curated_fields", "created", "updated"]
@@ -304,6 +304,12 @@ class ReleaseAdmin(CuratorAdmin):
             document.origin, document.sha256, document.imported_at, document.parser_version,
             obj.get_absolute_url(), reverse("release-original", args=[obj.pk]),
         )
+
+    def save_model(self, request, obj, form, change):
+        # A title a curator wrote is no longer the provisional one the importer gave.
+        if "title" in form.changed_data:
+            obj.title_provisional = False
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -500,3 +500,60 @@ def test_entity_expansion_bombs_and_deep_nesting_are_imported_in_bounded_time(tm
     assert Release.objects.filter(title__startswith="Lenders").exists()
     assert all(len(body) < 10_000 and "lollol" not in body
                for body in Release.objects.values_list("body", flat=True))
+
+
+def test_only_documents_are_taken_and_the_others_counted(folder):
+    (folder / "notes.md").write_text("# Notes\nNot a release.")
+    (folder / "annotations.json").write_text('{"title": "Not a release"}')
+    output = run(folder)
+    assert "4 created" in output
+    assert "2 other files skipped" in output
+    assert not Release.objects.filter(title__icontains="not a release").exists()
+
+
+HEADLINELESS = ("Governor Maria Olsen of the Reserve Bank of India on Wednesday said it would be "
+                "premature to talk about a rate hike now. “We are cautious about the outlook,” Olsen said.\n")
+
+
+def test_a_page_without_a_headline_is_imported_under_a_provisional_title(tmp_path, client):
+    from django.contrib.auth.models import User
+
+    (tmp_path / "capture.txt").write_text(HEADLINELESS)
+    run(tmp_path)
+    release = Release.objects.get()
+    assert release.title_provisional
+    assert release.title.startswith("Governor Maria Olsen of the Reserve Bank of India")
+    assert [q.text for q in release.quotes.order_by("position")] == [
+        "it would be premature to talk about a rate hike now", "We are cautious about the outlook"]
+    # A curator's title replaces it, and the next import keeps both.
+    client.force_login(User.objects.create_superuser("curator", "c@example.org", "pw"))
+    url = f"/admin/archive/release/{release.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"title": "RBI governor rules out an early hike",
+                 "institutions": [i.pk for i in release.institutions.all()],
+                 "topics": [t.pk for t in release.topics.all()]})
+    for prefix in ("appearances", "quotes"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    assert client.post(url, data).status_code == 302
+    (tmp_path / "capture.txt").write_text(HEADLINELESS + "Olsen spoke in Mumbai.\n")
+    run(tmp_path)
+    release.refresh_from_db()
+    assert (release.title, release.title_provisional) == ("RBI governor rules out an early hike", False)
+
+
+def test_a_release_keeps_its_kind_and_issuer_apart_from_the_outlet(tmp_path):
+    (tmp_path / "release.html").write_text(
+        "<html><head><meta property='og:site_name' content='European Central Bank'>"
+        "<title>ECB keeps rates unchanged</title></head><body><h1>ECB keeps rates unchanged</h1>"
+        "<article><p>The Governing Council of the European Central Bank today decided to keep "
+        "the three key interest rates unchanged, as inflation is close to its target.</p>"
+        "</article></body></html>")
+    (tmp_path / "report.txt").write_text(
+        "Euro zone rates stay on hold as inflation eases\nBy Jan Novak\n\nThe European Central "
+        "Bank kept its rates unchanged on Thursday, the bank said in a statement.\n")
+    run(tmp_path)
+    release = Release.objects.get(title="ECB keeps rates unchanged")
+    assert (release.kind, release.issuer.name) == ("press_release", "European Central Bank")
+    report = Release.objects.get(title__startswith="Euro zone rates")
+    assert (report.kind, report.issuer) == ("news_report", None)

@@ -330,8 +330,8 @@ def _find_title(lines: list[str], kinds: list[str]) -> int | None:
             continue
         score = _headline_score(line)
         if score is None:
-            if _word_count(line) > 40:
-                break  # the story has begun
+            if _word_count(line) > 40 or _word_count(line) > 20 and line.endswith((".", "。", "”")):
+                break  # the story has begun: a headline stands above it
             continue
         if score > 0 and not first_seen:
             score += 2

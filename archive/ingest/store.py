@@ -172,6 +172,8 @@ class Archive:
         """Write an extraction onto a release, keeping every field a curator has changed."""
         new = release.pk is None
         curated = set(release.curated_fields or [])
+        if "title" in curated:
+            curated.add("title_provisional")  # the curator's title is nobody's provisional one
         for name in RELEASE_FIELDS:
             if name not in curated:
                 value = getattr(extracted, name)
