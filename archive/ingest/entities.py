@@ -153,7 +153,10 @@ class Gazetteer:
                 if form.endswith(("'s", "’s")) and " " not in form:
                     # "Moody’s/S&P": a possessive the tokenizer left whole
                     patterns.append({"label": "ORG", "pattern": [{"ORTH": form}], "id": name})
-        ruler.add_patterns(patterns)
+        # The ruler tokenizes its patterns with the pipeline it is given, which outside a
+        # pipeline means tagging and parsing two thousand names: the tokenizer is enough.
+        with nlp.select_pipes(disable=nlp.pipe_names):
+            ruler.add_patterns(patterns)
         return ruler
 
     def canonical(self, text: str) -> str | None:

@@ -39,7 +39,9 @@ _worker_context: Context | None = None
 def _init_worker(context: Context) -> None:
     global _worker_context
     _worker_context = context
-    language.english()  # loaded once per process, before any file's time budget starts
+    # Loaded once per process, before any file's time budget starts.
+    language.english()
+    context.gazetteer.ruler
 
 
 class OverBudget(Exception):
@@ -111,8 +113,10 @@ class Command(BaseCommand):
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
         context = load_context()
-        if files:
-            language.english()  # loaded once, before any file's time budget starts
+        if files and workers == 1:
+            # Loaded once, before any file's time budget starts (workers load their own).
+            language.english()
+            context.gazetteer.ruler
         counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
         failures = []
         records = []
