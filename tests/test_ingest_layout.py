@@ -172,3 +172,12 @@ def test_a_tables_rows_are_kept_as_text():
     text = ("Bond priced\n\nThe bank priced a bond.\n| Listing: | Osland Stock Exchange |\n"
             "| Coupon: | 4.25% |\n")
     assert "| Listing: | Osland Stock Exchange |" in parse(text).paragraphs
+
+
+def test_a_page_without_line_breaks_is_parted_at_sentence_ends():
+    sentence = "The bank kept its policy rate unchanged at its meeting on Thursday. "
+    parsed = parse("Osland central bank keeps its policy rate unchanged\n\n" + sentence * 2000)
+    assert len(parsed.paragraphs) > 1
+    assert all(len(p) <= 20_000 for p in parsed.paragraphs)
+    assert all(p.endswith("Thursday.") for p in parsed.paragraphs)
+    assert sum(p.count("Thursday.") for p in parsed.paragraphs) == 2000

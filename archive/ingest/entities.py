@@ -39,7 +39,7 @@ GENERIC_ORG_WORDS = {
     "commission", "exchange", "fund", "institute", "association", "system", "network",
     "state", "party", "people", "people's", "reserve", "federal", "aggregates", "capital",
     "debt", "syndicate", "sovereign", "supranational", "equity", "income", "fixed",
-    "investments", "institutions", "relations", "excellence", "external",
+    "investments", "institutions", "excellence", "external",
 }
 CONNECTORS = {"and", "of", "for", "the", "with", "to", "in", "on", "&"}
 # Names opening with these are publications or documents.
@@ -77,7 +77,7 @@ ROLE_HEADS = {
     "administrator", "vice-president", "vice-chairman", "vice-governor", "vice-minister",
     "comptroller", "superintendent", "registrar", "auditor", "consultant", "architect",
     "correspondent", "lawmaker", "congressman", "congresswoman", "judge", "chancellor",
-    "mp", "strategist", "owner", "board",
+    "mp", "owner", "board",
 }
 SPACES_RE = re.compile(r"\s+")
 # Words that name organisations rather than people.
@@ -494,16 +494,19 @@ def _mark_full_names(doc, surnames: set[str]) -> None:
 def _list_affiliations(docs, found: Entities) -> None:
     """"Voting for the FOMC monetary policy action were: A, Chairman; B; C": the people of a
     list an institution introduces are of that institution, unless the list says otherwise."""
+    by_paragraph: dict[int, list[Mention]] = {}
+    for mention in found.mentions:
+        by_paragraph.setdefault(mention.paragraph, []).append(mention)
     for index, doc in enumerate(docs):
         colon = next((t.i for t in doc if t.text == ":"), None)
         if colon is None or sum(t.text == ";" for t in doc[colon:]) < 2:
             continue
-        introducing = [m.name for m in found.mentions if m.paragraph == index
-                       and m.kind == "institution" and m.end <= colon]
+        here = by_paragraph.get(index, [])
+        introducing = [m.name for m in here if m.kind == "institution" and m.end <= colon]
         if not introducing:
             continue
-        for mention in found.mentions:
-            if mention.paragraph == index and mention.kind == "person" and mention.start > colon:
+        for mention in here:
+            if mention.kind == "person" and mention.start > colon:
                 person = found.persons.get(mention.name)
                 if person and not person.affiliation:
                     person.affiliation = introducing[-1]

@@ -213,6 +213,31 @@ RUN_TOGETHER_RE = re.compile(r"(?<=[a-z0-9)%][.!?])(?=[“\"]?[A-Z][a-z])|(?<=[.
 GLUED_LABEL_RE = re.compile(r"\s*\b(?=(?:Published|Updated|Posted|Released)(?:\s+on)?:?\s+\S+\s+\d)")
 
 
+# The model reads a paragraph at a time and refuses a text over a million characters; a
+# paragraph longer than this (a page without line breaks) is parted at sentence ends.
+MAX_PARAGRAPH = 20_000
+SENTENCE_END_RE = re.compile(r"(?<=[.!?。])\s+")
+
+
+def part_long(paragraph: str) -> list[str]:
+    if len(paragraph) <= MAX_PARAGRAPH:
+        return [paragraph]
+    parts, current = [], ""
+    for sentence in SENTENCE_END_RE.split(paragraph):
+        while len(sentence) > MAX_PARAGRAPH:  # a "sentence" with no end at all
+            cut = sentence.rfind(" ", 0, MAX_PARAGRAPH)
+            cut = cut if cut > 0 else MAX_PARAGRAPH
+            parts.append(sentence[:cut])
+            sentence = sentence[cut:].lstrip()
+        if current and len(current) + len(sentence) + 1 > MAX_PARAGRAPH:
+            parts.append(current)
+            current = ""
+        current = f"{current} {sentence}" if current else sentence
+    if current:
+        parts.append(current)
+    return parts
+
+
 def unwrap(text: str) -> str:
     """Hard-wrapped text joined back into paragraphs.
 
@@ -315,7 +340,7 @@ def parse(text: str, meta: dict | None = None) -> Parsed:
                 continue
             if title_index is not None and index < title_index:
                 continue  # navigation and labels above the headline
-            parsed.paragraphs.append(NUMBERED_RE.sub("", line))
+            parsed.paragraphs.extend(part_long(NUMBERED_RE.sub("", line)))
 
     parsed.published = _published(lines, kinds, title_index, meta, parsed.captions)
     if not parsed.source:

@@ -5,10 +5,18 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 
-from archive.ingest import entities, kind, language, mentions, phrases, statements, topics
+from archive.ingest import (
+    entities,
+    kind,
+    language,
+    mentions,
+    phrases,
+    statements,
+    topics,
+)
 from archive.ingest.entities import Gazetteer, InstitutionInfo
-from archive.ingest.phrases import CJK_RE
 from archive.ingest.layout import outlet, parse
+from archive.ingest.phrases import CJK_RE
 from archive.ingest.read import UnreadableDocument, read
 
 # Bumped whenever extraction changes, so re-extraction can tell old records from new.
@@ -124,9 +132,9 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
     if default_central_bank and CENTRAL_BANK_RE.search(body_text) and not any(
             gazetteer.kind_of(n) == "central_bank" for n in names):
         names.append(default_central_bank)
-    for statement in found_statements:
-        if statement.speaker_type == "institution" and statement.speaker not in names:
-            names.append(statement.speaker)
+    known = set(names)
+    names.extend(dict.fromkeys(s.speaker for s in found_statements
+                               if s.speaker_type == "institution" and s.speaker not in known))
     source = gazetteer.canonical(parsed.source) or outlet(parsed.source) or parsed.source
     names = [n for n in names if n != source or not outlet(n)]
     institutions = [

@@ -145,6 +145,7 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
     statements: list[Statement] = []
     previous_speaker: Referent | None = None
     for p, doc in enumerate(docs):
+        first_here = len(statements)
         quotes = []
         for start, end in quoted_spans[p]:
             span = doc.char_span(start, end, alignment_mode="expand")
@@ -181,7 +182,7 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
             if text:
                 statements.append(Statement(referent.name, referent.kind, "indirect", text, p,
                                             doc[start].idx))
-        in_paragraph = [s for s in statements if s.paragraph == p]
+        in_paragraph = statements[first_here:]
         framed = FRAMING_RE.search(doc.text) and not quotes and [
             resolver.at[p, t.i] for t in doc if (p, t.i) in resolver.at
             and resolver.at[p, t.i].kind == "person"]
