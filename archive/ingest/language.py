@@ -26,8 +26,16 @@ def english():
 
 
 def annotate(paragraphs: list[str]):
-    """One spaCy Doc per paragraph, in order."""
-    return list(english().pipe(paragraphs, batch_size=BATCH_SIZE))
+    """One spaCy Doc per paragraph, in order. The model's internal vectors (384 bytes a
+    token) are dropped once each Doc is annotated: nothing after reads them, and a long
+    document would otherwise hold hundreds of megabytes of them."""
+    import numpy
+
+    docs = []
+    for doc in english().pipe(paragraphs, batch_size=BATCH_SIZE):
+        doc.tensor = numpy.zeros((0,), dtype="float32")
+        docs.append(doc)
+    return docs
 
 
 def tokens_only(text: str):
