@@ -183,7 +183,7 @@ def _opening(body: str, words: int = 40) -> str:
 @require_safe
 def release_detail(request, pk: int, slug: str):
     release = get_object_or_404(
-        Release.objects.visible().select_related("document").prefetch_related(
+        Release.objects.visible().select_related("document", "issuer").prefetch_related(
             "institutions", "topics"
         ),
         pk=pk,

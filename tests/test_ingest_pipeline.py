@@ -93,3 +93,26 @@ def test_topics_follow_the_keywords():
     # A keyword with capitals matches case: "esg" in lower case is not ESG.
     assert tag("Notes", "esg mortgage mortgage", keywords) == ["real-estate"]
     assert tag("Notes", "Nothing relevant here.", keywords) == []
+
+
+@pytest.mark.parametrize("title, paragraphs, outlet, bylines, issuer, expected", [
+    ("Remarks by the Governor at the Osland Forum", ["Thank you."], "", [], "Bank of England", "speech"),
+    ("Interview with the Governor", ["Q: How are rates?"], "Reuters", [], None, "interview"),
+    ("Monetary policy statement", ["The committee decided."], "", [], None, "statement"),
+    ("Banks lend more to tech firms", ["Lending rose."], "China Daily", ["Wang Lei"], None, "news_report"),
+    ("ECB keeps rates unchanged", ["The Governing Council decided."], "", [], "European Central Bank",
+     "press_release"),
+])
+def test_the_kind_of_a_document(title, paragraphs, outlet, bylines, issuer, expected):
+    from archive.ingest.kind import document_kind
+
+    assert document_kind(title, paragraphs, outlet=outlet, bylines=bylines, issued_by=issuer) == expected
+
+
+def test_the_issuer_is_the_sites_institution_or_the_source_it_names():
+    from archive.ingest.entities import Gazetteer
+    from archive.ingest.kind import issuer
+
+    assert issuer("European Central Bank", "", Gazetteer()) == "European Central Bank"
+    assert issuer("", "Bank of Communications", Gazetteer()) == "Bank of Communications"
+    assert issuer("NBC News", "", Gazetteer()) is None

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from archive import filters
-from archive.models import Appearance, Institution, Person, Quote, Topic
+from archive.models import Appearance, Institution, Person, Quote, Release, Topic
 from tests.conftest import make_release
 
 pytestmark = pytest.mark.django_db
@@ -640,3 +640,14 @@ def test_the_window_is_passed_to_the_database_as_one_value(archive):
 
     assert set(Release.objects.filter(pk__in=window).values_list("title", flat=True)) == {
         "Banks back technology firms", "Central bank keeps policy rate"}
+
+
+def test_a_release_page_names_its_kind_and_issuer_and_a_provisional_title(client, archive):
+    release = archive["first"]
+    release.kind, release.issuer = "statement", archive["ccb"]
+    release.save()
+    body = client.get(release.get_absolute_url()).text
+    assert f'Statement of <a href="{archive["ccb"].get_absolute_url()}">China Construction Bank</a>' in body
+    assert "printed no headline" not in body
+    Release.objects.filter(pk=release.pk).update(title_provisional=True)
+    assert "printed no headline" in client.get(release.get_absolute_url()).text
