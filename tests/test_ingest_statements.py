@@ -164,7 +164,9 @@ def test_the_seed_yields_its_statements():
 def test_a_framing_paragraph_gives_the_quotes_after_it_their_speaker():
     found = statements(
         "Following are excerpts from Governor Hiro Tanaka’s comments at his news conference:",
+        "ON PRICES",
         "“We expect inflation to slow below 2% later this year, and we will keep policy easy.”",
+        "ON THE ECONOMY",
         "“Uncertainty about the economy is very high at the moment.”")
     assert [(s, k) for s, k, _ in found] == [("Hiro Tanaka", "direct"), ("Hiro Tanaka", "direct")]
 
@@ -191,3 +193,10 @@ def test_a_word_of_a_longer_subject_is_not_an_antecedent():
         "administration is to blame.",
         "He added, “There is one commander in chief.”")
     assert {s for s, _, _ in found} == {"Paul Stone"}
+
+
+def test_quotation_marks_as_pages_mistype_them():
+    text = "“”We expect inflation to slow."
+    assert [text[a:b].strip() for a, b in quote_spans(text)] == ["We expect inflation to slow."]
+    text = "“Such steps go a long way.\" added Ravi Menon."
+    assert [text[a:b] for a, b in quote_spans(text)] == ["Such steps go a long way."]

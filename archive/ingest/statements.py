@@ -30,8 +30,9 @@ SAY_NOUNS = {"comment", "remark", "statement", "warning", "word", "assertion", "
 # from Governor X's comments:", "X said:".
 FRAMING_RE = re.compile(r"\b(?:excerpts?|extracts?|highlights|transcript)\s+(?:from|of)\b|:\s*$",
                         re.I)
+# A curly opening mark may be closed by a straight one, as pages that mix them do.
 QUOTE_RE = re.compile(
-    r"“(?P<curly>[^“”]*)(?:”|$)"
+    r"“(?P<curly>[^“”\"]*)(?:[”\"]|$)"
     r'|"(?P<straight>[^"]*)(?:"|$)'
     r"|(?<!\w)‘(?P<single>(?:[^‘’]|’(?=\w))*)’(?!\w)"
     r"|«(?P<guillemet>[^«»]*)(?:»|$)"
@@ -63,9 +64,13 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the words inside each pair of quotation marks; a quote left open at
     the end of a paragraph runs to its end, as newswire quotes spanning paragraphs do."""
     spans = []
-    for match in QUOTE_RE.finditer(text):
+    # An opening mark typed twice as “” opens the quote once.
+    for match in QUOTE_RE.finditer(text.replace("“”", "“ ")):
         group = next(g for g in ("curly", "straight", "single", "guillemet") if match[g] is not None)
-        spans.append((match.start(group), match.end(group)))
+        start, end = match.span(group)
+        while start < end and text[start] in " ”":
+            start += 1
+        spans.append((start, end))
     return spans
 
 
@@ -191,8 +196,8 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
         elif in_paragraph:
             last = max(in_paragraph, key=lambda s: s.start)
             previous_speaker = Referent(last.speaker, last.speaker_type)
-        elif not quotes:
-            previous_speaker = None
+        elif not quotes and not (len(doc) <= 10 and not any(t.pos_ in ("VERB", "AUX") for t in doc)):
+            previous_speaker = None  # the quotes run on across headings only
     statements.sort(key=lambda s: (s.paragraph, s.start))
     return _unique(statements)
 
