@@ -164,7 +164,7 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
             if referent and subject.i not in quoted:
                 verbs.append((verb, referent))
 
-        reported = _reported(doc, p, verbs, quotes)
+        reported = _reported(doc, verbs, quotes)
         absorbed = {id(q) for q in quotes for r in reported if r[1] <= q.tokens.start and
                     q.tokens.stop <= r[2] + 1}
         direct = [q for q in quotes if id(q) not in absorbed and _is_statement(doc.text, q)]
@@ -182,7 +182,7 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
                 statements.append(Statement(quote.speaker.name, quote.speaker.kind, "direct",
                                             doc.text[quote.start:quote.end].strip(STRIP), p,
                                             quote.start))
-        for referent, start, end in ((r[0], r[1], r[2]) for r in reported):
+        for referent, start, end in reported:
             text = doc[start:end].text.strip(STRIP)
             if text:
                 statements.append(Statement(referent.name, referent.kind, "indirect", text, p,
@@ -196,10 +196,15 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
         elif in_paragraph:
             last = max(in_paragraph, key=lambda s: s.start)
             previous_speaker = Referent(last.speaker, last.speaker_type)
-        elif not quotes and not (len(doc) <= 10 and not any(t.pos_ in ("VERB", "AUX") for t in doc)):
-            previous_speaker = None  # the quotes run on across headings only
+        elif not quotes and not _is_heading(doc):
+            previous_speaker = None  # quotes run on across headings, not across other text
     statements.sort(key=lambda s: (s.paragraph, s.start))
     return _unique(statements)
+
+
+def _is_heading(doc) -> bool:
+    """"ON THE YIELD BAND": a few words without a verb, between quotes of one speaker."""
+    return len(doc) <= 10 and not any(t.pos_ in ("VERB", "AUX") for t in doc)
 
 
 def _is_statement(text: str, quote: _Quote) -> bool:
@@ -233,7 +238,7 @@ def _distance(i: int, tokens: range) -> int:
     return tokens.start - i if i < tokens.start else i - tokens.stop + 1
 
 
-def _reported(doc, p: int, verbs, quotes) -> list[tuple[Referent, int, int]]:
+def _reported(doc, verbs, quotes) -> list[tuple[Referent, int, int]]:
     """(speaker, start token, end token) of each reported clause."""
     found = []
     for verb, referent in verbs:
