@@ -1,0 +1,467 @@
+"""The releases' search index: a Tantivy index derived from the database, which stays the
+record of truth.
+
+Lists rank, count, facet and page through it: BM25 over every match (block-max WAND finds
+the top results without scoring them all), exact counts, and exact terms aggregations for the
+facets; the same code on SQLite and PostgreSQL. Only visible releases are indexed.
+
+The database records which releases changed (triggers, migration 0015, fill
+`archive_searchchange` whatever the writer: the importer, the admin, a merge, a bulk update);
+`catch_up()` applies the changes committed since the index last did, and runs before every
+search, so a release is found as soon as the transaction that wrote it commits.
+`manage.py rebuild_search_index` builds the whole index again from the records.
+"""
+
+import datetime
+import json
+import os
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import tantivy
+from django.conf import settings
+from django.db import connection
+
+from archive.search import parse_websearch
+
+# A sort key holds the publication day and the id, so that one fast field orders a list by
+# date and breaks ties by id, and a page's last key is where the next page starts.
+ID_BITS = 32
+UNDATED_DAY = -1  # releases without a date sort after every dated one when newest first
+EPOCH = datetime.date(1970, 1, 1)
+TITLE_BOOST = 10.0  # title matches weigh ten times body matches, as A and C do in PostgreSQL
+# Every distinct value of a facet is counted before the largest are kept, so that counts are
+# exact however the index is split into segments.
+ALL_TERMS = 100_000
+WRITER_HEAP = 200_000_000
+LOCK_WAIT_SECONDS = 30
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    builder.add_text_field("title", tokenizer_name="archive")
+    builder.add_text_field("body", tokenizer_name="archive")
+    builder.add_integer_field("sort_key", indexed=True, fast=True)
+    builder.add_integer_field("day", indexed=True, fast=True)
+    builder.add_unsigned_field("year", indexed=True, fast=True)
+    builder.add_unsigned_field("month", indexed=True, fast=True)  # 200604 for April 2006
+    builder.add_unsigned_field("institution", indexed=True, fast=True)
+    builder.add_unsigned_field("topic", indexed=True, fast=True)
+    builder.add_unsigned_field("person", indexed=True, fast=True)
+    builder.add_unsigned_field("quoted_institution", fast=True)
+    builder.add_unsigned_field("quoted_person", fast=True)
+    builder.add_text_field("kind", tokenizer_name="raw", fast=True)
+    builder.add_text_field("source", tokenizer_name="raw", fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    """Words as PostgreSQL's `english` configuration and FTS5 read them: split on anything
+    not a letter or digit, lower-cased, English stems. Stop words are kept in the index so
+    that a quoted phrase ("bank of china") matches as written; the query parser leaves them
+    out of bare words."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(100))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.stemmer("english"))
+            .build())
+
+
+ANALYZER = _analyzer()
+
+
+def sort_key(published: datetime.date | None, pk: int) -> int:
+    day = (published - EPOCH).days if published else UNDATED_DAY
+    return (day << ID_BITS) | pk
+
+
+def key_id(key: int) -> int:
+    return key & ((1 << ID_BITS) - 1)
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What a list asks of the index: search words and filters, all optional."""
+
+    text: str = ""
+    institutions: tuple[int, ...] = ()
+    topics: tuple[int, ...] = ()
+    person: int | None = None
+    source: str = ""
+    kind: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    year: int | None = None
+    month: int | None = None  # with `year`
+
+    def without(self, name: str) -> "Criteria":
+        """The same criteria less one facet's filter: a facet's counts ignore their own
+        selection, so choosing one bank still shows the others' counts."""
+        empty = {"institution": {"institutions": ()}, "topic": {"topics": ()},
+                 "source": {"source": ""}, "kind": {"kind": ""},
+                 "year": {"year": None, "month": None}, "month": {"month": None}}
+        return replace(self, **empty.get(name, {}))
+
+
+@dataclass
+class Page:
+    ids: list[int]
+    total: int
+    next_key: int | None = None  # date-ordered lists: where the next page starts
+
+
+@dataclass
+class Facets:
+    total: int
+    counts: dict[str, list[tuple]] = field(default_factory=dict)
+
+
+class SearchIndex:
+    """One process's handle on the index at `path`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.index = tantivy.Index(SCHEMA, str(path), reuse=True)
+        self.index.register_tokenizer("archive", ANALYZER)
+        self.index.config_reader(reload_policy="Manual")
+        self.lock = threading.Lock()
+
+    # Reading.
+
+    def searcher(self) -> tantivy.Searcher:
+        catch_up(self)
+        self.index.reload()
+        return self.index.searcher()
+
+    def query(self, criteria: Criteria) -> tantivy.Query | None:
+        """The criteria as one Tantivy query, or None when the words can match nothing."""
+        clauses = []
+        if criteria.text:
+            parsed = parse_websearch(criteria.text)
+            if not parsed.groups and not parsed.excluded:
+                return None
+            for group in parsed.groups:
+                alternatives = [self._phrase(p) for p in group]
+                alternatives = [q for q in alternatives if q is not None]
+                if not alternatives:
+                    return None
+                clauses.append((tantivy.Occur.Must, self._any(alternatives)))
+            for phrase in parsed.excluded:
+                excluded = self._phrase(phrase)
+                if excluded is not None:
+                    clauses.append((tantivy.Occur.MustNot, excluded))
+        filters = []
+        if criteria.institutions:
+            filters.append(self._terms("institution", criteria.institutions))
+        if criteria.topics:
+            filters.append(self._terms("topic", criteria.topics))
+        if criteria.person is not None:
+            filters.append(self._terms("person", [criteria.person]))
+        if criteria.source:
+            filters.append(self._terms("source", [criteria.source]))
+        if criteria.kind:
+            filters.append(self._terms("kind", [criteria.kind]))
+        if criteria.year is not None:
+            if criteria.month:
+                filters.append(self._terms("month", [criteria.year * 100 + criteria.month]))
+            else:
+                filters.append(self._terms("year", [criteria.year]))
+        if criteria.date_from or criteria.date_to:
+            low = (criteria.date_from - EPOCH).days if criteria.date_from else None
+            high = (criteria.date_to - EPOCH).days if criteria.date_to else None
+            filters.append(tantivy.Query.range_query(
+                SCHEMA, "day", tantivy.FieldType.Integer, low, high))
+        # Filters narrow without scoring, so the ranking is the words' alone.
+        clauses.extend((tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0))
+                       for f in filters)
+        if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _phrase(self, phrase: str) -> tantivy.Query | None:
+        """A word or phrase in the title (boosted) or the body."""
+        words = [token for token in ANALYZER.analyze(phrase)]
+        if not words:
+            return None
+        per_field = []
+        for name in ("title", "body"):
+            if len(words) == 1:
+                query = tantivy.Query.term_query(SCHEMA, name, words[0])
+            else:
+                query = tantivy.Query.phrase_query(SCHEMA, name, words)
+            per_field.append(tantivy.Query.boost_query(query, TITLE_BOOST) if name == "title"
+                             else query)
+        return self._any(per_field)
+
+    @staticmethod
+    def _any(queries: list[tantivy.Query]) -> tantivy.Query:
+        if len(queries) == 1:
+            return queries[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+    @staticmethod
+    def _terms(name: str, values) -> tantivy.Query:
+        return tantivy.Query.term_set_query(SCHEMA, name, list(values))
+
+    def ranked(self, criteria: Criteria, offset: int, limit: int) -> Page:
+        """Releases by relevance (BM25 over every match), `limit` from `offset`."""
+        query = self.query(criteria)
+        if query is None:
+            return Page([], 0)
+        searcher = self.searcher()
+        result = searcher.search(query, limit=limit, offset=offset, count=True)
+        ids = [searcher.doc(address)["id"][0] for _, address in result.hits]
+        return Page(ids, result.count)
+
+    def by_date(self, criteria: Criteria, limit: int, after: int | None = None,
+                oldest: bool = False, count: bool = True) -> Page:
+        """Releases newest (or oldest) first, `limit` after the key `after`: a page costs
+        the same at the end of a list as at its start. Counted unless `count` is false."""
+        query = self.query(criteria)
+        if query is None:
+            return Page([], 0)
+        searcher = self.searcher()
+        total = searcher.search(query, limit=1, count=True).count if count else 0
+        if after is not None:
+            bounds = (after, None) if oldest else (None, after)
+            keyset = tantivy.Query.range_query(
+                SCHEMA, "sort_key", tantivy.FieldType.Integer, *bounds,
+                include_lower=not oldest or bounds[0] is None,
+                include_upper=oldest or bounds[1] is None)
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
+                                                 (tantivy.Occur.Must, keyset)])
+        order = tantivy.Order.Asc if oldest else tantivy.Order.Desc
+        result = searcher.search(query, limit=limit + 1, count=False,
+                                 order_by_field="sort_key", order=order)
+        keys = [key for key, _ in result.hits]
+        more = len(keys) > limit
+        keys = keys[:limit]
+        return Page([key_id(k) for k in keys], total, keys[-1] if more else None)
+
+    def facets(self, criteria: Criteria, names: list[str]) -> Facets:
+        """The number of matches and, for each facet in `names`, every value with its
+        number of matches, counted exactly over every match. Facets whose own filter is
+        not set are counted in one pass; each that is set, in its own."""
+        query = self.query(criteria)
+        if query is None:
+            return Facets(0, {name: [] for name in names})
+        searcher = self.searcher()
+        own = {name for name in names if criteria.without(name) != criteria}
+        shared = [name for name in names if name not in own]
+        counts = {}
+        if shared:
+            counts.update(self._aggregate(searcher, query, shared))
+        for name in own:
+            counts.update(self._aggregate(searcher, self.query(criteria.without(name)), [name]))
+        total = searcher.search(query, limit=1, count=True).count
+        return Facets(total, counts)
+
+    @staticmethod
+    def _aggregate(searcher, query, names) -> dict[str, list[tuple]]:
+        request = {name: {"terms": {"field": name, "size": ALL_TERMS}} for name in names}
+        result = searcher.aggregate(query, request)
+        return {name: [(bucket["key"], bucket["doc_count"])
+                       for bucket in result[name]["buckets"]] for name in names}
+
+    def count(self, criteria: Criteria = Criteria()) -> int:
+        query = self.query(criteria)
+        if query is None:
+            return 0
+        return self.searcher().search(query, limit=1, count=True).count
+
+    # Writing.
+
+    def writer(self) -> tantivy.IndexWriter:
+        """The index's one writer, waiting for another process to finish with it."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return self.index.writer(WRITER_HEAP, 1)
+            except ValueError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
+_indexes: dict[Path, SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def get_index() -> SearchIndex:
+    path = Path(settings.SEARCH_INDEX_DIR)
+    with _indexes_lock:
+        if path not in _indexes:
+            _indexes[path] = SearchIndex(path)
+        return _indexes[path]
+
+
+# Keeping the index up to date.
+
+CHANGES = "archive_searchchange"
+
+
+def _position_file(index: SearchIndex) -> Path:
+    return index.path / "archive-changes.json"
+
+
+def _read_position(index: SearchIndex) -> int | None:
+    try:
+        data = json.loads(_position_file(index).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return data.get("position") if data.get("database") == _database_name() else None
+
+
+def _write_position(index: SearchIndex, position: int) -> None:
+    temporary = _position_file(index).with_suffix(".tmp")
+    temporary.write_text(json.dumps({"database": _database_name(), "position": position}))
+    os.replace(temporary, _position_file(index))
+
+
+def _database_name() -> str:
+    return str(connection.settings_dict["NAME"])
+
+
+def _current_position() -> int:
+    """Where the change log stands now. On SQLite, its highest id: one writer at a time, so
+    rows commit in id order. On PostgreSQL rows commit out of order, so the position is the
+    oldest transaction still running: every change written before it has committed, and the
+    changes of later transactions are read (again) next time; applying one twice is harmless."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        else:
+            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {CHANGES}")
+        return cursor.fetchone()[0]
+
+
+def _since(position: int) -> str:
+    """The change log's rows past `position`, as a WHERE clause with one parameter."""
+    if connection.vendor == "postgresql":
+        return "xact >= %s"
+    return "id > %s"
+
+
+def _changed_since(position: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT release_id FROM {CHANGES} WHERE {_since(position)}",
+                       [position])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _any_change_since(position: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {CHANGES} WHERE {_since(position)} LIMIT 1", [position])
+        return cursor.fetchone() is not None
+
+
+@contextmanager
+def _writing(index: SearchIndex):
+    """The index's writer, committed when the block ends, rolled back if it fails."""
+    writer = index.writer()
+    try:
+        yield writer
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        writer.rollback()
+        raise
+
+
+def catch_up(index: SearchIndex | None = None) -> int:
+    """Apply the changes committed since the index last did; the number of releases
+    re-indexed. Cheap when there are none: one read of a small file and one indexed query."""
+    index = index or get_index()
+    with index.lock:
+        if not _any_change_since(_read_position(index) or 0):
+            return 0
+        with _writing(index) as writer:
+            position = _read_position(index) or 0  # another process may have caught up
+            now = _current_position()
+            changed = _changed_since(position)
+            _replace(writer, changed)
+        _write_position(index, now)
+        return len(changed)
+
+
+def _replace(writer: tantivy.IndexWriter, ids: list[int], batch: int = 2000) -> None:
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        for pk in chunk:
+            writer.delete_documents_by_term("id", pk)
+        for document in documents(chunk):
+            writer.add_document(document)
+
+
+def rebuild(index: SearchIndex | None = None, batch: int = 5000, progress=None) -> int:
+    """Index every visible release again from the records; the number indexed. Searches go
+    on meanwhile, on the index as it was, until the new one is committed."""
+    from archive.models import Release
+
+    index = index or get_index()
+    ids = Release.objects.visible().order_by("pk").values_list("pk", flat=True)
+    done, last = 0, 0
+    with index.lock:
+        with _writing(index) as writer:
+            position = _current_position()
+            writer.delete_all_documents()
+            while chunk := list(ids.filter(pk__gt=last)[:batch]):
+                for document in documents(chunk):
+                    writer.add_document(document)
+                done, last = done + len(chunk), chunk[-1]
+                if progress:
+                    progress(done)
+        _write_position(index, position)
+    return done
+
+
+def documents(ids: list[int]):
+    """The index documents of the visible releases among `ids`, read in a few queries."""
+    from archive.models import Appearance, Quote, Release
+
+    through = {"institution": Release.institutions.through, "topic": Release.topics.through}
+    rows = (Release.objects.visible().filter(pk__in=ids)
+            .values_list("pk", "title", "body", "published", "source"))
+    links = {name: _grouped(model.objects.filter(release_id__in=ids)
+                            .values_list("release_id", f"{name}_id"))
+             for name, model in through.items()}
+    kinds = _grouped(through["institution"].objects.filter(release_id__in=ids)
+                     .values_list("release_id", "institution__kind"))
+    people = _grouped(Appearance.objects.filter(release_id__in=ids)
+                      .values_list("release_id", "person_id"))
+    quotes = Quote.objects.filter(release_id__in=ids)
+    quoted_people = _grouped(quotes.exclude(person=None).values_list("release_id", "person_id"))
+    quoted_institutions = _grouped(quotes.exclude(institution=None)
+                                   .values_list("release_id", "institution_id"))
+    for pk, title, body, published, source in rows.iterator(chunk_size=500):
+        document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk))
+        document.add_unsigned("id", pk)
+        if published:
+            document.add_integer("day", (published - EPOCH).days)
+            document.add_unsigned("year", published.year)
+            document.add_unsigned("month", published.year * 100 + published.month)
+        if source:
+            document.add_text("source", source)
+        for name, values in (("institution", links["institution"]), ("topic", links["topic"]),
+                             ("person", people), ("quoted_person", quoted_people),
+                             ("quoted_institution", quoted_institutions)):
+            for value in sorted(values.get(pk, ())):
+                document.add_unsigned(name, value)
+        for kind in sorted(kinds.get(pk, ())):
+            document.add_text("kind", kind)
+        yield document
+
+
+def _grouped(pairs) -> dict[int, set]:
+    grouped: dict[int, set] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, set()).add(value)
+    return grouped
