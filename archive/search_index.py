@@ -23,7 +23,8 @@ from pathlib import Path
 
 import tantivy
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS as PRIMARY
+from django.db import connections
 
 from archive.search import parse_websearch
 
@@ -308,6 +309,11 @@ def get_index() -> SearchIndex:
 CHANGES = "archive_searchchange"
 
 
+def _primary():
+    """The primary database's connection: the change log is read where it is written."""
+    return connections[PRIMARY]
+
+
 def _position_file(index: SearchIndex) -> Path:
     return index.path / "archive-changes.json"
 
@@ -327,7 +333,7 @@ def _write_position(index: SearchIndex, position: int) -> None:
 
 
 def _database_name() -> str:
-    return str(connection.settings_dict["NAME"])
+    return str(_primary().settings_dict["NAME"])
 
 
 def _current_position() -> int:
@@ -335,8 +341,8 @@ def _current_position() -> int:
     rows commit in id order. On PostgreSQL rows commit out of order, so the position is the
     oldest transaction still running: every change written before it has committed, and the
     changes of later transactions are read (again) next time; applying one twice is harmless."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    with _primary().cursor() as cursor:
+        if _primary().vendor == "postgresql":
             cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         else:
             cursor.execute(f"SELECT coalesce(max(id), 0) FROM {CHANGES}")
@@ -345,20 +351,20 @@ def _current_position() -> int:
 
 def _since(position: int) -> str:
     """The change log's rows past `position`, as a WHERE clause with one parameter."""
-    if connection.vendor == "postgresql":
+    if _primary().vendor == "postgresql":
         return "xact >= %s"
     return "id > %s"
 
 
 def _changed_since(position: int) -> list[int]:
-    with connection.cursor() as cursor:
+    with _primary().cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT release_id FROM {CHANGES} WHERE {_since(position)}",
                        [position])
         return [row[0] for row in cursor.fetchall()]
 
 
 def _any_change_since(position: int) -> bool:
-    with connection.cursor() as cursor:
+    with _primary().cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {CHANGES} WHERE {_since(position)} LIMIT 1", [position])
         return cursor.fetchone() is not None
 
@@ -380,8 +386,11 @@ def catch_up(index: SearchIndex | None = None) -> int:
     """Apply the changes committed since the index last did; the number of releases
     re-indexed. Cheap when there are none: one read of a small file and one indexed query."""
     index = index or get_index()
+    if _read_position(index) is None:
+        # An index new to this database (or of another one) is built from it whole.
+        return rebuild(index)
     with index.lock:
-        if not _any_change_since(_read_position(index) or 0):
+        if not _any_change_since(_read_position(index)):
             return 0
         with _writing(index) as writer:
             position = _read_position(index) or 0  # another process may have caught up
@@ -407,7 +416,7 @@ def rebuild(index: SearchIndex | None = None, batch: int = 5000, progress=None) 
     from archive.models import Release
 
     index = index or get_index()
-    ids = Release.objects.visible().order_by("pk").values_list("pk", flat=True)
+    ids = Release.objects.using(PRIMARY).visible().order_by("pk").values_list("pk", flat=True)
     done, last = 0, 0
     with index.lock:
         with _writing(index) as writer:
@@ -424,20 +433,21 @@ def rebuild(index: SearchIndex | None = None, batch: int = 5000, progress=None) 
 
 
 def documents(ids: list[int]):
-    """The index documents of the visible releases among `ids`, read in a few queries."""
+    """The index documents of the visible releases among `ids`, read in a few queries from
+    the primary database, where the change log is (a replica may lag behind it)."""
     from archive.models import Appearance, Quote, Release
 
     through = {"institution": Release.institutions.through, "topic": Release.topics.through}
-    rows = (Release.objects.visible().filter(pk__in=ids)
+    rows = (Release.objects.using(PRIMARY).visible().filter(pk__in=ids)
             .values_list("pk", "title", "body", "published", "source"))
-    links = {name: _grouped(model.objects.filter(release_id__in=ids)
+    links = {name: _grouped(model.objects.using(PRIMARY).filter(release_id__in=ids)
                             .values_list("release_id", f"{name}_id"))
              for name, model in through.items()}
-    kinds = _grouped(through["institution"].objects.filter(release_id__in=ids)
+    kinds = _grouped(through["institution"].objects.using(PRIMARY).filter(release_id__in=ids)
                      .values_list("release_id", "institution__kind"))
-    people = _grouped(Appearance.objects.filter(release_id__in=ids)
+    people = _grouped(Appearance.objects.using(PRIMARY).filter(release_id__in=ids)
                       .values_list("release_id", "person_id"))
-    quotes = Quote.objects.filter(release_id__in=ids)
+    quotes = Quote.objects.using(PRIMARY).filter(release_id__in=ids)
     quoted_people = _grouped(quotes.exclude(person=None).values_list("release_id", "person_id"))
     quoted_institutions = _grouped(quotes.exclude(institution=None)
                                    .values_list("release_id", "institution_id"))

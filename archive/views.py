@@ -121,13 +121,14 @@ def ranked_page(request, criteria: Criteria, total: int):
         number = int(request.GET.get("page") or 1)
     except ValueError:
         raise Http404("There is no such page of results.") from None
+    try:
+        paginator.validate_number(number)
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404("There is no such page of results.") from None
     if number > RANKED_PAGES:
         raise Http404(f"Results by relevance are paged through their first "
                       f"{RANKED_PAGES * PER_PAGE:,}; sort by date to reach every one.")
-    try:
-        return paginator.page(number)
-    except (EmptyPage, PageNotAnInteger):
-        raise Http404("There is no such page of results.") from None
+    return paginator.page(number)
 
 
 @dataclass
