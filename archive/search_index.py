@@ -31,7 +31,6 @@ from archive.search import parse_websearch
 # A sort key holds the publication day and the id, so that one fast field orders a list by
 # date and breaks ties by id, and a page's last key is where the next page starts.
 ID_BITS = 32
-UNDATED_DAY = -1  # releases without a date sort after every dated one when newest first
 EPOCH = datetime.date(1970, 1, 1)
 TITLE_BOOST = 10.0  # title matches weigh ten times body matches, as A and C do in PostgreSQL
 # Every distinct value of a facet is counted before the largest are kept, so that counts are
@@ -79,7 +78,8 @@ ANALYZER = _analyzer()
 
 
 def sort_key(published: datetime.date | None, pk: int) -> int:
-    day = (published - EPOCH).days if published else UNDATED_DAY
+    """Days since 1970 (plus one; 0 for an undated release) and the id, in one number."""
+    day = (published - EPOCH).days + 1 if published else 0
     return (day << ID_BITS) | pk
 
 
@@ -215,7 +215,7 @@ class SearchIndex:
     def ranked(self, criteria: Criteria, offset: int, limit: int) -> Page:
         """Releases by relevance (BM25 over every match), `limit` from `offset`."""
         query = self.query(criteria)
-        if query is None:
+        if query is None or limit < 1:
             return Page([], 0)
         searcher = self.searcher()
         result = searcher.search(query, limit=limit, offset=offset, count=True)
@@ -404,8 +404,8 @@ def catch_up(index: SearchIndex | None = None) -> int:
 def _replace(writer: tantivy.IndexWriter, ids: list[int], batch: int = 2000) -> None:
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        for pk in chunk:
-            writer.delete_documents_by_term("id", pk)
+        # By query: a term of a bare Python int is taken as signed, and matches no id.
+        writer.delete_documents_by_query(tantivy.Query.term_set_query(SCHEMA, "id", chunk))
         for document in documents(chunk):
             writer.add_document(document)
 
