@@ -36,7 +36,9 @@ TITLE_BOOST = 10.0  # title matches weigh ten times body matches, as A and C do 
 # Every distinct value of a facet is counted before the largest are kept, so that counts are
 # exact however the index is split into segments.
 ALL_TERMS = 100_000
-WRITER_HEAP = 200_000_000
+# The writer's memory before it writes a segment: a whole build fills a large one; a few
+# changed releases need little, and a smaller arena is quicker to set up.
+BUILD_HEAP, CHANGES_HEAP = 200_000_000, 20_000_000
 LOCK_WAIT_SECONDS = 30
 
 
@@ -280,12 +282,12 @@ class SearchIndex:
 
     # Writing.
 
-    def writer(self) -> tantivy.IndexWriter:
+    def writer(self, heap: int = CHANGES_HEAP) -> tantivy.IndexWriter:
         """The index's one writer, waiting for another process to finish with it."""
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
-                return self.index.writer(WRITER_HEAP, 1)
+                return self.index.writer(heap, 1)
             except ValueError:
                 if time.monotonic() > deadline:
                     raise
@@ -314,21 +316,42 @@ def _primary():
     return connections[PRIMARY]
 
 
+@dataclass(frozen=True)
+class Position:
+    """How far the index has read the change log: every row up to `last` that was committed
+    when it read them, and the transactions then still running, whose rows (of any id) it
+    has yet to read. On SQLite nothing else is ever running: one writer at a time."""
+
+    last: int = 0
+    running: tuple[int, ...] = ()
+
+    def where(self) -> tuple[str, list]:
+        """The change log's rows past this position, as a WHERE clause and its parameters."""
+        if not self.running:
+            return "id > %s", [self.last]
+        return "(id > %s OR xact = ANY(%s))", [self.last, list(self.running)]
+
+
 def _position_file(index: SearchIndex) -> Path:
     return index.path / "archive-changes.json"
 
 
-def _read_position(index: SearchIndex) -> int | None:
+def _read_position(index: SearchIndex) -> Position | None:
+    """Where the index stands in this database's change log; None for an index of another
+    database, or a new one."""
     try:
         data = json.loads(_position_file(index).read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return data.get("position") if data.get("database") == _database_name() else None
+    if data.get("database") != _database_name():
+        return None
+    return Position(data["last"], tuple(data["running"]))
 
 
-def _write_position(index: SearchIndex, position: int) -> None:
+def _write_position(index: SearchIndex, position: Position) -> None:
     temporary = _position_file(index).with_suffix(".tmp")
-    temporary.write_text(json.dumps({"database": _database_name(), "position": position}))
+    temporary.write_text(json.dumps({"database": _database_name(), "last": position.last,
+                                     "running": position.running}))
     os.replace(temporary, _position_file(index))
 
 
@@ -336,43 +359,38 @@ def _database_name() -> str:
     return str(_primary().settings_dict["NAME"])
 
 
-def _current_position() -> int:
-    """Where the change log stands now. On SQLite, its highest id: one writer at a time, so
-    rows commit in id order. On PostgreSQL rows commit out of order, so the position is the
-    oldest transaction still running: every change written before it has committed, and the
-    changes of later transactions are read (again) next time; applying one twice is harmless."""
+def _changes(since: Position) -> tuple[Position, list[int]]:
+    """The releases changed past `since`, and the position after them, read in one statement
+    so that both come from one snapshot. On PostgreSQL rows commit out of id order: a row not
+    yet visible belongs to a transaction then running, which the new position names; every
+    transaction that starts later writes ids above the ones seen."""
+    where, params = since.where()
     with _primary().cursor() as cursor:
         if _primary().vendor == "postgresql":
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            cursor.execute(f"SELECT pg_current_snapshot()::text, max(id), "
+                           f"array_agg(DISTINCT release_id) FROM {CHANGES} WHERE {where}", params)
+            snapshot, last, ids = cursor.fetchone()
+            # "xmin:xmax:running,running": this transaction is not among them.
+            running = tuple(int(x) for x in snapshot.split(":")[2].split(",") if x)
         else:
-            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {CHANGES}")
-        return cursor.fetchone()[0]
+            cursor.execute(f"SELECT max(id), group_concat(DISTINCT release_id) "
+                           f"FROM {CHANGES} WHERE {where}", params)
+            last, ids = cursor.fetchone()
+            ids, running = [int(x) for x in ids.split(",")] if ids else [], ()
+    return Position(max(last or 0, since.last), running), list(ids or [])
 
 
-def _since(position: int) -> str:
-    """The change log's rows past `position`, as a WHERE clause with one parameter."""
-    if _primary().vendor == "postgresql":
-        return "xact >= %s"
-    return "id > %s"
-
-
-def _changed_since(position: int) -> list[int]:
+def _any_change(since: Position) -> bool:
+    where, params = since.where()
     with _primary().cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT release_id FROM {CHANGES} WHERE {_since(position)}",
-                       [position])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _any_change_since(position: int) -> bool:
-    with _primary().cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {CHANGES} WHERE {_since(position)} LIMIT 1", [position])
+        cursor.execute(f"SELECT 1 FROM {CHANGES} WHERE {where} LIMIT 1", params)
         return cursor.fetchone() is not None
 
 
 @contextmanager
-def _writing(index: SearchIndex):
+def _writing(index: SearchIndex, heap: int = CHANGES_HEAP):
     """The index's writer, committed when the block ends, rolled back if it fails."""
-    writer = index.writer()
+    writer = index.writer(heap)
     try:
         yield writer
         writer.commit()
@@ -390,14 +408,13 @@ def catch_up(index: SearchIndex | None = None) -> int:
         # An index new to this database (or of another one) is built from it whole.
         return rebuild(index)
     with index.lock:
-        if not _any_change_since(_read_position(index)):
+        if not _any_change(_read_position(index)):
             return 0
         with _writing(index) as writer:
-            position = _read_position(index) or 0  # another process may have caught up
-            now = _current_position()
-            changed = _changed_since(position)
+            # Read again under the writer's lock: another process may have caught up.
+            position, changed = _changes(_read_position(index))
             _replace(writer, changed)
-        _write_position(index, now)
+        _write_position(index, position)
         return len(changed)
 
 
@@ -419,8 +436,10 @@ def rebuild(index: SearchIndex | None = None, batch: int = 5000, progress=None) 
     ids = Release.objects.using(PRIMARY).visible().order_by("pk").values_list("pk", flat=True)
     done, last = 0, 0
     with index.lock:
-        with _writing(index) as writer:
-            position = _current_position()
+        with _writing(index, BUILD_HEAP) as writer:
+            # Where the log stands before the records are read: changes from here on are
+            # applied again by the next catch-up, which is harmless.
+            position, _ = _changes(Position(last=_last_change()))
             writer.delete_all_documents()
             while chunk := list(ids.filter(pk__gt=last)[:batch]):
                 for document in documents(chunk):
@@ -430,6 +449,12 @@ def rebuild(index: SearchIndex | None = None, batch: int = 5000, progress=None) 
                     progress(done)
         _write_position(index, position)
     return done
+
+
+def _last_change() -> int:
+    with _primary().cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {CHANGES}")
+        return cursor.fetchone()[0]
 
 
 def documents(ids: list[int]):

@@ -306,6 +306,8 @@ def test_a_speakers_institution_covers_people_who_spoke_for_it(client, archive):
 def test_topic_page(client, archive):
     response = client.get("/topics/technology-finance/")
     assert response.context["years"] == [(2025, 2)]
+    assert [q.text for q in response.context["quotes"]] == [
+        "it will expand technology loans", "re-lending helps <script>alert(1)</script>"]
     assert "hidden technology statement" not in response.text
 
 

@@ -11,9 +11,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=5000, help="Releases read at a time.")
+        parser.add_argument("--changes-only", action="store_true",
+                            help="Only apply the changes since the index last did, building it "
+                                 "whole if it is new (what a server does before each search).")
 
-    def handle(self, *args, batch, **options):
+    def handle(self, *args, batch, changes_only, **options):
         started = time.perf_counter()
+        if changes_only:
+            done = search_index.catch_up()
+            self.stdout.write(f"Indexed {done} releases in {time.perf_counter() - started:.1f} s.")
+            return
 
         def progress(done):
             rate = done / (time.perf_counter() - started)
