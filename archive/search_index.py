@@ -215,14 +215,16 @@ class SearchIndex:
         return tantivy.Query.term_set_query(SCHEMA, name, list(values))
 
     def ranked(self, criteria: Criteria, offset: int, limit: int) -> Page:
-        """Releases by relevance (BM25 over every match), `limit` from `offset`."""
+        """Releases by relevance (BM25 over every match), `limit` from `offset`, uncounted."""
         query = self.query(criteria)
         if query is None or limit < 1:
             return Page([], 0)
         searcher = self.searcher()
-        result = searcher.search(query, limit=limit, offset=offset, count=True)
+        # Not counted here (the facets count): counting visits every match, where the top
+        # results alone let block-max WAND skip the blocks that cannot reach them.
+        result = searcher.search(query, limit=limit, offset=offset, count=False)
         ids = [searcher.doc(address)["id"][0] for _, address in result.hits]
-        return Page(ids, result.count)
+        return Page(ids, 0)
 
     def by_date(self, criteria: Criteria, limit: int, after: int | None = None,
                 oldest: bool = False, count: bool = True) -> Page:
@@ -258,21 +260,23 @@ class SearchIndex:
             return Facets(0, {name: [] for name in names})
         searcher = self.searcher()
         own = {name for name in names if criteria.without(name) != criteria}
-        shared = [name for name in names if name not in own]
-        counts = {}
-        if shared:
-            counts.update(self._aggregate(searcher, query, shared))
+        # The matches are counted in the same pass as the facets that share the query.
+        total, counts = self._aggregate(searcher, query, [n for n in names if n not in own],
+                                        count=True)
         for name in own:
-            counts.update(self._aggregate(searcher, self.query(criteria.without(name)), [name]))
-        total = searcher.search(query, limit=1, count=True).count
+            counts.update(self._aggregate(searcher, self.query(criteria.without(name)),
+                                          [name])[1])
         return Facets(total, counts)
 
     @staticmethod
-    def _aggregate(searcher, query, names) -> dict[str, list[tuple]]:
+    def _aggregate(searcher, query, names, count=False) -> tuple[int, dict[str, list[tuple]]]:
         request = {name: {"terms": {"field": name, "size": ALL_TERMS}} for name in names}
+        if count:
+            request["matches"] = {"value_count": {"field": "id"}}
         result = searcher.aggregate(query, request)
-        return {name: [(bucket["key"], bucket["doc_count"])
-                       for bucket in result[name]["buckets"]] for name in names}
+        total = int(result["matches"]["value"]) if count else 0
+        return total, {name: [(bucket["key"], bucket["doc_count"])
+                              for bucket in result[name]["buckets"]] for name in names}
 
     def count(self, criteria: Criteria = Criteria()) -> int:
         query = self.query(criteria)
@@ -343,9 +347,9 @@ def _read_position(index: SearchIndex) -> Position | None:
         data = json.loads(_position_file(index).read_text())
     except (FileNotFoundError, ValueError):
         return None
-    if data.get("database") != _database_name():
+    if data.get("database") != _database_name() or "last" not in data:
         return None
-    return Position(data["last"], tuple(data["running"]))
+    return Position(data["last"], tuple(data.get("running", ())))
 
 
 def _write_position(index: SearchIndex, position: Position) -> None:

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count
 
 from archive import merge, views
@@ -167,3 +168,25 @@ def test_the_institution_page_counts_every_release_by_month(client):
     chart = client.get(bank.get_absolute_url()).context["chart"]
     assert [bar["label"] for bar in chart["bars"]] == ["2022-01: 2", "2022-02: 0", "2022-03: 1"]
 
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite has one writer at a time: its changes commit in id order")
+def test_a_change_committed_after_a_later_one_is_not_missed(client):
+    early, late = make_release("Early", "Walnuts."), make_release("Late", "Walnuts.")
+    assert len(titles(client.get("/releases/", {"q": "walnuts"}))) == 2
+    other = connections.create_connection(DEFAULT_DB_ALIAS)  # another session
+    try:
+        with other.cursor() as cursor:
+            other.set_autocommit(False)
+            # Its change is logged first, with the lower id, but commits last.
+            cursor.execute("UPDATE archive_release SET title = 'Early pecans' WHERE id = %s",
+                           [early.pk])
+            Release.objects.filter(pk=late.pk).update(title="Late pecans")
+            assert titles(client.get("/releases/", {"q": "pecans"})) == ["Late pecans"]
+            other.commit()
+        assert sorted(titles(client.get("/releases/", {"q": "pecans"}))) == ["Early pecans",
+                                                                             "Late pecans"]
+    finally:
+        other.close()
