@@ -40,6 +40,7 @@ ALL_TERMS = 100_000
 # changed releases need little, and a smaller arena is quicker to set up.
 BUILD_HEAP, CHANGES_HEAP = 200_000_000, 20_000_000
 LOCK_WAIT_SECONDS = 30
+KEPT_COUNTS = 500  # facet counts without search words kept per process, until the index changes
 
 
 def _schema() -> tantivy.Schema:
@@ -136,12 +137,16 @@ class SearchIndex:
         self.index.register_tokenizer("archive", ANALYZER)
         self.index.config_reader(reload_policy="Manual")
         self.lock = threading.Lock()
+        self.version: Position | None = None
+        self.counted: dict[tuple, tuple[Position | None, Facets]] = {}
 
     # Reading.
 
     def searcher(self) -> tantivy.Searcher:
         catch_up(self)
         self.index.reload()
+        # Every change to the index moves its position in the change log.
+        self.version = _read_position(self)
         return self.index.searcher()
 
     def query(self, criteria: Criteria) -> tantivy.Query | None:
@@ -259,6 +264,14 @@ class SearchIndex:
         if query is None:
             return Facets(0, {name: [] for name in names})
         searcher = self.searcher()
+        # Counts without search words (the whole archive, an institution's or a topic's
+        # releases, a year) are kept until the index changes: the pages most asked for, and
+        # the same for everyone.
+        key = (criteria, tuple(names))
+        if not criteria.text and key in self.counted:
+            version, found = self.counted[key]
+            if version == self.version:
+                return found
         own = {name for name in names if criteria.without(name) != criteria}
         # The matches are counted in the same pass as the facets that share the query.
         total, counts = self._aggregate(searcher, query, [n for n in names if n not in own],
@@ -266,7 +279,12 @@ class SearchIndex:
         for name in own:
             counts.update(self._aggregate(searcher, self.query(criteria.without(name)),
                                           [name])[1])
-        return Facets(total, counts)
+        found = Facets(total, counts)
+        if not criteria.text:
+            if len(self.counted) >= KEPT_COUNTS:
+                self.counted.pop(next(iter(self.counted)))  # the oldest
+            self.counted[key] = (self.version, found)
+        return found
 
     @staticmethod
     def _aggregate(searcher, query, names, count=False) -> tuple[int, dict[str, list[tuple]]]:

@@ -93,11 +93,14 @@ def test_a_write_is_found_by_the_next_search(client):
     bank = Institution.objects.create(name="Harbin Bank", kind="commercial_bank")
     other = Institution.objects.create(name="Bank of Harbin", kind="other")
     assert titles(client.get("/releases/", {"q": "sorghum"})) == []
+    assert "<strong>0</strong> results" in client.get("/releases/").text
     release = make_release("Sorghum loans", "Loans for sorghum farmers.",
                            published=datetime.date(2020, 5, 1))
     release.institutions.add(other)
     response = client.get("/releases/", {"q": "sorghum"})
     assert titles(response) == ["Sorghum loans"]
+    # Counts kept for a list without words are counted again once the index changes.
+    assert "<strong>1</strong> result" in client.get("/releases/").text
     assert facet(response, "kind") == {"Other": 1}
     # A curator edits the title; an institution changes kind; a merge moves the link.
     Release.objects.filter(pk=release.pk).update(title="Millet loans")
