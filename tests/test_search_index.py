@@ -15,6 +15,7 @@ from archive import merge, views
 from archive.filters import ReleaseInstitution, Year
 from archive.models import Institution, Quote, Release, Topic
 from tests.conftest import make_release
+from tests.test_search_parity import DOCUMENTS, QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +194,10 @@ def test_a_change_committed_after_a_later_one_is_not_missed(client):
                                                                              "Late pecans"]
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("query, expected", QUERIES)
+def test_the_index_finds_what_the_database_finds(client, query, expected):
+    keys = {make_release(title, body).title: key for key, (title, body) in DOCUMENTS.items()}
+    response = client.get("/releases/", {"q": query})
+    assert {keys[title] for title in titles(response)} == expected
