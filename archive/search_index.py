@@ -39,7 +39,8 @@ ALL_TERMS = 100_000
 # The writer's memory before it writes a segment: a whole build fills a large one; a few
 # changed releases need little, and a smaller arena is quicker to set up.
 BUILD_HEAP, CHANGES_HEAP = 200_000_000, 20_000_000
-LOCK_WAIT_SECONDS = 30
+# How long a rebuild waits for the writer, and a search before it goes on without catching up.
+LOCK_WAIT_SECONDS, BUSY_WAIT_SECONDS = 30, 2
 KEPT_COUNTS = 500  # facet counts without search words kept per process, until the index changes
 
 
@@ -304,16 +305,22 @@ class SearchIndex:
 
     # Writing.
 
-    def writer(self, heap: int = CHANGES_HEAP) -> tantivy.IndexWriter:
-        """The index's one writer, waiting for another process to finish with it."""
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    def writer(self, heap: int = CHANGES_HEAP, wait: float = LOCK_WAIT_SECONDS
+               ) -> tantivy.IndexWriter:
+        """The index's one writer, waiting up to `wait` seconds for another process to
+        finish with it."""
+        deadline = time.monotonic() + wait
         while True:
             try:
                 return self.index.writer(heap, 1)
             except ValueError:
                 if time.monotonic() > deadline:
-                    raise
+                    raise IndexBusy(f"Another process is writing the index at {self.path}.")
                 time.sleep(0.05)
+
+
+class IndexBusy(Exception):
+    """The index's writer stayed taken by another process."""
 
 
 _indexes: dict[Path, SearchIndex] = {}
@@ -410,9 +417,9 @@ def _any_change(since: Position) -> bool:
 
 
 @contextmanager
-def _writing(index: SearchIndex, heap: int = CHANGES_HEAP):
+def _writing(index: SearchIndex, heap: int = CHANGES_HEAP, wait: float = LOCK_WAIT_SECONDS):
     """The index's writer, committed when the block ends, rolled back if it fails."""
-    writer = index.writer(heap)
+    writer = index.writer(heap, wait)
     try:
         yield writer
         writer.commit()
@@ -432,10 +439,15 @@ def catch_up(index: SearchIndex | None = None) -> int:
     with index.lock:
         if not _any_change(_read_position(index)):
             return 0
-        with _writing(index) as writer:
-            # Read again under the writer's lock: another process may have caught up.
-            position, changed = _changes(_read_position(index))
-            _replace(writer, changed)
+        try:
+            with _writing(index, wait=BUSY_WAIT_SECONDS) as writer:
+                # Read again under the writer's lock: another process may have caught up.
+                position, changed = _changes(_read_position(index))
+                _replace(writer, changed)
+        except IndexBusy:
+            # A rebuild holds the writer for minutes: search the index as it is meanwhile;
+            # the changes are applied once it is done.
+            return 0
         _write_position(index, position)
         return len(changed)
 

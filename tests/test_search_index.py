@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count
 
-from archive import merge, views
+from archive import merge, search_index, views
 from archive.filters import ReleaseInstitution, Year
 from archive.models import Institution, Quote, Release, Topic
 from tests.conftest import make_release
@@ -201,3 +201,18 @@ def test_the_index_finds_what_the_database_finds(client, query, expected):
     keys = {make_release(title, body).title: key for key, (title, body) in DOCUMENTS.items()}
     response = client.get("/releases/", {"q": query})
     assert {keys[title] for title in titles(response)} == expected
+
+
+def test_a_search_goes_on_while_another_process_writes_the_index(client, monkeypatch):
+    make_release("Barley loans", "Barley.")
+    assert titles(client.get("/releases/", {"q": "barley"})) == ["Barley loans"]
+    monkeypatch.setattr(search_index, "BUSY_WAIT_SECONDS", 0.1)
+    writer = search_index.get_index().writer()  # as a rebuild holds it
+    try:
+        make_release("Barley notes", "Barley.")
+        assert titles(client.get("/releases/", {"q": "barley"})) == ["Barley loans"]
+    finally:
+        writer.rollback()
+        del writer
+    assert sorted(titles(client.get("/releases/", {"q": "barley"}))) == ["Barley loans",
+                                                                          "Barley notes"]
