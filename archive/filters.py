@@ -4,17 +4,13 @@ Many-to-many filters use `pk IN (subquery)` rather than joins, so a release matc
 chosen banks appears once without a DISTINCT over the whole result.
 """
 
-import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import ExtractYear
-from django.utils.functional import cached_property
 
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
 from archive.search_index import Criteria, get_index
@@ -22,10 +18,8 @@ from archive.search_index import Criteria, get_index
 ReleaseInstitution = Release.institutions.through
 ReleaseTopic = Release.topics.through
 
-# The statements list ranks, counts and pages through RESULT_WINDOW results at most (an
-# exact count or ranking of everything a common word matches would read most of a large
-# archive); beyond it the page says "2,000+" and invites narrowing. Release lists ask the
-# search index instead (archive/search_index.py), exact over every match.
+# Short lists that have no search index (people) are counted up to RESULT_WINDOW; past it a
+# page says "2,000+". Releases and statements are counted exactly by the search index.
 RESULT_WINDOW = 2_000
 
 SORTS = [("relevance", "Relevance"), ("newest", "Newest first"), ("oldest", "Oldest first")]
@@ -41,41 +35,11 @@ class Year(ExtractYear):
         return f"CAST(substr({sql}, 1, 4) AS INTEGER)", params
 
 
-def among(ids: list[int]) -> RawSQL:
-    """`ids` as a subquery with one parameter: a literal IN list of thousands of values costs
-    the database more to plan than to run."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
-
-
-def latest(queryset, limit: int, order=("-pk",)):
-    """The ids of the latest imported `limit` rows of `queryset`, as a subquery."""
-    return queryset.order_by(*order).values("pk")[:limit]
-
-
 class ListFilterSet(django_filters.FilterSet):
-    """What list pages, feeds and exports share: results only for valid parameters, and the
-    window of results that lists count, rank and facet."""
+    """What list pages, feeds and exports share: results only for valid parameters. Pages
+    ask the search index (criteria()); feeds and exports the database (matches())."""
 
     newest_first: tuple[str, ...]
-    fts_rowid: str  # on SQLite, the search index's own row id (the row's id)
-
-    def window_order(self):
-        """The order that picks the window: the latest imported first. The search indexes
-        yield matches in that order and stop at the window (SQLite's FTS5 when asked for its
-        own rowid), where ordering every match of a common word by date read them all; and
-        the window is a sample of every year, not of the last few."""
-        if self.searching() and connection.vendor == "sqlite":
-            return (F(self.fts_rowid).desc(),)
-        return ("-pk",)
-
-    def results(self):
-        """The results in the page's order, or none when a parameter is invalid (the page
-        says which)."""
-        if self.is_bound and not self.is_valid():
-            return self.queryset.none()
-        return self.ordered()
 
     def matches(self):
         """Every match, newest first, for feeds and exports (which stream them all), or none
@@ -83,29 +47,6 @@ class ListFilterSet(django_filters.FilterSet):
         if self.is_bound and not self.is_valid():
             return self.queryset.none()
         return self.qs.order_by(*self.newest_first)
-
-    @cached_property
-    def window(self) -> list[int]:
-        """The ids of the latest RESULT_WINDOW + 1 results, found once: a page counts them
-        ("2,000+" when there are more), ranks them, and its facets count them."""
-        if self.is_bound and not self.is_valid():
-            return []
-        ids = self.qs.order_by(*self.window_order()).values_list("pk", flat=True)
-        return list(ids[: RESULT_WINDOW + 1])
-
-    @cached_property
-    def in_window(self) -> RawSQL:
-        """The window's ids (without the one past it) as a subquery for other queries."""
-        return among(self.window[:RESULT_WINDOW])
-
-    def ranked_window(self):
-        """The window's rows, ranked for the search words."""
-        rows = self.queryset.filter(pk__in=self.in_window).ranked(self.form.cleaned_data["q"])
-        if connection.vendor == "sqlite" and self.window:
-            # The window holds the latest matches, so FTS5 can start reading its index at
-            # the window's first id instead of ranking every match and then discarding most.
-            rows = rows.filter(**{f"{self.fts_rowid}__gte": min(self.window[:RESULT_WINDOW])})
-        return rows
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
@@ -146,7 +87,6 @@ class ReleaseFilter(ListFilterSet):
     after = django_filters.NumberFilter(method="filter_sort", label="After", min_value=0)
 
     newest_first = ("-published", "-id")
-    fts_rowid = "fts__release_id"
 
     class Meta:
         model = Release
@@ -225,7 +165,6 @@ class QuoteFilter(ListFilterSet):
         field_name="release__published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
 
     newest_first = ("-release__published", "-release_id", "position")
-    fts_rowid = "fts__quote_id"
 
     class Meta:
         model = Quote
@@ -251,10 +190,18 @@ class QuoteFilter(ListFilterSet):
         links = ReleaseTopic.objects.filter(topic=value)
         return queryset.filter(release_id__in=links.values("release_id"))
 
-    def ordered(self):
-        if self.searching():
-            return self.ranked_window().order_by("-rank", "-release__published", "position")
-        return self.qs.order_by(*self.newest_first)
+    def criteria(self) -> Criteria:
+        """The valid parameters as a question for the statements' search index."""
+        data = self.form.cleaned_data if self.is_bound else {}
+        return Criteria(
+            text=data.get("q") or "",
+            institutions=(data["institution"].pk,) if data.get("institution") else (),
+            topics=(data["topic"].pk,) if data.get("topic") else (),
+            person=data["speaker"].pk if data.get("speaker") else None,
+            kind=data.get("kind") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
 
 
 @dataclass

@@ -66,6 +66,26 @@ def _schema() -> tantivy.Schema:
 SCHEMA = _schema()
 
 
+def _statement_schema() -> tantivy.Schema:
+    """A statement, with what its list filters by: its speaker, the institutions it speaks
+    for (its own, or its speaker's affiliation stated in that release), their kinds, and its
+    release's topics and date."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    builder.add_unsigned_field("release", indexed=True, fast=True)
+    builder.add_text_field("text", tokenizer_name="archive")
+    builder.add_integer_field("sort_key", indexed=True, fast=True)
+    builder.add_integer_field("day", indexed=True, fast=True)
+    builder.add_unsigned_field("person", indexed=True, fast=True)
+    builder.add_unsigned_field("institution", indexed=True, fast=True)
+    builder.add_unsigned_field("topic", indexed=True, fast=True)
+    builder.add_text_field("kind", tokenizer_name="raw", fast=True)
+    return builder.build()
+
+
+STATEMENT_SCHEMA = _statement_schema()
+
+
 def _analyzer() -> tantivy.TextAnalyzer:
     """Words as PostgreSQL's `english` configuration and FTS5 read them: split on anything
     not a letter or digit, lower-cased, English stems. Stop words are kept in the index so
@@ -129,12 +149,18 @@ class Facets:
 
 
 class SearchIndex:
-    """One process's handle on the index at `path`."""
+    """One process's handle on the index of releases at `path`."""
+
+    schema = SCHEMA
+    # The fields words are looked for in, and their weights.
+    text_fields = (("title", TITLE_BOOST), ("body", 1.0))
+    # The field that holds the release a document comes from.
+    release_field = "id"
 
     def __init__(self, path: Path):
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(SCHEMA, str(path), reuse=True)
+        self.index = tantivy.Index(self.schema, str(path), reuse=True)
         self.index.register_tokenizer("archive", ANALYZER)
         self.index.config_reader(reload_policy="Manual")
         self.lock = threading.Lock()
@@ -187,7 +213,7 @@ class SearchIndex:
             low = (criteria.date_from - EPOCH).days if criteria.date_from else None
             high = (criteria.date_to - EPOCH).days if criteria.date_to else None
             filters.append(tantivy.Query.range_query(
-                SCHEMA, "day", tantivy.FieldType.Integer, low, high))
+                self.schema, "day", tantivy.FieldType.Integer, low, high))
         # Filters narrow without scoring, so the ranking is the words' alone.
         clauses.extend((tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0))
                        for f in filters)
@@ -196,17 +222,17 @@ class SearchIndex:
         return tantivy.Query.boolean_query(clauses)
 
     def _phrase(self, phrase: str) -> tantivy.Query | None:
-        """A word or phrase in the title (boosted) or the body."""
+        """A word or phrase in any of the text fields (the title boosted)."""
         words = [token for token in ANALYZER.analyze(phrase)]
         if not words:
             return None
         per_field = []
-        for name in ("title", "body"):
+        for name, weight in self.text_fields:
             if len(words) == 1:
-                query = tantivy.Query.term_query(SCHEMA, name, words[0])
+                query = tantivy.Query.term_query(self.schema, name, words[0])
             else:
-                query = tantivy.Query.phrase_query(SCHEMA, name, words)
-            per_field.append(tantivy.Query.boost_query(query, TITLE_BOOST) if name == "title"
+                query = tantivy.Query.phrase_query(self.schema, name, words)
+            per_field.append(tantivy.Query.boost_query(query, weight) if weight != 1.0
                              else query)
         return self._any(per_field)
 
@@ -216,9 +242,8 @@ class SearchIndex:
             return queries[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
-    @staticmethod
-    def _terms(name: str, values) -> tantivy.Query:
-        return tantivy.Query.term_set_query(SCHEMA, name, list(values))
+    def _terms(self, name: str, values) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self.schema, name, list(values))
 
     def ranked(self, criteria: Criteria, offset: int, limit: int) -> Page:
         """Releases by relevance (BM25 over every match), `limit` from `offset`, uncounted."""
@@ -244,7 +269,7 @@ class SearchIndex:
         if after is not None:
             bounds = (after, None) if oldest else (None, after)
             keyset = tantivy.Query.range_query(
-                SCHEMA, "sort_key", tantivy.FieldType.Integer, *bounds,
+                self.schema, "sort_key", tantivy.FieldType.Integer, *bounds,
                 include_lower=not oldest or bounds[0] is None,
                 include_upper=oldest or bounds[1] is None)
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
@@ -303,6 +328,9 @@ class SearchIndex:
             return 0
         return self.searcher().search(query, limit=1, count=True).count
 
+    def documents(self, ids: list[int]):
+        return release_documents(ids)
+
     # Writing.
 
     def writer(self, heap: int = CHANGES_HEAP, wait: float = LOCK_WAIT_SECONDS
@@ -323,16 +351,45 @@ class IndexBusy(Exception):
     """The index's writer stayed taken by another process."""
 
 
+class StatementIndex(SearchIndex):
+    """The index of statements: words in their text, filters as for releases."""
+
+    schema = STATEMENT_SCHEMA
+    text_fields = (("text", 1.0),)
+    release_field = "release"
+
+    def documents(self, ids: list[int]):
+        return statement_documents(ids)
+
+    def dated(self, criteria: Criteria, offset: int, limit: int) -> Page:
+        """Statements newest first (by their release's date, then in the release's order),
+        `limit` from `offset`, uncounted."""
+        query = self.query(criteria)
+        if query is None or limit < 1:
+            return Page([], 0)
+        searcher = self.searcher()
+        result = searcher.search(query, limit=limit, offset=offset, count=False,
+                                 order_by_field="sort_key", order=tantivy.Order.Desc)
+        return Page([searcher.doc(address)["id"][0] for _, address in result.hits], 0)
+
+
 _indexes: dict[Path, SearchIndex] = {}
 _indexes_lock = threading.Lock()
 
 
-def get_index() -> SearchIndex:
-    path = Path(settings.SEARCH_INDEX_DIR)
+def get_index(kind: type[SearchIndex] = SearchIndex) -> SearchIndex:
+    """This process's handle on the index of releases (or of statements, with
+    StatementIndex), each in its own folder of SEARCH_INDEX_DIR."""
+    path = Path(settings.SEARCH_INDEX_DIR) / ("statements" if kind is StatementIndex
+                                              else "releases")
     with _indexes_lock:
         if path not in _indexes:
-            _indexes[path] = SearchIndex(path)
+            _indexes[path] = kind(path)
         return _indexes[path]
+
+
+def get_statement_index() -> StatementIndex:
+    return get_index(StatementIndex)
 
 
 # Keeping the index up to date.
@@ -443,7 +500,7 @@ def catch_up(index: SearchIndex | None = None) -> int:
             with _writing(index, wait=BUSY_WAIT_SECONDS) as writer:
                 # Read again under the writer's lock: another process may have caught up.
                 position, changed = _changes(_read_position(index))
-                _replace(writer, changed)
+                _replace(index, writer, changed)
         except IndexBusy:
             # A rebuild holds the writer for minutes: search the index as it is meanwhile;
             # the changes are applied once it is done.
@@ -452,12 +509,14 @@ def catch_up(index: SearchIndex | None = None) -> int:
         return len(changed)
 
 
-def _replace(writer: tantivy.IndexWriter, ids: list[int], batch: int = 2000) -> None:
+def _replace(index: SearchIndex, writer: tantivy.IndexWriter, ids: list[int],
+             batch: int = 2000) -> None:
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
         # By query: a term of a bare Python int is taken as signed, and matches no id.
-        writer.delete_documents_by_query(tantivy.Query.term_set_query(SCHEMA, "id", chunk))
-        for document in documents(chunk):
+        writer.delete_documents_by_query(
+            tantivy.Query.term_set_query(index.schema, index.release_field, chunk))
+        for document in index.documents(chunk):
             writer.add_document(document)
 
 
@@ -476,7 +535,7 @@ def rebuild(index: SearchIndex | None = None, batch: int = 5000, progress=None) 
             position, _ = _changes(Position(last=_last_change()))
             writer.delete_all_documents()
             while chunk := list(ids.filter(pk__gt=last)[:batch]):
-                for document in documents(chunk):
+                for document in index.documents(chunk):
                     writer.add_document(document)
                 done, last = done + len(chunk), chunk[-1]
                 if progress:
@@ -491,7 +550,7 @@ def _last_change() -> int:
         return cursor.fetchone()[0]
 
 
-def documents(ids: list[int]):
+def release_documents(ids: list[int]):
     """The index documents of the visible releases among `ids`, read in a few queries from
     the primary database, where the change log is (a replica may lag behind it)."""
     from archive.models import Appearance, Quote, Release
@@ -526,6 +585,47 @@ def documents(ids: list[int]):
                 document.add_unsigned(name, value)
         for kind in sorted(kinds.get(pk, ())):
             document.add_text("kind", kind)
+        yield document
+
+
+def statement_sort_key(published: datetime.date | None, release: int, position: int) -> int:
+    """Newest release first, then the release's statements in their order: days (plus one)
+    above the release id above the position counted down."""
+    day = (published - EPOCH).days + 1 if published else 0
+    return (day << 48) | (release << 16) | (0xFFFF - min(position, 0xFFFF))
+
+
+def statement_documents(ids: list[int]):
+    """The index documents of the statements of the visible releases among `ids`."""
+    from archive.models import Appearance, Institution, Quote, Release
+
+    quotes = (Quote.objects.using(PRIMARY).filter(release_id__in=ids, release__hidden=False)
+              .values_list("pk", "release_id", "person_id", "institution_id", "text",
+                           "position", "release__published"))
+    affiliations = dict(((release, person), institution) for release, person, institution in
+                        Appearance.objects.using(PRIMARY).filter(release_id__in=ids)
+                        .exclude(affiliation=None)
+                        .values_list("release_id", "person_id", "affiliation_id"))
+    topics = _grouped(Release.topics.through.objects.using(PRIMARY).filter(release_id__in=ids)
+                      .values_list("release_id", "topic_id"))
+    kinds = dict(Institution.objects.using(PRIMARY).values_list("pk", "kind"))
+    for pk, release, person, institution, text, position, published in quotes.iterator(
+            chunk_size=500):
+        document = tantivy.Document(text=text,
+                                    sort_key=statement_sort_key(published, release, position))
+        document.add_unsigned("id", pk)
+        document.add_unsigned("release", release)
+        if published:
+            document.add_integer("day", (published - EPOCH).days)
+        if person:
+            document.add_unsigned("person", person)
+        spoke_for = {i for i in (institution, affiliations.get((release, person))) if i}
+        for value in sorted(spoke_for):
+            document.add_unsigned("institution", value)
+        for kind in sorted({kinds[i] for i in spoke_for if i in kinds}):
+            document.add_text("kind", kind)
+        for value in sorted(topics.get(release, ())):
+            document.add_unsigned("topic", value)
         yield document
 
 

@@ -20,7 +20,7 @@ from archive import exports, filters, search
 from archive.citations import citation_formats
 from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
-from archive.search_index import Criteria, get_index
+from archive.search_index import Criteria, get_index, get_statement_index
 
 PER_PAGE = 20
 # Relevance-ranked results page through their first 10,000 (each page asks the index for the
@@ -99,24 +99,31 @@ def releases_in_order(ids: list[int]) -> list[Release]:
     return [rows[pk] for pk in ids if pk in rows]
 
 
-class RankedReleases:
-    """Releases as the search index ranks them, a sequence Paginator can slice: its length is
-    the index's exact count, each slice one search for that page."""
+class Indexed:
+    """Results as a search index finds them, a sequence Paginator can slice: its length is
+    the index's exact count, each slice one search (`find(offset, limit)` giving ids) whose
+    rows `load` reads in that order."""
 
-    def __init__(self, criteria: Criteria, total: int):
-        self.criteria, self.total = criteria, total
+    def __init__(self, total: int, find, load):
+        self.total, self.find, self.load = total, find, load
 
     def __len__(self):
         return self.total
 
     def __getitem__(self, window: slice):
-        page = get_index().ranked(self.criteria, window.start, window.stop - window.start)
-        return releases_in_order(page.ids)
+        return self.load(self.find(window.start, window.stop - window.start).ids)
 
 
 def ranked_page(request, criteria: Criteria, total: int):
     """The requested page of releases by relevance; a page that does not exist is a 404."""
-    paginator = Paginator(RankedReleases(criteria, total), PER_PAGE, orphans=3)
+    return indexed_page(request, Indexed(
+        total, lambda offset, limit: get_index().ranked(criteria, offset, limit),
+        releases_in_order))
+
+
+def indexed_page(request, results: Indexed):
+    """The requested page of `results`; a page that does not exist is a 404."""
+    paginator = Paginator(results, PER_PAGE, orphans=3)
     try:
         number = int(request.GET.get("page") or 1)
     except ValueError:
@@ -170,30 +177,6 @@ def highlighted(snippet: str) -> str:
     return mark_safe(text.replace(search.MARK_START, "<mark>").replace(search.MARK_END, "</mark>"))
 
 
-@dataclass
-class Size:
-    label: str  # "3" or "about 1,000,000"
-    number: int
-    exact: bool
-
-
-def archive_size(queryset) -> Size:
-    """How many rows: exact up to RESULT_WINDOW, estimated above ("about 1,000,000"), as an
-    exact count of a large table reads all of it."""
-    exact = queryset.order_by()[: filters.RESULT_WINDOW + 1].count()
-    if exact <= filters.RESULT_WINDOW:
-        return Size(f"{exact:,}", exact, True)
-    table = queryset.model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # the planner's estimate, kept by ANALYZE
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-        else:  # rows are never renumbered: the highest id is close to their number
-            cursor.execute(f'SELECT max(rowid) FROM "{table}"')
-        estimate = max(int(cursor.fetchone()[0] or 0), exact)
-    rounded = round(estimate, 2 - len(str(estimate)))  # two significant figures
-    return Size(f"about {rounded:,}", rounded, False)
-
-
 @require_GET
 def home(request):
     releases = Release.objects.visible()
@@ -213,14 +196,17 @@ def home(request):
     for topic in topics:
         topic.n = topic_counts.get(topic.pk, 0)
     dated = releases.filter(published__isnull=False).values_list("published", flat=True)
+    quotes = get_statement_index().count()
     context = {
         "latest": releases.for_listing().order_by("-published", "-id")[:8],
-        "size": Size(f"{counts.total:,}", counts.total, True),
+        "size": counts.total,
+        "size_label": f"{counts.total:,}",
         # The first and last dates from the index's two ends: MIN() and MAX() over visible
         # releases read every row on SQLite.
         "span": {"first": dated.order_by("published").first(),
                  "last": dated.order_by("-published").first()},
-        "quote_count": archive_size(Quote.objects.visible()),
+        "quote_count": quotes,
+        "quote_count_label": f"{quotes:,}",
         "institutions": most_quoted(Institution, "quoted_institution"),
         "people": most_quoted(Person, "quoted_person"),
         "topics": topics,
@@ -452,17 +438,28 @@ def person_detail(request, slug: str):
     return render(request, "archive/person_detail.html", context)
 
 
+def statements_in_order(ids: list[int]) -> list[Quote]:
+    rows = Quote.objects.select_related("release", "person", "institution").in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 @require_GET
 def quote_list(request):
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
-    page = paginate(request, filterset.results().select_related("release", "person", "institution"),
-                    seen=len(filterset.window))
+    index = get_statement_index()
+    criteria = filterset.criteria() if not filterset.is_bound or filterset.is_valid() else None
+    total = index.count(criteria) if criteria else 0
+    # By relevance when searching, else newest first; counted exactly over every match.
+    find = index.ranked if filterset.searching() else index.dated
+    page = indexed_page(request, Indexed(
+        total, lambda offset, limit: find(criteria, offset, limit), statements_in_order))
     query = filterset.query
     extracts = search.snippets(Quote, [q.pk for q in page], query, "text",
                                "archive_quote_fts", 0) if query else {}
     for quote in page:
         quote.snippet = highlighted(extracts.get(quote.pk) or quote.text)
-    context = {"filter": filterset, "page_obj": page, "query": query,
+    context = {"filter": filterset, "page_obj": page, "query": query, "total": total,
+               "total_label": f"{total:,}",
                "chips": chips(filterset) if filterset.is_bound else []}
     return render(request, "archive/quote_list.html", context)
 

@@ -37,4 +37,4 @@ def _search_index(settings, tmp_path):
 
     settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
     yield
-    search_index._indexes.pop(settings.SEARCH_INDEX_DIR, None)
+    search_index._indexes.clear()

@@ -12,7 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count
 
 from archive import merge, search_index, views
-from archive.filters import ReleaseInstitution, Year
+from archive.filters import QuoteFilter, ReleaseInstitution, Year
 from archive.models import Institution, Quote, Release, Topic
 from tests.conftest import make_release
 from tests.test_search_parity import DOCUMENTS, QUERIES
@@ -159,7 +159,7 @@ def test_the_rebuild_command_indexes_every_visible_release(client):
     make_release("Withheld", "Quinoa.", hidden=True)
     out = StringIO()
     call_command("rebuild_search_index", stdout=out)
-    assert out.getvalue().startswith("Indexed 1 releases")
+    assert out.getvalue().startswith("Indexed 1 releases and their statements")
     assert titles(client.get("/releases/", {"q": "quinoa"})) == ["Shown"]
 
 
@@ -216,3 +216,18 @@ def test_a_search_goes_on_while_another_process_writes_the_index(client, monkeyp
         del writer
     assert sorted(titles(client.get("/releases/", {"q": "barley"}))) == ["Barley loans",
                                                                           "Barley notes"]
+
+
+def test_statements_are_counted_and_ranked_over_every_match(client, generated):
+    Release.objects.filter(pk__in=Quote.objects.filter(text__contains="measures")
+                           .values("release_id")[:5]).update(hidden=True)
+    matches = Quote.objects.visible().search("measures").count()
+    assert matches > 2000
+    response = client.get("/quotes/", {"q": "measures"})
+    assert f"<strong>{matches:,}</strong> statements" in response.text
+    bank = Institution.objects.get(name="Bank of China")
+    # Its own statements and those of people speaking for it, counted by direct SQL.
+    spoke = QuoteFilter({"institution": bank.slug}, queryset=Quote.objects.visible()).qs.count()
+    response = client.get("/quotes/", {"institution": bank.slug, "page": "2"})
+    assert f"<strong>{spoke:,}</strong> statements" in response.text
+    assert all(not q.release.hidden for q in response.context["page_obj"])
