@@ -111,6 +111,8 @@ class Indexed:
         return self.total
 
     def __getitem__(self, window: slice):
+        if not self.total:  # nothing matches, or the question was invalid
+            return []
         return self.load(self.find(window.start, window.stop - window.start).ids)
 
 
