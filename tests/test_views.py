@@ -4,7 +4,6 @@ import csv
 import datetime
 import io
 import json
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
