@@ -11,5 +11,6 @@ COPY . .
 RUN useradd --system --uid 1000 --home /app archive && chown -R archive /app
 USER archive
 EXPOSE 8000
-# Migrations and static files on start; seeds/ imported when IMPORT_SEEDS is set.
-CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py collectstatic --no-input -v 0 && if [ -n \"$IMPORT_SEEDS\" ]; then python manage.py import_releases seeds/; fi && exec gunicorn archive.wsgi --config gunicorn.conf.py"]
+# Migrations and static files on start; seeds/ imported when IMPORT_SEEDS is set; the search
+# index brought up to date (built whole the first time) before the server answers.
+CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py collectstatic --no-input -v 0 && if [ -n \"$IMPORT_SEEDS\" ]; then python manage.py import_releases seeds/; fi && python manage.py rebuild_search_index --changes-only && exec gunicorn archive.wsgi --config gunicorn.conf.py"]

@@ -4,29 +4,23 @@ Many-to-many filters use `pk IN (subquery)` rather than joins, so a release matc
 chosen banks appears once without a DISTINCT over the whole result.
 """
 
-import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import ExtractYear
-from django.utils.functional import cached_property
 
 from archive import search
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
+from archive.search_index import Criteria, get_index
 
 ReleaseInstitution = Release.institutions.through
 ReleaseTopic = Release.topics.through
 
-# Lists rank, count, facet and page through RESULT_WINDOW results at most: an exact count,
-# facet or ranking of everything a common word matches would read most of a large archive
-# on every page view. Beyond it a page says "2,000+" and invites narrowing. The cost of a
-# page grows with the window (measured at a million releases: a phrase with a popular bank
-# took 300 ms to find 10,000 matches, 60 ms to find 2,000).
+# Short lists that have no search index (people) are counted up to RESULT_WINDOW; past it a
+# page says "2,000+". Releases and statements are counted exactly by the search index.
 RESULT_WINDOW = 2_000
 
 SORTS = [("relevance", "Relevance"), ("newest", "Newest first"), ("oldest", "Oldest first")]
@@ -42,43 +36,11 @@ class Year(ExtractYear):
         return f"CAST(substr({sql}, 1, 4) AS INTEGER)", params
 
 
-def among(ids: list[int]) -> RawSQL:
-    """`ids` as a subquery with one parameter: a literal IN list of thousands of values costs
-    the database more to plan than to run."""
-    if connection.vendor == "postgresql":
-        # Written as the array's text by hand: psycopg adapting a list of 2,000 numbers
-        # examined each, for every facet of a page, and took a tenth of the list page.
-        return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
-
-
-def latest(queryset, limit: int, order=("-pk",)):
-    """The ids of the latest imported `limit` rows of `queryset`, as a subquery."""
-    return queryset.order_by(*order).values("pk")[:limit]
-
-
 class ListFilterSet(django_filters.FilterSet):
-    """What list pages, feeds and exports share: results only for valid parameters, and the
-    window of results that lists count, rank and facet."""
+    """What list pages, feeds and exports share: results only for valid parameters. Pages
+    ask the search index (criteria()); feeds and exports the database (matches())."""
 
     newest_first: tuple[str, ...]
-    fts_rowid: str  # on SQLite, the search index's own row id (the row's id)
-
-    def window_order(self):
-        """The order that picks the window: the latest imported first. The search indexes
-        yield matches in that order and stop at the window (SQLite's FTS5 when asked for its
-        own rowid), where ordering every match of a common word by date read them all; and
-        the window is a sample of every year, not of the last few."""
-        if self.searching() and connection.vendor == "sqlite":
-            return (F(self.fts_rowid).desc(),)
-        return ("-pk",)
-
-    def results(self):
-        """The results in the page's order, or none when a parameter is invalid (the page
-        says which)."""
-        if self.is_bound and not self.is_valid():
-            return self.queryset.none()
-        return self.ordered()
 
     def matches(self):
         """Every match, newest first, for feeds and exports (which stream them all), or none
@@ -86,29 +48,6 @@ class ListFilterSet(django_filters.FilterSet):
         if self.is_bound and not self.is_valid():
             return self.queryset.none()
         return self.qs.order_by(*self.newest_first)
-
-    @cached_property
-    def window(self) -> list[int]:
-        """The ids of the latest RESULT_WINDOW + 1 results, found once: a page counts them
-        ("2,000+" when there are more), ranks them, and its facets count them."""
-        if self.is_bound and not self.is_valid():
-            return []
-        ids = self.qs.order_by(*self.window_order()).values_list("pk", flat=True)
-        return list(ids[: RESULT_WINDOW + 1])
-
-    @cached_property
-    def in_window(self) -> RawSQL:
-        """The window's ids (without the one past it) as a subquery for other queries."""
-        return among(self.window[:RESULT_WINDOW])
-
-    def ranked_window(self):
-        """The window's rows, ranked for the search words."""
-        rows = self.queryset.filter(pk__in=self.in_window).ranked(self.form.cleaned_data["q"])
-        if connection.vendor == "sqlite" and self.window:
-            # The window holds the latest matches, so FTS5 can start reading its index at
-            # the window's first id instead of ranking every match and then discarding most.
-            rows = rows.filter(**{f"{self.fts_rowid}__gte": min(self.window[:RESULT_WINDOW])})
-        return rows
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
@@ -142,11 +81,14 @@ class ReleaseFilter(ListFilterSet):
         field_name="published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
     year = django_filters.NumberFilter(field_name="published", lookup_expr="year", label="Year",
                                      min_value=1, max_value=9999)
+    month = django_filters.NumberFilter(method="filter_month", label="Month", min_value=1,
+                                      max_value=12)
     sort = django_filters.ChoiceFilter(choices=SORTS, method="filter_sort", empty_label=None,
                                        label="Sort")
+    # Where a date-ordered page starts: the last key of the page before (search_index.sort_key).
+    after = django_filters.NumberFilter(method="filter_sort", label="After", min_value=0)
 
     newest_first = ("-published", "-id")
-    fts_rowid = "fts__release_id"
 
     class Meta:
         model = Release
@@ -173,28 +115,39 @@ class ReleaseFilter(ListFilterSet):
         return queryset.filter(pk__in=links.values("release_id"))
 
     def filter_sort(self, queryset, name, value):
-        return queryset  # applied by `ordered()`, after every filter
+        return queryset  # applied by `ordered()` or by the search index
 
-    def ordered(self):
-        """The filtered releases in the chosen order: by relevance when searching, among the
-        window's matches (ranking every release a common word matches would read the whole
-        archive)."""
+    def criteria(self) -> Criteria:
+        """The valid parameters as a question for the search index."""
+        data = self.form.cleaned_data if self.is_bound else {}
+        year = data.get("year")
+        return Criteria(
+            text=data.get("q") or "",
+            institutions=tuple(sorted(i.pk for i in data.get("institution") or ())),
+            topics=tuple(sorted(t.pk for t in data.get("topic") or ())),
+            person=data["person"].pk if data.get("person") else None,
+            source=data.get("source") or "",
+            kind=data.get("kind") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            year=int(year) if year is not None else None,
+            month=int(data["month"]) if data.get("month") is not None and year is not None
+            else None,
+        )
+
+    @property
+    def order(self) -> str:
+        """"relevance" when searching (unless asked otherwise), else "newest" or "oldest"."""
         sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
-        if sort == "oldest":
-            return self.qs.order_by("published", "id")
-        if self.searching() and sort != "newest":
-            return self.ranked_window().order_by("-rank", "-published", "-id")
-        return self.qs.order_by(*self.newest_first)
+        if sort in ("newest", "oldest"):
+            return sort
+        return "relevance" if self.searching() else "newest"
 
-    def without(self, name: str):
-        """The releases matching every filter but `name`: a facet's counts ignore their own
-        selection, so choosing one bank still shows the others' counts. The form's
-        validated values are reused, so no choice is looked up twice."""
-        queryset = self.queryset.all()
-        for other, value in (self.form.cleaned_data if self.is_bound else {}).items():
-            if other != name:
-                queryset = self.filters[other].filter(queryset, value)
-        return queryset.order_by()
+    def filter_month(self, queryset, name, value):
+        # A month is a month of the chosen year; without one it is ignored.
+        if self.form.cleaned_data.get("year") is None:
+            return queryset
+        return queryset.filter(published__month=value)
 
 
 class QuoteFilter(ListFilterSet):
@@ -215,7 +168,6 @@ class QuoteFilter(ListFilterSet):
         field_name="release__published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
 
     newest_first = ("-release__published", "-release_id", "position")
-    fts_rowid = "fts__quote_id"
 
     class Meta:
         model = Quote
@@ -241,10 +193,18 @@ class QuoteFilter(ListFilterSet):
         links = ReleaseTopic.objects.filter(topic=value)
         return queryset.filter(release_id__in=links.values("release_id"))
 
-    def ordered(self):
-        if self.searching():
-            return self.ranked_window().order_by("-rank", "-release__published", "position")
-        return self.qs.order_by(*self.newest_first)
+    def criteria(self) -> Criteria:
+        """The valid parameters as a question for the statements' search index."""
+        data = self.form.cleaned_data if self.is_bound else {}
+        return Criteria(
+            text=data.get("q") or "",
+            institutions=(data["institution"].pk,) if data.get("institution") else (),
+            topics=(data["topic"].pk,) if data.get("topic") else (),
+            person=data["speaker"].pk if data.get("speaker") else None,
+            kind=data.get("kind") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
 
 
 @dataclass
@@ -259,55 +219,56 @@ def toggle(params, name: str, value: str) -> str:
     """The query string with `value` added to or removed from `name`, back on page one."""
     data = params.copy()
     data.pop("page", None)
+    data.pop("after", None)
     values = data.getlist(name)
     data.setlist(name, [v for v in values if v != value] if value in values else [*values, value])
     return "?" + urlencode(sorted(data.lists()), doseq=True)
 
 
-def release_facets(filterset: ReleaseFilter, size: int = 12) -> dict[str, list[Option]]:
-    """Counts for each filter's options over the current result (its window of
-    RESULT_WINDOW releases), one query per facet."""
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+
+
+def release_facets(filterset: ReleaseFilter, size: int = 12) -> tuple[int, dict[str, list[Option]]]:
+    """The number of results and each filter's options with their counts, exact over every
+    match (from the search index). A facet whose own filter is set counts as if it were not
+    (choosing one bank still shows the others'). Months are offered once a year is chosen."""
     params = filterset.data
-    chosen = {name: set(params.getlist(name)) for name in ("institution", "topic", "source",
-                                                           "kind", "year")}
+    criteria = filterset.criteria()
+    names = ["institution", "topic", "kind", "source", "year"]
+    if criteria.year is not None:
+        names.append("month")
+    found = get_index().facets(criteria, names)
+    chosen = {name: set(params.getlist(name)) for name in names}
 
     def options(rows, name, label=lambda v: v):
         return [Option(str(label(value)), count, str(value) in chosen[name],
                        toggle(params, name, str(value))) for value, count in rows]
 
-    def within(name):
-        """The releases a facet counts: the page's window, unless the facet's own filter is
-        set, when its counts ignore that choice (choosing one bank still shows the others)."""
-        if params.get(name):
-            return latest(filterset.without(name), RESULT_WINDOW, filterset.window_order())
-        return filterset.in_window
+    def largest(rows):
+        return sorted(rows, key=lambda row: -row[1])
 
-    def linked(name, through, field):
-        rows = (through.objects.filter(release_id__in=within(name))
-                .values_list(f"{field}__slug", f"{field}__name")
-                .annotate(n=Count("release_id")).order_by("-n", f"{field}__name")[:size])
-        names = {slug: title for slug, title, _ in rows}
-        return options([(slug, n) for slug, _, n in rows], name, names.get)
+    def named(name, model):
+        rows = found.counts[name]
+        objects = model.objects.in_bulk([pk for pk, _ in rows])
+        rows = sorted(((objects[pk], n) for pk, n in rows if pk in objects),
+                      key=lambda row: (-row[1], row[0].name))[:size]
+        names = {o.slug: o.name for o, _ in rows}
+        return options([(o.slug, n) for o, n in rows], name, names.get)
 
     kinds = dict(Institution.Kind.choices)
-    kind_rows = (ReleaseInstitution.objects
-                 .filter(release_id__in=within("kind"))
-                 .values_list("institution__kind")
-                 .annotate(n=Count("release_id", distinct=True)).order_by("-n"))
-    source_rows = (Release.objects.filter(pk__in=within("source"))
-                   .exclude(source="").values_list("source")
-                   .annotate(n=Count("pk")).order_by("-n", "source")[:size])
-    year_rows = (Release.objects.filter(pk__in=within("year"))
-                 .filter(published__isnull=False)
-                 .annotate(y=Year("published")).values_list("y")
-                 .annotate(n=Count("pk")).order_by("-y"))
-    return {
-        "institution": linked("institution", ReleaseInstitution, "institution"),
-        "topic": linked("topic", ReleaseTopic, "topic"),
-        "kind": options(kind_rows, "kind", kinds.get),
-        "source": options(source_rows, "source"),
-        "year": options(year_rows, "year"),
+    facets = {
+        "institution": named("institution", Institution),
+        "topic": named("topic", Topic),
+        "kind": options(largest(found.counts["kind"]), "kind", kinds.get),
+        "source": options(sorted(found.counts["source"], key=lambda r: (-r[1], r[0]))[:size],
+                          "source"),
+        "year": options(sorted(found.counts["year"], reverse=True), "year"),
     }
+    if "month" in found.counts:
+        months = sorted((yyyymm % 100, n) for yyyymm, n in found.counts["month"])
+        facets["month"] = options(months, "month", lambda m: MONTHS[m - 1])
+    return found.total, facets
 
 
 def chips(filterset) -> list[Option]:
@@ -321,7 +282,7 @@ def chips(filterset) -> list[Option]:
         labels[name] = {o.slug: o.name for o in objects}
     result = []
     for name, field in filterset.filters.items():
-        if name == "sort":
+        if name in ("sort", "after"):
             continue
         for value in params.getlist(name):
             if value:

@@ -467,3 +467,4 @@ class QuoteSearch(models.Model):
     class Meta:
         managed = False
         db_table = "archive_quote_fts"
+

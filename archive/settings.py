@@ -180,6 +180,11 @@ CACHES = {
     },
 }
 
+# The search index (archive/search_index.py), derived from the database: each server keeps
+# its own, rebuilt with `manage.py rebuild_search_index` and kept up to date from the
+# database's change log.
+SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR") or BASE_DIR / "search-index")
+
 ROOT_URLCONF = "archive.urls"
 WSGI_APPLICATION = "archive.wsgi.application"
 

@@ -8,7 +8,6 @@ from urllib.parse import quote as url_quote
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count
-from django.db.models.functions import TruncMonth, TruncYear
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,18 +20,15 @@ from django.views.decorators.http import require_safe
 
 from archive import exports, filters, search
 from archive.citations import citation_formats
-from archive.filters import (
-    QuoteFilter,
-    ReleaseFilter,
-    ReleaseInstitution,
-    ReleaseTopic,
-    chips,
-    release_facets,
-)
+from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
+from archive.search_index import Criteria, get_index, get_statement_index
 
 PER_PAGE = 20
 logger = logging.getLogger(__name__)
+# Relevance-ranked results page through their first 10,000 (each page asks the index for the
+# best offset + 20); beyond, the date orders reach every result.
+RANKED_PAGES = 500
 
 
 class WindowPaginator(Paginator):
@@ -67,9 +63,28 @@ class WindowPaginator(Paginator):
         return self.counted + ("+" if self.capped else "")
 
 
-def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = None):
-    """The requested page; a page that does not exist is a 404, not an error page."""
-    paginator = WindowPaginator(queryset, per_page, seen, orphans=3)
+class ExactPaginator(WindowPaginator):
+    """Counts every row: for lists known to be short enough."""
+
+    @cached_property
+    def seen(self) -> int:
+        return self.object_list.count()
+
+    @cached_property
+    def count(self) -> int:
+        return self.seen
+
+    @property
+    def capped(self) -> bool:
+        return False
+
+
+def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = None,
+             exact: bool = False):
+    """The requested page; a page that does not exist is a 404, not an error page. `exact`
+    counts every row instead of stopping at RESULT_WINDOW."""
+    paginator = (ExactPaginator if exact else WindowPaginator)(queryset, per_page, seen,
+                                                                orphans=3)
     try:
         return paginator.page(request.GET.get("page") or 1)
     except EmptyPage:
@@ -81,72 +96,125 @@ def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = Non
         raise Http404("There is no such page of results.") from None
 
 
+def releases_in_order(ids: list[int]) -> list[Release]:
+    """The visible releases `ids`, in that order, ready for a list."""
+    rows = Release.objects.visible().for_listing().in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+class Indexed:
+    """Results as a search index finds them, a sequence Paginator can slice: its length is
+    the index's exact count, each slice one search (`find(offset, limit)` giving ids) whose
+    rows `load` reads in that order."""
+
+    def __init__(self, total: int, find, load):
+        self.total, self.find, self.load = total, find, load
+
+    def __len__(self):
+        return self.total
+
+    def __getitem__(self, window: slice):
+        if not self.total:  # nothing matches, or the question was invalid
+            return []
+        return self.load(self.find(window.start, window.stop - window.start).ids)
+
+
+def ranked_page(request, criteria: Criteria, total: int):
+    """The requested page of releases by relevance; a page that does not exist is a 404."""
+    return indexed_page(request, Indexed(
+        total, lambda offset, limit: get_index().ranked(criteria, offset, limit),
+        releases_in_order))
+
+
+def indexed_page(request, results: Indexed):
+    """The requested page of `results`; a page that does not exist is a 404."""
+    paginator = Paginator(results, PER_PAGE, orphans=3)
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        raise Http404("There is no such page of results.") from None
+    try:
+        paginator.validate_number(number)
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404("There is no such page of results.") from None
+    if number > RANKED_PAGES:
+        raise Http404(f"Results by relevance are paged through their first "
+                      f"{RANKED_PAGES * PER_PAGE:,}; sort by date to reach every one.")
+    return paginator.page(number)
+
+
+@dataclass
+class DatePage:
+    """A page of a date-ordered list, reached by the key of the page before ("older →"):
+    every page costs the same, the last as the first."""
+
+    object_list: list
+    total: int
+    next_key: int | None
+    first: bool
+    oldest: bool = False
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def date_page(request, criteria: Criteria, oldest: bool = False, total: int | None = None,
+              after: int | None = None) -> DatePage:
+    """The page of releases matching `criteria` newest (or oldest) first after the key in
+    the `after` parameter."""
+    if after is None and request.GET.get("after"):
+        try:
+            after = int(request.GET["after"])
+        except ValueError:
+            raise Http404("There is no such page of results.") from None
+    page = get_index().by_date(criteria, PER_PAGE, after=after, oldest=oldest,
+                               count=total is None)
+    return DatePage(releases_in_order(page.ids), page.total if total is None else total,
+                    page.next_key, after is None, oldest)
+
+
 def highlighted(snippet: str) -> str:
     """A search snippet escaped, then its matched words wrapped in <mark>."""
     text = escape(snippet)
     return mark_safe(text.replace(search.MARK_START, "<mark>").replace(search.MARK_END, "</mark>"))
 
 
-@dataclass
-class Size:
-    label: str  # "3" or "about 1,000,000"
-    number: int
-    exact: bool
-
-
-def archive_size(queryset) -> Size:
-    """How many rows: exact up to RESULT_WINDOW, estimated above ("about 1,000,000"), as an
-    exact count of a large table reads all of it."""
-    exact = queryset.order_by()[: filters.RESULT_WINDOW + 1].count()
-    if exact <= filters.RESULT_WINDOW:
-        return Size(f"{exact:,}", exact, True)
-    table = queryset.model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # the planner's estimate, kept by ANALYZE
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-        else:  # rows are never renumbered: the highest id is close to their number
-            cursor.execute(f'SELECT max(rowid) FROM "{table}"')
-        estimate = max(int(cursor.fetchone()[0] or 0), exact)
-    rounded = round(estimate, 2 - len(str(estimate)))  # two significant figures
-    return Size(f"about {rounded:,}", rounded, False)
-
-
 @require_safe  # HEAD too, as GET without the body
 def home(request):
     releases = Release.objects.visible()
-    # The most quoted and the topics are counted among the latest RESULT_WINDOW releases,
-    # "lately", so that the home page costs the same however large the archive grows.
-    recent = filters.latest(releases, filters.RESULT_WINDOW)
-    quotes = Quote.objects.filter(release_id__in=recent).order_by()
+    # Counted exactly over every visible release by the search index, in one pass.
+    counts = get_index().facets(Criteria(), ["topic", "quoted_institution", "quoted_person"])
 
-    def most_quoted(model, field):
-        counts = dict(quotes.exclude(**{field: None}).values_list(field).annotate(n=Count("*"))
-                      .order_by("-n")[:8])
-        rows = sorted(model.objects.filter(pk__in=counts),
-                      key=lambda row: (-counts[row.pk], row.name))
-        for row in rows:
-            row.n = counts[row.pk]
-        return rows
+    def most_quoted(model, name):
+        rows = dict(sorted(counts.counts[name], key=lambda row: -row[1])[:8])
+        ranked = sorted(model.objects.filter(pk__in=rows),
+                        key=lambda row: (-rows[row.pk], row.name))
+        for row in ranked:
+            row.n = rows[row.pk]
+        return ranked
 
-    topic_counts = dict(ReleaseTopic.objects.filter(release_id__in=recent).order_by()
-                        .values_list("topic").annotate(n=Count("*")))
+    topic_counts = dict(counts.counts["topic"])
     topics = sorted(Topic.objects.all(), key=lambda t: (-topic_counts.get(t.pk, 0), t.name))
     for topic in topics:
         topic.n = topic_counts.get(topic.pk, 0)
-    size = archive_size(releases)
     dated = releases.filter(published__isnull=False).values_list("published", flat=True)
+    quotes = get_statement_index().count()
     context = {
         "latest": releases.for_listing().order_by("-published", "-id")[:8],
-        "size": size,
+        "size": counts.total,
+        "size_label": f"{counts.total:,}",
         # The first and last dates from the index's two ends: MIN() and MAX() over visible
         # releases read every row on SQLite.
         "span": {"first": dated.order_by("published").first(),
                  "last": dated.order_by("-published").first()},
-        "quote_count": archive_size(Quote.objects.visible()),
-        "institutions": most_quoted(Institution, "institution"),
-        "people": most_quoted(Person, "person"),
+        "quote_count": quotes,
+        "quote_count_label": f"{quotes:,}",
+        "institutions": most_quoted(Institution, "quoted_institution"),
+        "people": most_quoted(Person, "quoted_person"),
         "topics": topics,
-        "lately": "" if size.exact else f"{filters.RESULT_WINDOW:,}",
     }
     return render(request, "archive/home.html", context)
 
@@ -155,7 +223,16 @@ def home(request):
 def release_list(request):
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
-    page = paginate(request, filterset.results().for_listing(), seen=len(filterset.window))
+    total, facets = release_facets(filterset) if valid else (0, {})
+    criteria = filterset.criteria() if valid else None
+    if not valid:
+        page = DatePage([], 0, None, True)
+    elif filterset.order == "relevance":
+        page = ranked_page(request, criteria, total)
+    else:
+        after = filterset.form.cleaned_data.get("after") if filterset.is_bound else None
+        page = date_page(request, criteria, oldest=filterset.order == "oldest", total=total,
+                         after=int(after) if after is not None else None)
     query = filterset.query
     extracts = search.snippets(Release, [r.pk for r in page], query, "body",
                                "archive_release_fts", 1) if query else {}
@@ -164,13 +241,16 @@ def release_list(request):
     context = {
         "filter": filterset,
         "page_obj": page,
-        "facets": release_facets(filterset) if valid else {},
+        "ranked": valid and filterset.order == "relevance",
+        "total": total,
+        "total_label": f"{total:,}",
+        "facets": facets,
         "chips": chips(filterset) if filterset.is_bound else [],
         "query": query,
         "searched": bool(query),
         # Facet choices ride along when the search form is submitted again.
         "kept": [(key, value) for key in ("institution", "topic", "kind", "source", "year",
-                                          "person") for value in request.GET.getlist(key)],
+                                          "month", "person") for value in request.GET.getlist(key)],
     }
     return render(request, "archive/release_list.html", context)
 
@@ -279,11 +359,12 @@ def institution_list(request):
 def institution_detail(request, slug: str):
     institution = get_object_or_404(Institution.objects.public().select_related("parent"),
                                     slug=slug)
-    releases = institution.releases.visible()
+    criteria = Criteria(institutions=(institution.pk,))
+    months = get_index().facets(criteria, ["month"])
     context = {
         "institution": institution,
         "branches": institution.branches.all(),
-        "page_obj": paginate(request, releases.for_listing().order_by("-published", "-id")),
+        "page_obj": date_page(request, criteria, total=months.total),
         # Its latest imported statements, newest first: read backwards from an index of
         # its statements by release, where ordering all of a central bank's statements by
         # date took a sort of a hundred thousand.
@@ -292,7 +373,7 @@ def institution_detail(request, slug: str):
                          key=lambda q: (q.release.published or date.min, q.release_id),
                          reverse=True),
         "speakers": speakers_for(institution),
-        "chart": monthly_chart(releases),
+        "chart": monthly_chart(months.counts["month"]),
     }
     return render(request, "archive/institution_detail.html", context)
 
@@ -303,7 +384,11 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
     (affiliation, person), as joining each to its release read a whole large archive."""
     appearances = Appearance.objects.filter(affiliation=institution).order_by()
     counts = Counter(dict(appearances.values_list("person").annotate(n=Count("*"))))
-    counts.subtract(dict(appearances.filter(release__hidden=True).values_list("person")
+    # The hidden releases first (their own index), then their appearances by release:
+    # joining every appearance of a large bank to its release read a million rows.
+    hidden = list(Release.objects.filter(hidden=True).order_by("pk")
+                  .values_list("pk", flat=True))
+    counts.subtract(dict(appearances.filter(release_id__in=hidden).values_list("person")
                          .annotate(n=Count("*"))))
     # Only people who can reach the top places are read: those counting at least as many
     # appearances as the last place (ties there are broken by name).
@@ -316,15 +401,13 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
     return ranked
 
 
-def monthly_chart(releases, width: int = 640, height: int = 120) -> dict:
-    """Releases per month as bars for a server-drawn SVG chart."""
-    rows = list(releases.filter(published__isnull=False).annotate(month=TruncMonth("published"))
-                .values_list("month").annotate(n=Count("pk")).order_by("month"))
+def monthly_chart(rows, width: int = 640, height: int = 120) -> dict:
+    """Releases per month, from (yyyymm, count) pairs, as bars for a server-drawn SVG chart."""
     if not rows:
         return {}
-    first, last = rows[0][0], rows[-1][0]
+    counts = {divmod(yyyymm, 100): n for yyyymm, n in rows}
+    first, last = (date(*min(counts), 1), date(*max(counts), 1))
     months = (last.year - first.year) * 12 + last.month - first.month + 1
-    counts = {(m.year, m.month): n for m, n in rows}
     peak = max(counts.values())
     bar = width / months
     bars = []
@@ -353,7 +436,8 @@ def person_detail(request, slug: str):
               .order_by("-release__published", "release_id", "position"))
     context = {
         "person": person,
-        "page_obj": paginate(request, quotes),
+        # Counted exactly and paged to the end: one person's statements are few enough.
+        "page_obj": paginate(request, quotes, exact=True),
         "affiliations": Institution.objects.filter(
             appearances__person=person, appearances__release__hidden=False)
         .annotate(n=Count("appearances")).order_by("-n", "name"),
@@ -364,17 +448,28 @@ def person_detail(request, slug: str):
     return render(request, "archive/person_detail.html", context)
 
 
+def statements_in_order(ids: list[int]) -> list[Quote]:
+    rows = Quote.objects.select_related("release", "person", "institution").in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 @require_safe
 def quote_list(request):
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
-    page = paginate(request, filterset.results().select_related("release", "person", "institution"),
-                    seen=len(filterset.window))
+    index = get_statement_index()
+    criteria = filterset.criteria() if not filterset.is_bound or filterset.is_valid() else None
+    total = index.count(criteria) if criteria else 0
+    # By relevance when searching, else newest first; counted exactly over every match.
+    find = index.ranked if filterset.searching() else index.dated
+    page = indexed_page(request, Indexed(
+        total, lambda offset, limit: find(criteria, offset, limit), statements_in_order))
     query = filterset.query
     extracts = search.snippets(Quote, [q.pk for q in page], query, "text",
                                "archive_quote_fts", 0) if query else {}
     for quote in page:
         quote.snippet = highlighted(extracts.get(quote.pk) or quote.text)
-    context = {"filter": filterset, "page_obj": page, "query": query,
+    context = {"filter": filterset, "page_obj": page, "query": query, "total": total,
+               "total_label": f"{total:,}",
                "chips": chips(filterset) if filterset.is_bound else []}
     return render(request, "archive/quote_list.html", context)
 
@@ -382,16 +477,17 @@ def quote_list(request):
 @require_safe
 def topic_detail(request, slug: str):
     topic = get_object_or_404(Topic, slug=slug)
-    releases = topic.releases.visible()
-    yearly = (releases.filter(published__isnull=False).annotate(year=TruncYear("published"))
-              .values_list("year").annotate(n=Count("pk")).order_by("year"))
+    criteria = Criteria(topics=(topic.pk,))
+    yearly = get_index().facets(criteria, ["year"])
     context = {
         "topic": topic,
-        "page_obj": paginate(request, releases.for_listing().order_by("-published", "-id")),
-        "years": [(year.year, n) for year, n in yearly],
-        "quotes": Quote.objects.visible().filter(release__topics=topic)
-        .select_related("release", "person", "institution")
-        .order_by("-release__published", "position")[:20],
+        "page_obj": date_page(request, criteria, total=yearly.total),
+        "years": sorted(yearly.counts["year"]),
+        # The statements of its newest releases, found by the index: ordering every
+        # statement of a topic's releases by date read a large share of the archive.
+        "quotes": Quote.objects.filter(release_id__in=get_index().by_date(
+            criteria, 20, count=False).ids).select_related("release", "person", "institution")
+        .order_by("-release__published", "-release_id", "position")[:20],
     }
     return render(request, "archive/topic_detail.html", context)
 

@@ -28,3 +28,13 @@ def make_release(title: str = "A release", body: str = "Body text.", **fields) -
 def _fast_password_hasher(settings):
     # Hashing cost is irrelevant to what these tests check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _search_index(settings, tmp_path):
+    # Each test searches an index of its own, built from its own records.
+    from archive import search_index
+
+    settings.SEARCH_INDEX_DIR = tmp_path / "search-index"
+    yield
+    search_index._indexes.clear()

@@ -50,7 +50,8 @@ def test_benchmark_pages_prints_and_writes_every_page(tmp_path):
 def test_benchmark_pages_compares_with_datasette_on_the_same_sqlite_file(tmp_path):
     pytest.importorskip("datasette")
     env = {**os.environ, "DJANGO_DEBUG": "True",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'archive.sqlite3'}"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'archive.sqlite3'}",
+           "SEARCH_INDEX_DIR": str(tmp_path / "search-index")}
 
     def manage(*args):
         return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,

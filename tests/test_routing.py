@@ -48,9 +48,10 @@ def manage(*args, **env):
                           text=True, timeout=120, check=True)
 
 
-def test_reads_go_to_the_replica_until_a_client_writes(tmp_path):
+def test_reads_go_to_the_replica_until_a_client_writes(tmp_path, monkeypatch):
     primary, replica = tmp_path / "primary.sqlite3", tmp_path / "replica.sqlite3"
     url = f"sqlite:///{primary}"
+    monkeypatch.setenv("SEARCH_INDEX_DIR", str(tmp_path / "search-index"))
     manage("migrate", "--no-input", DATABASE_URL=url)
     manage("shell", "-c", "from django.contrib.auth.models import User; "
            "User.objects.create_superuser('curator', 'c@example.org', 'pw')", DATABASE_URL=url)

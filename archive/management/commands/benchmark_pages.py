@@ -1,5 +1,6 @@
 """Server time of the archive's pages, through the whole Django stack, on the current database."""
 
+import datetime
 import json
 import random
 import statistics
@@ -14,7 +15,8 @@ from django.db import connection, reset_queries
 from django.test import Client
 
 from archive.management.commands.generate_archive import RARE  # words in ~0.2% of sentences
-from archive.models import Institution, Quote, Release
+from archive.models import Institution, Quote, Release, Topic
+from archive.search_index import sort_key
 
 COMMON = ["bank", "loans", "support", "credit", "market", "finance", "measures", "growth"]
 
@@ -73,6 +75,10 @@ class Command(BaseCommand):
         release_urls = [r.get_absolute_url() for r in Release.objects.filter(pk__in=sample)
                         .only("pk", "slug")[:repeat]]
         years = [str(y) for y in range(2008, 2025)]
+        topics = list(Topic.objects.values_list("slug", flat=True))
+        # A key halfway through the list by date: a page as deep as any.
+        halfway = str(sort_key(datetime.date(2016, 1, 1), 0))
+        deep = max(1, min(101, releases // 200))  # page 101 once there are enough matches
 
         def pick(options, i):
             return options[i % len(options)]
@@ -82,6 +88,11 @@ class Command(BaseCommand):
             "list, unfiltered": lambda i: ("/releases/", {"page": str(i % 5 + 1)}),
             "search, common word": lambda i: ("/releases/", {"q": pick(COMMON, i)}),
             "search, rare word": lambda i: ("/releases/", {"q": pick(RARE, i)}),
+            f"common word, page {deep}": lambda i: ("/releases/", {"q": pick(COMMON, i),
+                                                                  "page": str(deep)}),
+            "newest, halfway (by key)": lambda i: ("/releases/", {"after": halfway}),
+            "browse a year's month": lambda i: ("/releases/", {"year": pick(years, i),
+                                                               "month": str(i % 12 + 1)}),
             "phrase + institution + dates": lambda i: ("/releases/", {
                 "q": '"technology finance"' if i % 2 else '"green bonds"',
                 "institution": pick(banks, i), "date_from": f"{pick(years, i)}-01-01",
@@ -92,6 +103,7 @@ class Command(BaseCommand):
             "release page": lambda i: (pick(release_urls, i), {}),
             "statements search": lambda i: ("/quotes/", {"q": pick(COMMON, i)}),
             "institution page": lambda i: (f"/institutions/{pick(banks, i)}/", {}),
+            "topic page": lambda i: (f"/topics/{pick(topics, i)}/", {}),
         }
         results = []
         connection.force_debug_cursor = True  # keep the query log with DEBUG off

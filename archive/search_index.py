@@ -1,0 +1,636 @@
+"""The releases' search index: a Tantivy index derived from the database, which stays the
+record of truth.
+
+Lists rank, count, facet and page through it: BM25 over every match (block-max WAND finds
+the top results without scoring them all), exact counts, and exact terms aggregations for the
+facets; the same code on SQLite and PostgreSQL. Only visible releases are indexed.
+
+The database records which releases changed (triggers, migration 0015, fill
+`archive_searchchange` whatever the writer: the importer, the admin, a merge, a bulk update);
+`catch_up()` applies the changes committed since the index last did, and runs before every
+search, so a release is found as soon as the transaction that wrote it commits.
+`manage.py rebuild_search_index` builds the whole index again from the records.
+"""
+
+import datetime
+import json
+import os
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import tantivy
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS as PRIMARY
+from django.db import connections
+
+from archive.search import parse_websearch
+
+# A sort key holds the publication day and the id, so that one fast field orders a list by
+# date and breaks ties by id, and a page's last key is where the next page starts.
+ID_BITS = 32
+EPOCH = datetime.date(1970, 1, 1)
+TITLE_BOOST = 10.0  # title matches weigh ten times body matches, as A and C do in PostgreSQL
+# Every distinct value of a facet is counted before the largest are kept, so that counts are
+# exact however the index is split into segments.
+ALL_TERMS = 100_000
+# The writer's memory before it writes a segment: a whole build fills a large one; a few
+# changed releases need little, and a smaller arena is quicker to set up.
+BUILD_HEAP, CHANGES_HEAP = 200_000_000, 20_000_000
+# How long a rebuild waits for the writer, and a search before it goes on without catching up.
+LOCK_WAIT_SECONDS, BUSY_WAIT_SECONDS = 30, 2
+KEPT_COUNTS = 500  # facet counts without search words kept per process, until the index changes
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    builder.add_text_field("title", tokenizer_name="archive")
+    builder.add_text_field("body", tokenizer_name="archive")
+    builder.add_integer_field("sort_key", indexed=True, fast=True)
+    builder.add_integer_field("day", indexed=True, fast=True)
+    builder.add_unsigned_field("year", indexed=True, fast=True)
+    builder.add_unsigned_field("month", indexed=True, fast=True)  # 200604 for April 2006
+    builder.add_unsigned_field("institution", indexed=True, fast=True)
+    builder.add_unsigned_field("topic", indexed=True, fast=True)
+    builder.add_unsigned_field("person", indexed=True, fast=True)
+    builder.add_unsigned_field("quoted_institution", fast=True)
+    builder.add_unsigned_field("quoted_person", fast=True)
+    builder.add_text_field("kind", tokenizer_name="raw", fast=True)
+    builder.add_text_field("source", tokenizer_name="raw", fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def _statement_schema() -> tantivy.Schema:
+    """A statement, with what its list filters by: its speaker, the institutions it speaks
+    for (its own, or its speaker's affiliation stated in that release), their kinds, and its
+    release's topics and date."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    builder.add_unsigned_field("release", indexed=True, fast=True)
+    builder.add_text_field("text", tokenizer_name="archive")
+    builder.add_integer_field("sort_key", indexed=True, fast=True)
+    builder.add_integer_field("day", indexed=True, fast=True)
+    builder.add_unsigned_field("person", indexed=True, fast=True)
+    builder.add_unsigned_field("institution", indexed=True, fast=True)
+    builder.add_unsigned_field("topic", indexed=True, fast=True)
+    builder.add_text_field("kind", tokenizer_name="raw", fast=True)
+    return builder.build()
+
+
+STATEMENT_SCHEMA = _statement_schema()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    """Words as PostgreSQL's `english` configuration and FTS5 read them: split on anything
+    not a letter or digit, lower-cased, English stems. Stop words are kept in the index so
+    that a quoted phrase ("bank of china") matches as written; the query parser leaves them
+    out of bare words."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(100))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.stemmer("english"))
+            .build())
+
+
+ANALYZER = _analyzer()
+
+
+def sort_key(published: datetime.date | None, pk: int) -> int:
+    """Days since 1970 (plus one; 0 for an undated release) and the id, in one number."""
+    day = (published - EPOCH).days + 1 if published else 0
+    return (day << ID_BITS) | pk
+
+
+def key_id(key: int) -> int:
+    return key & ((1 << ID_BITS) - 1)
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What a list asks of the index: search words and filters, all optional."""
+
+    text: str = ""
+    institutions: tuple[int, ...] = ()
+    topics: tuple[int, ...] = ()
+    person: int | None = None
+    source: str = ""
+    kind: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    year: int | None = None
+    month: int | None = None  # with `year`
+
+    def without(self, name: str) -> "Criteria":
+        """The same criteria less one facet's filter: a facet's counts ignore their own
+        selection, so choosing one bank still shows the others' counts."""
+        empty = {"institution": {"institutions": ()}, "topic": {"topics": ()},
+                 "source": {"source": ""}, "kind": {"kind": ""},
+                 "year": {"year": None, "month": None}, "month": {"month": None}}
+        return replace(self, **empty.get(name, {}))
+
+
+@dataclass
+class Page:
+    ids: list[int]
+    total: int
+    next_key: int | None = None  # date-ordered lists: where the next page starts
+
+
+@dataclass
+class Facets:
+    total: int
+    counts: dict[str, list[tuple]] = field(default_factory=dict)
+
+
+class SearchIndex:
+    """One process's handle on the index of releases at `path`."""
+
+    schema = SCHEMA
+    # The fields words are looked for in, and their weights.
+    text_fields = (("title", TITLE_BOOST), ("body", 1.0))
+    # The field that holds the release a document comes from.
+    release_field = "id"
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.index = tantivy.Index(self.schema, str(path), reuse=True)
+        self.index.register_tokenizer("archive", ANALYZER)
+        self.index.config_reader(reload_policy="Manual")
+        self.lock = threading.Lock()
+        self.version: Position | None = None
+        self.counted: dict[tuple, tuple[Position | None, Facets]] = {}
+
+    # Reading.
+
+    def searcher(self) -> tantivy.Searcher:
+        catch_up(self)
+        self.index.reload()
+        # Every change to the index moves its position in the change log.
+        self.version = _read_position(self)
+        return self.index.searcher()
+
+    def query(self, criteria: Criteria) -> tantivy.Query | None:
+        """The criteria as one Tantivy query, or None when the words can match nothing."""
+        clauses = []
+        if criteria.text:
+            parsed = parse_websearch(criteria.text)
+            if not parsed.groups and not parsed.excluded:
+                return None
+            for group in parsed.groups:
+                alternatives = [self._phrase(p) for p in group]
+                alternatives = [q for q in alternatives if q is not None]
+                if not alternatives:
+                    return None
+                clauses.append((tantivy.Occur.Must, self._any(alternatives)))
+            for phrase in parsed.excluded:
+                excluded = self._phrase(phrase)
+                if excluded is not None:
+                    clauses.append((tantivy.Occur.MustNot, excluded))
+        filters = []
+        if criteria.institutions:
+            filters.append(self._terms("institution", criteria.institutions))
+        if criteria.topics:
+            filters.append(self._terms("topic", criteria.topics))
+        if criteria.person is not None:
+            filters.append(self._terms("person", [criteria.person]))
+        if criteria.source:
+            filters.append(self._terms("source", [criteria.source]))
+        if criteria.kind:
+            filters.append(self._terms("kind", [criteria.kind]))
+        if criteria.year is not None:
+            if criteria.month:
+                filters.append(self._terms("month", [criteria.year * 100 + criteria.month]))
+            else:
+                filters.append(self._terms("year", [criteria.year]))
+        if criteria.date_from or criteria.date_to:
+            low = (criteria.date_from - EPOCH).days if criteria.date_from else None
+            high = (criteria.date_to - EPOCH).days if criteria.date_to else None
+            filters.append(tantivy.Query.range_query(
+                self.schema, "day", tantivy.FieldType.Integer, low, high))
+        # Filters narrow without scoring, so the ranking is the words' alone.
+        clauses.extend((tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0))
+                       for f in filters)
+        if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _phrase(self, phrase: str) -> tantivy.Query | None:
+        """A word or phrase in any of the text fields (the title boosted)."""
+        words = [token for token in ANALYZER.analyze(phrase)]
+        if not words:
+            return None
+        per_field = []
+        for name, weight in self.text_fields:
+            if len(words) == 1:
+                query = tantivy.Query.term_query(self.schema, name, words[0])
+            else:
+                query = tantivy.Query.phrase_query(self.schema, name, words)
+            per_field.append(tantivy.Query.boost_query(query, weight) if weight != 1.0
+                             else query)
+        return self._any(per_field)
+
+    @staticmethod
+    def _any(queries: list[tantivy.Query]) -> tantivy.Query:
+        if len(queries) == 1:
+            return queries[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+    def _terms(self, name: str, values) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self.schema, name, list(values))
+
+    def ranked(self, criteria: Criteria, offset: int, limit: int) -> Page:
+        """Releases by relevance (BM25 over every match), `limit` from `offset`, uncounted."""
+        query = self.query(criteria)
+        if query is None or limit < 1:
+            return Page([], 0)
+        searcher = self.searcher()
+        # Not counted here (the facets count): counting visits every match, where the top
+        # results alone let block-max WAND skip the blocks that cannot reach them.
+        result = searcher.search(query, limit=limit, offset=offset, count=False)
+        ids = [searcher.doc(address)["id"][0] for _, address in result.hits]
+        return Page(ids, 0)
+
+    def by_date(self, criteria: Criteria, limit: int, after: int | None = None,
+                oldest: bool = False, count: bool = True) -> Page:
+        """Releases newest (or oldest) first, `limit` after the key `after`: a page costs
+        the same at the end of a list as at its start. Counted unless `count` is false."""
+        query = self.query(criteria)
+        if query is None:
+            return Page([], 0)
+        searcher = self.searcher()
+        total = searcher.search(query, limit=1, count=True).count if count else 0
+        if after is not None:
+            bounds = (after, None) if oldest else (None, after)
+            keyset = tantivy.Query.range_query(
+                self.schema, "sort_key", tantivy.FieldType.Integer, *bounds,
+                include_lower=not oldest or bounds[0] is None,
+                include_upper=oldest or bounds[1] is None)
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
+                                                 (tantivy.Occur.Must, keyset)])
+        order = tantivy.Order.Asc if oldest else tantivy.Order.Desc
+        result = searcher.search(query, limit=limit + 1, count=False,
+                                 order_by_field="sort_key", order=order)
+        keys = [key for key, _ in result.hits]
+        more = len(keys) > limit
+        keys = keys[:limit]
+        return Page([key_id(k) for k in keys], total, keys[-1] if more else None)
+
+    def facets(self, criteria: Criteria, names: list[str]) -> Facets:
+        """The number of matches and, for each facet in `names`, every value with its
+        number of matches, counted exactly over every match. Facets whose own filter is
+        not set are counted in one pass; each that is set, in its own."""
+        query = self.query(criteria)
+        if query is None:
+            return Facets(0, {name: [] for name in names})
+        searcher = self.searcher()
+        # Counts without search words (the whole archive, an institution's or a topic's
+        # releases, a year) are kept until the index changes: the pages most asked for, and
+        # the same for everyone.
+        key = (criteria, tuple(names))
+        if not criteria.text and key in self.counted:
+            version, found = self.counted[key]
+            if version == self.version:
+                return found
+        own = {name for name in names if criteria.without(name) != criteria}
+        # The matches are counted in the same pass as the facets that share the query.
+        total, counts = self._aggregate(searcher, query, [n for n in names if n not in own],
+                                        count=True)
+        for name in own:
+            counts.update(self._aggregate(searcher, self.query(criteria.without(name)),
+                                          [name])[1])
+        found = Facets(total, counts)
+        if not criteria.text:
+            if len(self.counted) >= KEPT_COUNTS:
+                self.counted.pop(next(iter(self.counted)))  # the oldest
+            self.counted[key] = (self.version, found)
+        return found
+
+    @staticmethod
+    def _aggregate(searcher, query, names, count=False) -> tuple[int, dict[str, list[tuple]]]:
+        request = {name: {"terms": {"field": name, "size": ALL_TERMS}} for name in names}
+        if count:
+            request["matches"] = {"value_count": {"field": "id"}}
+        result = searcher.aggregate(query, request)
+        total = int(result["matches"]["value"]) if count else 0
+        return total, {name: [(bucket["key"], bucket["doc_count"])
+                              for bucket in result[name]["buckets"]] for name in names}
+
+    def count(self, criteria: Criteria = Criteria()) -> int:
+        query = self.query(criteria)
+        if query is None:
+            return 0
+        return self.searcher().search(query, limit=1, count=True).count
+
+    def documents(self, ids: list[int]):
+        return release_documents(ids)
+
+    # Writing.
+
+    def writer(self, heap: int = CHANGES_HEAP, wait: float = LOCK_WAIT_SECONDS
+               ) -> tantivy.IndexWriter:
+        """The index's one writer, waiting up to `wait` seconds for another process to
+        finish with it."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self.index.writer(heap, 1)
+            except ValueError:
+                if time.monotonic() > deadline:
+                    raise IndexBusy(f"Another process is writing the index at {self.path}.")
+                time.sleep(0.05)
+
+
+class IndexBusy(Exception):
+    """The index's writer stayed taken by another process."""
+
+
+class StatementIndex(SearchIndex):
+    """The index of statements: words in their text, filters as for releases."""
+
+    schema = STATEMENT_SCHEMA
+    text_fields = (("text", 1.0),)
+    release_field = "release"
+
+    def documents(self, ids: list[int]):
+        return statement_documents(ids)
+
+    def dated(self, criteria: Criteria, offset: int, limit: int) -> Page:
+        """Statements newest first (by their release's date, then in the release's order),
+        `limit` from `offset`, uncounted."""
+        query = self.query(criteria)
+        if query is None or limit < 1:
+            return Page([], 0)
+        searcher = self.searcher()
+        result = searcher.search(query, limit=limit, offset=offset, count=False,
+                                 order_by_field="sort_key", order=tantivy.Order.Desc)
+        return Page([searcher.doc(address)["id"][0] for _, address in result.hits], 0)
+
+
+_indexes: dict[Path, SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def get_index(kind: type[SearchIndex] = SearchIndex) -> SearchIndex:
+    """This process's handle on the index of releases (or of statements, with
+    StatementIndex), each in its own folder of SEARCH_INDEX_DIR."""
+    path = Path(settings.SEARCH_INDEX_DIR) / ("statements" if kind is StatementIndex
+                                              else "releases")
+    with _indexes_lock:
+        if path not in _indexes:
+            _indexes[path] = kind(path)
+        return _indexes[path]
+
+
+def get_statement_index() -> StatementIndex:
+    return get_index(StatementIndex)
+
+
+# Keeping the index up to date.
+
+CHANGES = "archive_searchchange"
+
+
+def _primary():
+    """The primary database's connection: the change log is read where it is written."""
+    return connections[PRIMARY]
+
+
+@dataclass(frozen=True)
+class Position:
+    """How far the index has read the change log: every row up to `last` that was committed
+    when it read them, and the transactions then still running, whose rows (of any id) it
+    has yet to read. On SQLite nothing else is ever running: one writer at a time."""
+
+    last: int = 0
+    running: tuple[int, ...] = ()
+
+    def where(self) -> tuple[str, list]:
+        """The change log's rows past this position, as a WHERE clause and its parameters."""
+        if not self.running:
+            return "id > %s", [self.last]
+        return "(id > %s OR xact = ANY(%s))", [self.last, list(self.running)]
+
+
+def _position_file(index: SearchIndex) -> Path:
+    return index.path / "archive-changes.json"
+
+
+def _read_position(index: SearchIndex) -> Position | None:
+    """Where the index stands in this database's change log; None for an index of another
+    database, or a new one."""
+    try:
+        data = json.loads(_position_file(index).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if data.get("database") != _database_name() or "last" not in data:
+        return None
+    return Position(data["last"], tuple(data.get("running", ())))
+
+
+def _write_position(index: SearchIndex, position: Position) -> None:
+    temporary = _position_file(index).with_suffix(".tmp")
+    temporary.write_text(json.dumps({"database": _database_name(), "last": position.last,
+                                     "running": position.running}))
+    os.replace(temporary, _position_file(index))
+
+
+def _database_name() -> str:
+    return str(_primary().settings_dict["NAME"])
+
+
+def _changes(since: Position) -> tuple[Position, list[int]]:
+    """The releases changed past `since`, and the position after them, read in one statement
+    so that both come from one snapshot. On PostgreSQL rows commit out of id order: a row not
+    yet visible belongs to a transaction then running, which the new position names; every
+    transaction that starts later writes ids above the ones seen."""
+    where, params = since.where()
+    with _primary().cursor() as cursor:
+        if _primary().vendor == "postgresql":
+            cursor.execute(f"SELECT pg_current_snapshot()::text, max(id), "
+                           f"array_agg(DISTINCT release_id) FROM {CHANGES} WHERE {where}", params)
+            snapshot, last, ids = cursor.fetchone()
+            # "xmin:xmax:running,running": this transaction is not among them.
+            running = tuple(int(x) for x in snapshot.split(":")[2].split(",") if x)
+        else:
+            cursor.execute(f"SELECT max(id), group_concat(DISTINCT release_id) "
+                           f"FROM {CHANGES} WHERE {where}", params)
+            last, ids = cursor.fetchone()
+            ids, running = [int(x) for x in ids.split(",")] if ids else [], ()
+    return Position(max(last or 0, since.last), running), list(ids or [])
+
+
+def _any_change(since: Position) -> bool:
+    where, params = since.where()
+    with _primary().cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {CHANGES} WHERE {where} LIMIT 1", params)
+        return cursor.fetchone() is not None
+
+
+@contextmanager
+def _writing(index: SearchIndex, heap: int = CHANGES_HEAP, wait: float = LOCK_WAIT_SECONDS):
+    """The index's writer, committed when the block ends, rolled back if it fails."""
+    writer = index.writer(heap, wait)
+    try:
+        yield writer
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        writer.rollback()
+        raise
+
+
+def catch_up(index: SearchIndex | None = None) -> int:
+    """Apply the changes committed since the index last did; the number of releases
+    re-indexed. Cheap when there are none: one read of a small file and one indexed query."""
+    index = index or get_index()
+    if _read_position(index) is None:
+        # An index new to this database (or of another one) is built from it whole.
+        return rebuild(index)
+    with index.lock:
+        if not _any_change(_read_position(index)):
+            return 0
+        try:
+            with _writing(index, wait=BUSY_WAIT_SECONDS) as writer:
+                # Read again under the writer's lock: another process may have caught up.
+                position, changed = _changes(_read_position(index))
+                _replace(index, writer, changed)
+        except IndexBusy:
+            # A rebuild holds the writer for minutes: search the index as it is meanwhile;
+            # the changes are applied once it is done.
+            return 0
+        _write_position(index, position)
+        return len(changed)
+
+
+def _replace(index: SearchIndex, writer: tantivy.IndexWriter, ids: list[int],
+             batch: int = 2000) -> None:
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        # By query: a term of a bare Python int is taken as signed, and matches no id.
+        writer.delete_documents_by_query(
+            tantivy.Query.term_set_query(index.schema, index.release_field, chunk))
+        for document in index.documents(chunk):
+            writer.add_document(document)
+
+
+def rebuild(index: SearchIndex | None = None, batch: int = 5000, progress=None) -> int:
+    """Index every visible release again from the records; the number indexed. Searches go
+    on meanwhile, on the index as it was, until the new one is committed."""
+    from archive.models import Release
+
+    index = index or get_index()
+    ids = Release.objects.using(PRIMARY).visible().order_by("pk").values_list("pk", flat=True)
+    done, last = 0, 0
+    with index.lock:
+        with _writing(index, BUILD_HEAP) as writer:
+            # Where the log stands before the records are read: changes from here on are
+            # applied again by the next catch-up, which is harmless.
+            position, _ = _changes(Position(last=_last_change()))
+            writer.delete_all_documents()
+            while chunk := list(ids.filter(pk__gt=last)[:batch]):
+                for document in index.documents(chunk):
+                    writer.add_document(document)
+                done, last = done + len(chunk), chunk[-1]
+                if progress:
+                    progress(done)
+        _write_position(index, position)
+    return done
+
+
+def _last_change() -> int:
+    with _primary().cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {CHANGES}")
+        return cursor.fetchone()[0]
+
+
+def release_documents(ids: list[int]):
+    """The index documents of the visible releases among `ids`, read in a few queries from
+    the primary database, where the change log is (a replica may lag behind it)."""
+    from archive.models import Appearance, Quote, Release
+
+    through = {"institution": Release.institutions.through, "topic": Release.topics.through}
+    rows = (Release.objects.using(PRIMARY).visible().filter(pk__in=ids)
+            .values_list("pk", "title", "body", "published", "source"))
+    links = {name: _grouped(model.objects.using(PRIMARY).filter(release_id__in=ids)
+                            .values_list("release_id", f"{name}_id"))
+             for name, model in through.items()}
+    kinds = _grouped(through["institution"].objects.using(PRIMARY).filter(release_id__in=ids)
+                     .values_list("release_id", "institution__kind"))
+    people = _grouped(Appearance.objects.using(PRIMARY).filter(release_id__in=ids)
+                      .values_list("release_id", "person_id"))
+    quotes = Quote.objects.using(PRIMARY).filter(release_id__in=ids)
+    quoted_people = _grouped(quotes.exclude(person=None).values_list("release_id", "person_id"))
+    quoted_institutions = _grouped(quotes.exclude(institution=None)
+                                   .values_list("release_id", "institution_id"))
+    for pk, title, body, published, source in rows.iterator(chunk_size=500):
+        document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk))
+        document.add_unsigned("id", pk)
+        if published:
+            document.add_integer("day", (published - EPOCH).days)
+            document.add_unsigned("year", published.year)
+            document.add_unsigned("month", published.year * 100 + published.month)
+        if source:
+            document.add_text("source", source)
+        for name, values in (("institution", links["institution"]), ("topic", links["topic"]),
+                             ("person", people), ("quoted_person", quoted_people),
+                             ("quoted_institution", quoted_institutions)):
+            for value in sorted(values.get(pk, ())):
+                document.add_unsigned(name, value)
+        for kind in sorted(kinds.get(pk, ())):
+            document.add_text("kind", kind)
+        yield document
+
+
+def statement_sort_key(published: datetime.date | None, release: int, position: int) -> int:
+    """Newest release first, then the release's statements in their order: days (plus one)
+    above the release id above the position counted down."""
+    day = (published - EPOCH).days + 1 if published else 0
+    return (day << 48) | (release << 16) | (0xFFFF - min(position, 0xFFFF))
+
+
+def statement_documents(ids: list[int]):
+    """The index documents of the statements of the visible releases among `ids`."""
+    from archive.models import Appearance, Institution, Quote, Release
+
+    quotes = (Quote.objects.using(PRIMARY).filter(release_id__in=ids, release__hidden=False)
+              .values_list("pk", "release_id", "person_id", "institution_id", "text",
+                           "position", "release__published"))
+    affiliations = dict(((release, person), institution) for release, person, institution in
+                        Appearance.objects.using(PRIMARY).filter(release_id__in=ids)
+                        .exclude(affiliation=None)
+                        .values_list("release_id", "person_id", "affiliation_id"))
+    topics = _grouped(Release.topics.through.objects.using(PRIMARY).filter(release_id__in=ids)
+                      .values_list("release_id", "topic_id"))
+    kinds = dict(Institution.objects.using(PRIMARY).values_list("pk", "kind"))
+    for pk, release, person, institution, text, position, published in quotes.iterator(
+            chunk_size=500):
+        document = tantivy.Document(text=text,
+                                    sort_key=statement_sort_key(published, release, position))
+        document.add_unsigned("id", pk)
+        document.add_unsigned("release", release)
+        if published:
+            document.add_integer("day", (published - EPOCH).days)
+        if person:
+            document.add_unsigned("person", person)
+        spoke_for = {i for i in (institution, affiliations.get((release, person))) if i}
+        for value in sorted(spoke_for):
+            document.add_unsigned("institution", value)
+        for kind in sorted({kinds[i] for i in spoke_for if i in kinds}):
+            document.add_text("kind", kind)
+        for value in sorted(topics.get(release, ())):
+            document.add_unsigned("topic", value)
+        yield document
+
+
+def _grouped(pairs) -> dict[int, set]:
+    grouped: dict[int, set] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, set()).add(value)
+    return grouped

@@ -1,0 +1,233 @@
+"""The search index: right over every match at any size, and current as soon as a write
+commits, whoever writes. Each test builds its own index from its own records."""
+
+import datetime
+import re
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Count
+
+from archive import merge, search_index, views
+from archive.filters import QuoteFilter, ReleaseInstitution, Year
+from archive.models import Institution, Quote, Release, Topic
+from tests.conftest import make_release
+from tests.test_search_parity import DOCUMENTS, QUERIES
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(response):
+    return [r.title for r in response.context["page_obj"]]
+
+
+def facet(response, name):
+    return {o.label: o.count for o in response.context["facets"][name]}
+
+
+@pytest.fixture
+def generated():
+    """Three old releases that are the most relevant for "pension", imported first, then
+    2,500 generated releases that mostly mention pension funds in passing: more matches than
+    the old window of the 2,000 latest imported ever looked at."""
+    bank = Institution.objects.create(name="Old Pension Bank", kind="policy_bank")
+    old = []
+    for year in (2006, 2007, 2008):
+        release = make_release(f"Pension reform: pension funds and pension savings {year}",
+                               "Pension funds, pension savings and pension reform. " * 20,
+                               published=datetime.date(year, 3, 1))
+        release.institutions.add(bank)
+        old.append(release)
+    call_command("generate_archive", releases=2500, stdout=StringIO())
+    return old
+
+
+def test_the_most_relevant_old_releases_are_on_page_one(client, generated):
+    response = client.get("/releases/", {"q": "pension"})
+    matches = Release.objects.visible().search("pension").count()
+    assert matches > 2000
+    assert f"<strong>{matches:,}</strong> results" in response.text
+    assert set(titles(response)[:3]) == {r.title for r in generated}  # equal scores
+    # and with a year, among that year's matches
+    response = client.get("/releases/", {"q": "pension", "year": "2007"})
+    assert titles(response)[0] == generated[1].title
+
+
+def test_facet_counts_equal_direct_sql(client, generated):
+    response = client.get("/releases/", {"q": "pension"})
+    matches = Release.objects.visible().search("pension").values("pk")
+    links = ReleaseInstitution.objects.filter(release_id__in=matches)
+    by_institution = Counter(dict(links.values_list("institution__name").annotate(n=Count("*"))))
+    shown = facet(response, "institution")
+    assert len(shown) == 12
+    assert shown == {name: by_institution[name] for name in shown}
+    assert sorted(shown.values(), reverse=True) == list(shown.values())
+    assert min(shown.values()) >= sorted(by_institution.values(), reverse=True)[11]
+    years = Counter(dict(Release.objects.filter(pk__in=matches).annotate(y=Year("published"))
+                         .values_list("y").annotate(n=Count("*"))))
+    assert {int(k): v for k, v in facet(response, "year").items()} == years
+    # A chosen institution narrows the list; its own facet still counts the others.
+    slug = Institution.objects.get(name=next(iter(shown))).slug
+    response = client.get("/releases/", {"q": "pension", "institution": slug})
+    assert facet(response, "institution") == shown
+    narrowed = links.filter(institution__slug=slug).count()
+    assert f"<strong>{narrowed:,}</strong> results" in response.text
+
+
+def test_hidden_releases_are_never_found_counted_or_faceted(client, generated):
+    before = client.get("/releases/", {"q": "pension"})
+    count = int(re.search(r"<strong>([\d,]+)</strong> results", before.text)[1].replace(",", ""))
+    Release.objects.filter(pk=generated[0].pk).update(hidden=True)  # a bulk update, no save()
+    after = client.get("/releases/", {"q": "pension"})
+    assert generated[0].title not in titles(after)
+    assert f"<strong>{count - 1:,}</strong> results" in after.text
+    only_old = client.get("/releases/", {"q": '"pension savings"'})
+    assert facet(only_old, "institution") == {"Old Pension Bank": 2}
+    assert facet(only_old, "year") == {"2008": 1, "2007": 1}
+    assert generated[0].title not in client.get("/releases/", {"sort": "oldest"}).text
+
+
+def test_a_write_is_found_by_the_next_search(client):
+    bank = Institution.objects.create(name="Harbin Bank", kind="commercial_bank")
+    other = Institution.objects.create(name="Bank of Harbin", kind="other")
+    assert titles(client.get("/releases/", {"q": "sorghum"})) == []
+    assert "<strong>0</strong> results" in client.get("/releases/").text
+    release = make_release("Sorghum loans", "Loans for sorghum farmers.",
+                           published=datetime.date(2020, 5, 1))
+    release.institutions.add(other)
+    response = client.get("/releases/", {"q": "sorghum"})
+    assert titles(response) == ["Sorghum loans"]
+    # Counts kept for a list without words are counted again once the index changes.
+    assert "<strong>1</strong> result" in client.get("/releases/").text
+    assert facet(response, "kind") == {"Other": 1}
+    # A curator edits the title; an institution changes kind; a merge moves the link.
+    Release.objects.filter(pk=release.pk).update(title="Millet loans")
+    assert titles(client.get("/releases/", {"q": "millet"})) == ["Millet loans"]
+    Institution.objects.filter(pk=other.pk).update(kind="regulator")
+    assert facet(client.get("/releases/", {"q": "millet"}), "kind") == {"Regulator": 1}
+    merge.merge_institutions(bank, [other])
+    response = client.get("/releases/", {"q": "millet"})
+    assert facet(response, "institution") == {"Harbin Bank": 1}
+    Quote.objects.create(release=release, institution=bank, kind="indirect", position=1,
+                         text="it will lend more")
+    assert [i.name for i in client.get("/").context["institutions"]] == ["Harbin Bank"]
+    release.delete()
+    assert titles(client.get("/releases/", {"q": "millet"})) == []
+
+
+def test_date_ordered_lists_reach_their_end(client, monkeypatch):
+    monkeypatch.setattr(views, "PER_PAGE", 3)
+    topic = Topic.objects.get(slug="green-finance")
+    made = []
+    for day in range(1, 9):
+        release = make_release(f"Green day {day}", "Green loans.",
+                               published=datetime.date(2021, 1, day % 4 + 1))
+        release.topics.add(topic)
+        made.append(release)
+    make_release("Undated green note", "Green.").topics.add(topic)
+    expected = [r.title for r in sorted(made, key=lambda r: (r.published, r.pk), reverse=True)]
+    for url, params in [("/releases/", {"q": "green", "sort": "newest"}),
+                        (topic.get_absolute_url(), {})]:
+        seen = []
+        while True:
+            response = client.get(url, params)
+            seen.extend(titles(response))
+            older = re.search(r'href="\?([^"]*)">Older →', response.text)
+            if not older:
+                break
+            params = dict(p.split("=") for p in older[1].replace("&amp;", "&").split("&"))
+        assert seen == [*expected, "Undated green note"]
+    # Oldest first, the undated come first (as newest first, they come last).
+    response = client.get("/releases/", {"q": "green", "sort": "oldest"})
+    assert titles(response) == ["Undated green note", *expected[::-1]][:3]
+
+
+def test_a_year_offers_its_months(client):
+    for month in (1, 1, 4):
+        make_release("Monthly note", "Rates.", published=datetime.date(2019, month, 2))
+    response = client.get("/releases/", {"year": "2019"})
+    assert facet(response, "month") == {"January": 2, "April": 1}
+    response = client.get("/releases/", {"year": "2019", "month": "4"})
+    assert "<strong>1</strong> result" in response.text
+
+
+def test_the_rebuild_command_indexes_every_visible_release(client):
+    make_release("Shown", "Quinoa.")
+    make_release("Withheld", "Quinoa.", hidden=True)
+    out = StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert out.getvalue().startswith("Indexed 1 releases and their statements")
+    assert titles(client.get("/releases/", {"q": "quinoa"})) == ["Shown"]
+
+
+def test_the_institution_page_counts_every_release_by_month(client):
+    bank = Institution.objects.create(name="Chart Bank", kind="commercial_bank")
+    for month in (1, 1, 3):
+        make_release("Chart note", "x", published=datetime.date(2022, month, 1)).institutions.add(bank)
+    make_release("Hidden note", "x", published=datetime.date(2022, 2, 1),
+                 hidden=True).institutions.add(bank)
+    chart = client.get(bank.get_absolute_url()).context["chart"]
+    assert [bar["label"] for bar in chart["bars"]] == ["2022-01: 2", "2022-02: 0", "2022-03: 1"]
+
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite has one writer at a time: its changes commit in id order")
+def test_a_change_committed_after_a_later_one_is_not_missed(client):
+    early, late = make_release("Early", "Walnuts."), make_release("Late", "Walnuts.")
+    assert len(titles(client.get("/releases/", {"q": "walnuts"}))) == 2
+    other = connections.create_connection(DEFAULT_DB_ALIAS)  # another session
+    try:
+        with other.cursor() as cursor:
+            other.set_autocommit(False)
+            # Its change is logged first, with the lower id, but commits last.
+            cursor.execute("UPDATE archive_release SET title = 'Early pecans' WHERE id = %s",
+                           [early.pk])
+            Release.objects.filter(pk=late.pk).update(title="Late pecans")
+            assert titles(client.get("/releases/", {"q": "pecans"})) == ["Late pecans"]
+            other.commit()
+        assert sorted(titles(client.get("/releases/", {"q": "pecans"}))) == ["Early pecans",
+                                                                             "Late pecans"]
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("query, expected", QUERIES)
+def test_the_index_finds_what_the_database_finds(client, query, expected):
+    keys = {make_release(title, body).title: key for key, (title, body) in DOCUMENTS.items()}
+    response = client.get("/releases/", {"q": query})
+    assert {keys[title] for title in titles(response)} == expected
+
+
+def test_a_search_goes_on_while_another_process_writes_the_index(client, monkeypatch):
+    make_release("Barley loans", "Barley.")
+    assert titles(client.get("/releases/", {"q": "barley"})) == ["Barley loans"]
+    monkeypatch.setattr(search_index, "BUSY_WAIT_SECONDS", 0.1)
+    writer = search_index.get_index().writer()  # as a rebuild holds it
+    try:
+        make_release("Barley notes", "Barley.")
+        assert titles(client.get("/releases/", {"q": "barley"})) == ["Barley loans"]
+    finally:
+        writer.rollback()
+        del writer
+    assert sorted(titles(client.get("/releases/", {"q": "barley"}))) == ["Barley loans",
+                                                                          "Barley notes"]
+
+
+def test_statements_are_counted_and_ranked_over_every_match(client, generated):
+    Release.objects.filter(pk__in=Quote.objects.filter(text__contains="measures")
+                           .values("release_id")[:5]).update(hidden=True)
+    matches = Quote.objects.visible().search("measures").count()
+    assert matches > 2000
+    response = client.get("/quotes/", {"q": "measures"})
+    assert f"<strong>{matches:,}</strong> statements" in response.text
+    bank = Institution.objects.get(name="Bank of China")
+    # Its own statements and those of people speaking for it, counted by direct SQL.
+    spoke = QuoteFilter({"institution": bank.slug}, queryset=Quote.objects.visible()).qs.count()
+    response = client.get("/quotes/", {"institution": bank.slug, "page": "2"})
+    assert f"<strong>{spoke:,}</strong> statements" in response.text
+    assert all(not q.release.hidden for q in response.context["page_obj"])
