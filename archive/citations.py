@@ -6,10 +6,12 @@ import re
 
 def citation_formats(release, url: str) -> dict[str, str]:
     published = release.published
-    publisher = release.source or ", ".join(i.name for i in release.institutions.all()[:1])
-    date_text = f"{published:%-d %B %Y}" if published else "n.d."
+    # The outlet that carried the text, else the institution that issued it; never a guess
+    # from the institutions the text names.
+    publisher = release.source or (release.issuer.name if release.issuer_id else "")
+    date_text = f"{published:%-d %B %Y}." if published else "n.d."
     plain = f"“{_isolated(release.title)}.” " \
-            f"{_isolated(publisher) + ', ' if publisher else ''}{date_text}. " \
+            f"{_isolated(publisher) + ', ' if publisher else ''}{date_text} " \
             f"Financial Policy Archive. {url}"
     key = re.sub(r"\W+", "", (publisher or "release").split()[0].lower()) + (
         str(published.year) if published else "") + f"r{release.pk}"

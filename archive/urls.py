@@ -30,6 +30,8 @@ urlpatterns = [
     path("releases/export.<str:fmt>", views.export_releases, name="release-export"),
     path("releases/<int:pk>/original", views.release_original, name="release-original"),
     path("releases/<int:pk>/<name:slug>/", views.release_detail, name="release-detail"),
+    # An address without its slug, as people shorten links, leads to the release as well.
+    path("releases/<int:pk>/", views.release_detail, {"slug": ""}),
     path("institutions/", views.institution_list, name="institution-list"),
     path("institutions/<name:slug>/", views.institution_detail, name="institution-detail"),
     path("institutions/<name:slug>/feed.rss", feeds.SubjectFeed(Institution),

@@ -638,3 +638,22 @@ def test_a_release_page_names_its_kind_and_issuer_and_a_provisional_title(client
     assert "printed no headline" not in body
     Release.objects.filter(pk=release.pk).update(title_provisional=True)
     assert "printed no headline" in client.get(release.get_absolute_url()).text
+
+
+def test_a_citation_names_the_outlet_or_the_issuer_never_a_named_institution(client, archive):
+    release = archive["first"]
+    Release.objects.filter(pk=release.pk).update(source="", published=None)
+    citations = client.get(release.get_absolute_url()).context["citations"]
+    assert "China Construction Bank" not in citations["plain"]
+    assert "organization" not in citations["bibtex"] and "publisher" not in citations["csl"]
+    assert " n.d. Financial Policy Archive." in citations["plain"]
+    Release.objects.filter(pk=release.pk).update(issuer=archive["ccb"])
+    citations = client.get(release.get_absolute_url()).context["citations"]
+    assert "\u2068China Construction Bank\u2069, n.d. " in citations["plain"]
+    assert "organization = {China Construction Bank}" in citations["bibtex"]
+
+
+def test_a_release_address_without_its_slug_redirects(client, archive):
+    release = archive["first"]
+    response = client.get(f"/releases/{release.pk}/")
+    assert (response.status_code, response.url) == (301, release.get_absolute_url())
