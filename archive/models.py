@@ -1,3 +1,5 @@
+from pathlib import PurePath
+
 from django.contrib.postgres.search import SearchVectorField
 from django.db import connections, models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
@@ -52,6 +54,11 @@ class Document(models.Model):
 
     def __str__(self):
         return f"{self.origin} ({self.sha256[:12]})"
+
+    @property
+    def file_name(self) -> str:
+        """The original's name without the folders of the machine that imported it."""
+        return PurePath(self.origin).name or self.origin
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -282,6 +289,10 @@ class Release(models.Model):
         help_text="The page printed no headline: the title is its first sentence, to be "
                   "replaced by a curator.",
     )
+    # Nullable without a default: SQLite then adds the column in place, keeping the
+    # triggers that a rebuilt table would lose.
+    url = models.URLField(max_length=2000, null=True, blank=True,
+                          help_text="The page's own web address, when the page or the import gave it.")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PRESS_RELEASE,
                             db_default=Kind.PRESS_RELEASE)
     issuer = models.ForeignKey(

@@ -557,3 +557,18 @@ def test_a_release_keeps_its_kind_and_issuer_apart_from_the_outlet(tmp_path):
     assert (release.kind, release.issuer.name) == ("press_release", "European Central Bank")
     report = Release.objects.get(title__startswith="Euro zone rates")
     assert (report.kind, report.issuer) == ("news_report", None)
+
+
+def test_a_page_keeps_its_web_address_and_shows_its_file_name_only(tmp_path, client):
+    (tmp_path / "page.html").write_text(
+        "<html><head><link rel='canonical' href='https://bank.example/press/2025/rates.html'>"
+        "<title>Osland central bank keeps rates unchanged</title></head><body><h1>Osland "
+        "central bank keeps rates unchanged</h1><article><p>The central bank of Osland kept its "
+        "policy rate at 3 percent on Thursday, citing steady prices and growth.</p></article>"
+        "</body></html>")
+    run(tmp_path)
+    release = Release.objects.get()
+    assert release.url == "https://bank.example/press/2025/rates.html"
+    body = client.get(release.get_absolute_url()).text
+    assert 'href="https://bank.example/press/2025/rates.html"' in body
+    assert "<dd>page.html — " in body and str(tmp_path) not in body

@@ -57,6 +57,7 @@ class Extracted:
     title_provisional: bool
     kind: str
     issuer: str | None
+    url: str | None
     published: datetime.date | None
     source: str
     source_date: datetime.date | None
@@ -86,6 +87,12 @@ class Extracted:
                         "text": q.text} for q in self.quotes],
             "topics": self.topics,
         }
+
+
+def page_address(url: str) -> str | None:
+    """The page's canonical address as it declares it, when it is a web address."""
+    url = url.strip()
+    return url[:2000] if re.match(r"https?://[^\s/]+\.[^\s]+$", url) else None
 
 
 PROVISIONAL_TITLE_WORDS = 20
@@ -153,6 +160,7 @@ def extract(raw: bytes, name: str, context: Context) -> Extracted:
         kind=kind.document_kind(parsed.title, paragraphs, outlet=outlet(source) or (
             outlet(text.meta.get("sitename", ""))), bylines=parsed.bylines, issued_by=issued_by),
         issuer=issued_by,
+        url=page_address(text.meta.get("url", "")),
         published=parsed.published,
         source=source,
         source_date=parsed.source_date,

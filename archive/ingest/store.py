@@ -30,8 +30,8 @@ from archive.models import (
     base_slug,
 )
 
-RELEASE_FIELDS = ["title", "title_provisional", "kind", "published", "source", "source_date",
-                  "body", "language"]
+RELEASE_FIELDS = ["title", "title_provisional", "kind", "url", "published", "source",
+                  "source_date", "body", "language"]
 
 
 def load_context() -> Context:
