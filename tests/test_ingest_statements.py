@@ -200,3 +200,9 @@ def test_quotation_marks_as_pages_mistype_them():
     assert [text[a:b].strip() for a, b in quote_spans(text)] == ["We expect inflation to slow."]
     text = "“Such steps go a long way.\" added Ravi Menon."
     assert [text[a:b] for a, b in quote_spans(text)] == ["Such steps go a long way."]
+
+
+def test_a_representative_speaks_for_the_institution_an_official_does_not():
+    assert statements("A representative of China CITIC Bank said loans to tech firms grew.",
+                      "An official of the Bank of Korea said the review continues.") == [
+        ("China CITIC Bank", "indirect", "loans to tech firms grew")]

@@ -25,6 +25,8 @@ DESCRIPTIONS = {
 KIND_OF_DESCRIPTION = {"central bank": "central_bank", "regulator": "regulator",
                        "exchange": "exchange", "bourse": "exchange"}
 SUBJECTS = {"nsubj", "nsubjpass"}
+# Unnamed people who speak for their institution, as "an official of X" does not.
+SPOKESPEOPLE = {"representative", "spokesperson", "spokesman", "spokeswoman"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,14 @@ class Resolver:
                 named = self.at.get((paragraph, child.i))
                 if named:
                     return named
+        if lower in SPOKESPEOPLE:
+            # "a representative of China CITIC Bank said": the institution speaks.
+            for prep in (c for c in token.children if c.dep_ == "prep"
+                         and c.lower_ in ("of", "for", "from", "at")):
+                for child in prep.subtree:
+                    named = self.at.get((paragraph, child.i))
+                    if named and named.kind == "institution":
+                        return named
         if lower in ROLE_HEADS and determined:
             return self._by_role(paragraph, token)
         compound = " ".join(c.lower_ for c in token.children if c.dep_ in ("compound", "amod"))
