@@ -38,10 +38,14 @@ def person_impact(duplicate: Person) -> dict[str, int]:
     }
 
 
-def _keep_name_as_alias(alias_model, owner_field: str, survivor, name: str) -> None:
-    taken = alias_model.objects.filter(name__lower=name.lower()).exists()
-    if not taken and name.casefold() != survivor.name.casefold():
-        alias_model.objects.create(**{owner_field: survivor}, name=name)
+def _keep_name_as_alias(alias_model, owner_field: str, survivor, name: str, slug: str) -> None:
+    """The duplicate's name resolves to the survivor in later imports, and its address
+    leads to the survivor's page."""
+    taken = alias_model.objects.filter(name__lower=name.lower())
+    if taken.exists():
+        taken.filter(slug=None).update(slug=slug)
+    else:
+        alias_model.objects.create(**{owner_field: survivor}, name=name, slug=slug)
 
 
 @transaction.atomic
@@ -61,9 +65,9 @@ def merge_institutions(survivor: Institution, duplicates) -> list[str]:
         if survivor.parent_id == duplicate.pk:
             survivor.parent_id = duplicate.parent_id if duplicate.parent_id != survivor.pk else None
             survivor.save(update_fields=["parent"])
-        name = duplicate.name
+        name, slug = duplicate.name, duplicate.slug
         duplicate.delete()
-        _keep_name_as_alias(InstitutionAlias, "institution", survivor, name)
+        _keep_name_as_alias(InstitutionAlias, "institution", survivor, name, slug)
         merged.append(name)
     return merged
 
@@ -80,8 +84,8 @@ def merge_people(survivor: Person, duplicates) -> list[str]:
         appearances.exclude(release_id__in=already).update(person=survivor)
         appearances.delete()  # releases where both appear keep the survivor's appearance
         PersonAlias.objects.filter(person=duplicate).update(person=survivor)
-        name = duplicate.name
+        name, slug = duplicate.name, duplicate.slug
         duplicate.delete()
-        _keep_name_as_alias(PersonAlias, "person", survivor, name)
+        _keep_name_as_alias(PersonAlias, "person", survivor, name, slug)
         merged.append(name)
     return merged

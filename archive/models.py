@@ -181,6 +181,9 @@ class InstitutionAlias(models.Model):
 
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, allow_unicode=True, null=True, blank=True,
+                            help_text="The address of a duplicate merged into the institution: "
+                                      "it leads there.")
 
     class Meta:
         ordering = ["name"]
@@ -219,6 +222,9 @@ class Person(models.Model):
 class PersonAlias(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, allow_unicode=True, null=True, blank=True,
+                            help_text="The address of a duplicate merged into the person: it "
+                                      "leads there.")
 
     class Meta:
         ordering = ["name"]

@@ -21,7 +21,16 @@ from django.views.decorators.http import require_safe
 from archive import exports, filters, search
 from archive.citations import citation_formats
 from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
-from archive.models import Appearance, Institution, Person, Quote, Release, Topic
+from archive.models import (
+    Appearance,
+    Institution,
+    InstitutionAlias,
+    Person,
+    PersonAlias,
+    Quote,
+    Release,
+    Topic,
+)
 from archive.search_index import Criteria, get_index, get_statement_index
 
 PER_PAGE = 20
@@ -355,10 +364,21 @@ def institution_list(request):
     return render(request, "archive/institution_list.html", {"groups": groups})
 
 
+def _merged_into(alias_model, slug: str):
+    """The page of the institution or person a merged duplicate's address names, moved for
+    good; otherwise not found."""
+    alias = alias_model.objects.filter(slug=slug).first()
+    if alias is None:
+        raise Http404
+    return redirect(alias.institution if alias_model is InstitutionAlias else alias.person,
+                    permanent=True)
+
+
 @require_safe
 def institution_detail(request, slug: str):
-    institution = get_object_or_404(Institution.objects.public().select_related("parent"),
-                                    slug=slug)
+    institution = Institution.objects.public().select_related("parent").filter(slug=slug).first()
+    if institution is None:
+        return _merged_into(InstitutionAlias, slug)
     criteria = Criteria(institutions=(institution.pk,))
     months = get_index().facets(criteria, ["month"])
     context = {
@@ -431,7 +451,9 @@ def person_list(request):
 
 @require_safe
 def person_detail(request, slug: str):
-    person = get_object_or_404(Person.objects.public(), slug=slug)
+    person = Person.objects.public().filter(slug=slug).first()
+    if person is None:
+        return _merged_into(PersonAlias, slug)
     quotes = (Quote.objects.visible().filter(person=person).select_related("release")
               .order_by("-release__published", "release_id", "position"))
     context = {

@@ -215,6 +215,8 @@ def test_merging_institutions_moves_everything_and_keeps_the_names(editor, impor
     assert abc.quotes.filter(text="rural loans grew").exists()
     assert Appearance.objects.get(person=person).affiliation == abc
     assert set(abc.aliases.values_list("name", flat=True)) >= {"ABC Ltd", "AgBank of China Ltd"}
+    response = editor.get(f"/institutions/{duplicate.slug}/")
+    assert (response.status_code, response.url) == (301, abc.get_absolute_url())
     branch.refresh_from_db()
     assert branch.parent == abc
     assert not ReleaseInstitution.objects.exclude(institution__in=Institution.objects.all()).exists()
@@ -246,6 +248,10 @@ def test_merging_people_moves_statements_and_appearances(editor, imported):
     assert list(zhao.appearances.order_by("release__title").values_list("role", flat=True)) == [
         "chairman", "president"]
     assert set(zhao.aliases.values_list("name", flat=True)) == {"M. Zhao", "Minghui Zhao"}
+    # The merged person's address leads to the survivor, for good.
+    response = editor.get(f"/people/{duplicate.slug}/")
+    assert (response.status_code, response.url) == (301, zhao.get_absolute_url())
+    assert editor.get("/people/nobody-ever/").status_code == 404
 
 
 def test_a_statement_with_two_speakers_is_refused_by_the_form(editor, imported):
