@@ -45,6 +45,7 @@ urlpatterns = [
          name="person-feed-atom"),
     path("quotes/", views.quote_list, name="quote-list"),
     path("quotes/export.<str:fmt>", views.export_quotes, name="quote-export"),
+    path("topics/", views.topic_list, name="topic-list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),

@@ -497,6 +497,17 @@ def quote_list(request):
 
 
 @require_safe
+def topic_list(request):
+    """Every topic that has a visible release, with how many, counted by the search index."""
+    counts = dict(get_index().facets(Criteria(), ["topic"]).counts["topic"])
+    topics = sorted((t for t in Topic.objects.all() if counts.get(t.pk)),
+                    key=lambda t: (-counts[t.pk], t.name))
+    for topic in topics:
+        topic.n = counts[topic.pk]
+    return render(request, "archive/topic_list.html", {"topics": topics})
+
+
+@require_safe
 def topic_detail(request, slug: str):
     topic = get_object_or_404(Topic, slug=slug)
     criteria = Criteria(topics=(topic.pk,))

@@ -657,3 +657,13 @@ def test_a_release_address_without_its_slug_redirects(client, archive):
     release = archive["first"]
     response = client.get(f"/releases/{release.pk}/")
     assert (response.status_code, response.url) == (301, release.get_absolute_url())
+
+
+def test_the_topics_index_counts_visible_releases_and_offers_no_empty_topic(client, archive):
+    response = client.get("/topics/")
+    assert response.status_code == 200
+    counts = {t.slug: t.n for t in response.context["topics"]}
+    # The hidden release is not counted; the shipped taxonomy's other topics have no release.
+    assert counts == {"technology-finance": 2, "green-finance": 1, "monetary-policy": 1}
+    assert list(counts) == ["technology-finance", "green-finance", "monetary-policy"]
+    assert '<a href="/topics/">Topics</a>' in client.get("/").text
