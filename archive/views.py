@@ -7,7 +7,7 @@ from pathlib import PurePath
 from urllib.parse import quote as url_quote
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -446,7 +446,25 @@ def monthly_chart(rows, width: int = 640, height: int = 120) -> dict:
 def person_list(request):
     people = Person.objects.with_counts().filter(release_count__gt=0).order_by(
         "-quote_count", "name")
-    return render(request, "archive/person_list.html", {"page_obj": paginate(request, people, 50)})
+    name = request.GET.get("name", "").strip()[:100]
+    letter = request.GET.get("letter", "").strip()[:1].upper()
+    if name:
+        people = people.filter(name__icontains=name)
+    if letter.isalpha():
+        people = people.filter(name__istartswith=letter)
+    page = paginate(request, people, 50)
+    # Each person's post as most lately stated, for the page's rows only.
+    latest = Appearance.objects.filter(person=OuterRef("pk"), release__hidden=False).exclude(
+        role="").order_by("-id")
+    posts = {p.pk: p for p in Person.objects.filter(pk__in=[p.pk for p in page]).annotate(
+        latest_role=Subquery(latest.values("role")[:1]),
+        latest_affiliation=Subquery(latest.values("affiliation__name")[:1]))}
+    for person in page:
+        person.latest_role = posts[person.pk].latest_role
+        person.latest_affiliation = posts[person.pk].latest_affiliation
+    context = {"page_obj": page, "name": name, "letter": letter,
+               "letters": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+    return render(request, "archive/person_list.html", context)
 
 
 @require_safe

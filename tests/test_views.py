@@ -667,3 +667,15 @@ def test_the_topics_index_counts_visible_releases_and_offers_no_empty_topic(clie
     assert counts == {"technology-finance": 2, "green-finance": 1, "monetary-policy": 1}
     assert list(counts) == ["technology-finance", "green-finance", "monetary-policy"]
     assert '<a href="/topics/">Topics</a>' in client.get("/").text
+
+
+def test_people_are_listed_with_their_post_and_found_by_name_or_initial(client, archive):
+    response = client.get("/people/")
+    rows = {p.name: (p.latest_role, p.latest_affiliation) for p in response.context["page_obj"]}
+    assert rows["Lou Feipeng"] == ("researcher", "China Construction Bank")
+    assert "researcher, China Construction Bank" in response.text
+    assert [p.name for p in client.get("/people/?name=feipeng").context["page_obj"]] == [
+        "Lou Feipeng"]
+    assert [p.name for p in client.get("/people/?letter=p").context["page_obj"]] == [
+        "Pan Gongsheng"]
+    assert "No people match" in client.get("/people/?name=%3Cscript%3E").text
