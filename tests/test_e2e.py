@@ -221,3 +221,81 @@ def test_a_direction_override_or_a_very_long_word_stays_within_its_title(browser
         page.goto(base + url)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280, url
     shot(page, "12-long-word")
+
+
+def _markup(n: int) -> str:
+    """Text that spells out markup which, were it run, would set window.pwned to `n`."""
+    return f'<img src="x" onerror="window.pwned = {n}">'
+
+
+def test_text_that_spells_out_markup_is_shown_as_text_and_never_runs(browser, tmp_path):
+    from django.contrib.auth.models import User
+
+    from archive.models import Appearance, Institution, Person, Quote, Release
+    from tests.conftest import make_release
+
+    page, base = browser
+    # Entity-encoded in a text file and in an HTML page, beside a lone "<": the entities are
+    # decoded after the tags are removed (in HTML, once more by trafilatura before), so
+    # what is stored is the markup itself, as literal text.
+    (tmp_path / "encoded.html").write_text(
+        "<html><head><title>Encoded markup notice</title></head><body><article>"
+        "<h1>Encoded markup notice</h1>"
+        "<p>The Bank of Korea said rates &lt; 3% will hold "
+        "&amp;amp;lt;script&amp;amp;gt;window.pwned = 1&amp;amp;lt;/script&amp;amp;gt; and "
+        f"{_markup(2).replace('<', '&amp;amp;lt;').replace('>', '&amp;amp;gt;')} for now.</p>"
+        "<p>Lee Min, deputy governor of the Bank of Korea, said inflation eased.</p>"
+        "</article></body></html>")
+    (tmp_path / "brackets.txt").write_text(
+        "Brackets in a plain notice\n2025-03-02\n\n"
+        "The China Securities Regulatory Commission said rates < 3% and "
+        f"{_markup(3).replace('<', '&lt;').replace('>', '&gt;')} will hold.\n")
+    call_command("import_releases", str(tmp_path), stdout=open(os.devnull, "w"))
+    imported = list(Release.objects.filter(body__contains='onerror="window.pwned'))
+    assert len(imported) == 2  # stored as markup, literally
+    assert any("<script>window.pwned = 1</script>" in r.body for r in imported)
+    # Names, a role and a statement as a curator types them in the admin.
+    bank = Institution.objects.create(name=f"{_markup(4)} Bank", kind="commercial_bank")
+    person = Person.objects.create(name="<script>window.pwned = 5</script> Wu")
+    release = make_release("Curated notice", f"{bank.name} said so. {person.name} agreed.")
+    release.institutions.add(bank)
+    Appearance.objects.create(release=release, person=person, role=_markup(6), affiliation=bank)
+    Quote.objects.create(release=release, person=person, kind="direct", position=1,
+                         text=f"Rates hold {_markup(7)}")
+    unnamed = make_release("Unnamed notice", f"Rates hold {_markup(8)}.")  # no name to link
+    User.objects.create_superuser("curator", "c@example.org", "a-long-passphrase")
+
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    urls = [*(r.get_absolute_url() for r in [*imported, release, unnamed]),
+            bank.get_absolute_url(), person.get_absolute_url(), "/", "/releases/?q=hold",
+            "/quotes/?q=rates", "/institutions/", "/people/"]
+    seen = ""
+    for url in urls:
+        page.goto(base + url)
+        page.wait_for_timeout(200)
+        assert page.evaluate("window.pwned") is None, url
+        # Nothing of the text became an element; it is all in the page as words. (The
+        # Content-Security-Policy would stop an inline handler from running even then: the
+        # elements are what shows the escaping failed.)
+        assert page.locator("img[onerror], main script, script:not([src])").count() == 0, url
+        seen += page.inner_text("body")
+    for text in [_markup(2), _markup(3), _markup(4), _markup(6), _markup(7), _markup(8),
+                 "<script>window.pwned = 1</script>", "<script>window.pwned = 5</script>"]:
+        assert text in seen, text
+    shot(page, "13-markup-as-text")
+
+    page.goto(base + "/admin/")
+    page.get_by_label("Username").fill("curator")
+    page.get_by_label("Password").fill("a-long-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("text=Site administration")
+    for url in ["/admin/archive/institution/", f"/admin/archive/institution/{bank.pk}/change/",
+                "/admin/archive/person/", "/admin/archive/quote/",
+                f"/admin/archive/release/{release.pk}/change/"]:
+        page.goto(base + url)
+        page.wait_for_timeout(200)
+        assert page.evaluate("window.pwned") is None, url
+        # The admin's own scripts are files (src); none is made of the text.
+        assert page.locator("img[onerror], #content script:not([src])").count() == 0, url
+    assert dialogs == []

@@ -95,6 +95,17 @@ def test_topics_follow_the_keywords():
     assert tag("Notes", "Nothing relevant here.", keywords) == []
 
 
+def test_a_keyword_in_the_title_counts_three_times():
+    keywords = compile_keywords({"green-finance": ["green bond"], "real-estate": ["mortgage"]})
+    # Once in the body is below the least score (2); once in the title is above it.
+    assert tag("Notes", "A green bond was sold.", keywords) == []
+    assert tag("Green bond sold", "Nothing else.", keywords) == ["green-finance"]
+    # A topic is kept at a fifth of the best one's score: one title mention (3) is kept beside
+    # 15 body mentions of another topic, and left out beside 16.
+    assert tag("Green bond sold", "mortgage " * 15, keywords) == ["real-estate", "green-finance"]
+    assert tag("Green bond sold", "mortgage " * 16, keywords) == ["real-estate"]
+
+
 @pytest.mark.parametrize("title, paragraphs, outlet, bylines, issuer, expected", [
     ("Remarks by the Governor at the Osland Forum", ["Thank you."], "", [], "Bank of England", "speech"),
     ("Interview with the Governor", ["Q: How are rates?"], "Reuters", [], None, "interview"),

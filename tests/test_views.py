@@ -679,3 +679,161 @@ def test_people_are_listed_with_their_post_and_found_by_name_or_initial(client, 
     assert [p.name for p in client.get("/people/?letter=p").context["page_obj"]] == [
         "Pan Gongsheng"]
     assert "No people match" in client.get("/people/?name=%3Cscript%3E").text
+
+
+def _entries(client, url) -> list[str]:
+    """The titles of a feed's entries, Atom or RSS."""
+    root = ET.fromstring(client.get(url).content)
+    return ([e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
+            + [i.findtext("title") for i in root.iter("item")])
+
+
+def _export(client, url, params=None) -> str:
+    return b"".join(client.get(url, params or {}).streaming_content).decode()
+
+
+def test_a_hidden_release_is_in_no_feed_export_sitemap_relation_count_or_search(client, archive):
+    hidden = archive["hidden"]
+    # Lou appears in the hidden release too, and the bank speaks in it.
+    Appearance.objects.create(release=hidden, person=archive["lou"], role="researcher")
+    # Hidden by a curator after the search indexes took it in.
+    Release.objects.filter(pk=hidden.pk).update(hidden=False)
+    assert "4 releases and 4 statements" in client.get("/").text
+    Release.objects.filter(pk=hidden.pk).update(hidden=True)
+    title = hidden.title
+    for url in ["/releases/feed.atom", "/releases/feed.rss?topic=technology-finance",
+                f"/institutions/{archive['ccb'].slug}/feed.rss",
+                f"/institutions/{archive['ccb'].slug}/feed.atom",
+                f"/people/{archive['lou'].slug}/feed.atom"]:
+        entries = _entries(client, url)
+        assert entries and title not in entries, url
+    for url in ["/releases/export.csv", "/releases/export.json"]:
+        text = _export(client, url)
+        assert "Banks back technology firms" in text and title not in text, url
+    for url in ["/quotes/export.csv", "/quotes/export.json"]:
+        text = _export(client, url)
+        assert "it will expand technology loans" in text, url
+        assert "hidden technology statement" not in text, url
+    assert hidden.get_absolute_url() not in client.get("/sitemap.xml").text
+    for release in ("first", "second"):
+        related = client.get(archive[release].get_absolute_url()).context["related"]
+        assert hidden.pk not in [r.pk for r in related], release
+    home = client.get("/")
+    assert "3 releases and 3 statements" in home.text
+    # The bank's statement in the hidden release is not counted among the most quoted.
+    assert [(i.name, i.n) for i in home.context["institutions"]] == [("China Construction Bank", 1)]
+    assert {t.slug: t.n for t in home.context["topics"]}["technology-finance"] == 2
+    response = client.get("/releases/", {"q": "withdrawn"})
+    assert titles(response) == [] and "<strong>0</strong> results" in response.text
+    response = client.get("/releases/", {"q": "technology"})
+    assert title not in titles(response) and "<strong>2</strong> results" in response.text
+    response = client.get("/quotes/", {"q": "hidden"})
+    assert list(response.context["page_obj"]) == []
+    assert "<strong>0</strong> statements" in response.text
+
+
+def facet(response, name):
+    return {o.label: o.count for o in response.context["facets"][name]}
+
+
+def test_the_kind_facet_counts_a_release_once_however_many_banks_of_that_kind(client, archive):
+    # "Green loans rise" names two commercial banks: one release, counted once.
+    everything = {"Commercial bank": 2, "Central bank": 1}
+    assert facet(client.get("/releases/"), "kind") == everything
+    assert facet(client.get("/releases/", {"q": "loans"}), "kind") == everything
+    response = client.get("/releases/", {"kind": "commercial_bank"})
+    assert titles(response) == ["Banks back technology firms", "Green loans rise at state lenders"]
+    assert facet(response, "kind") == everything  # its own selection aside
+    response = client.get("/releases/", {"topic": "technology-finance"})
+    assert facet(response, "kind") == {"Commercial bank": 2}
+
+
+def test_the_statements_export_says_which_statements_are_verified(client, archive):
+    Quote.objects.filter(text__startswith="We will keep").update(verified=True)
+    rows = list(csv.reader(io.StringIO(_export(client, "/quotes/export.csv"))))
+    text, verified = rows[0].index("text"), rows[0].index("verified")
+    assert {row[text]: row[verified] for row in rows[1:]} == {
+        "it will expand technology loans": "False",
+        "re-lending helps <script>alert(1)</script>": "False",
+        "We will keep liquidity reasonably ample": "True"}
+    data = json.loads(_export(client, "/quotes/export.json"))
+    assert {d["text"]: d["verified"] for d in data} == {
+        "it will expand technology loans": False,
+        "re-lending helps <script>alert(1)</script>": False,
+        "We will keep liquidity reasonably ample": True}
+
+
+def _make_rows(count: int, start: int):
+    """`count` releases with a statement each, in two queries' worth of rows."""
+    from tests.conftest import make_document
+
+    document = make_document()
+    bank = Institution.objects.get_or_create(name="Export Bank", kind="commercial_bank")[0]
+    releases = Release.objects.bulk_create(
+        Release(title=f"Export release number {n} about liquidity and rates", slug=f"export-{n}",
+                body="Body.", document=document, published=datetime.date(2020, 1, 1))
+        for n in range(start, start + count))
+    Quote.objects.bulk_create(
+        Quote(release=release, institution=bank, kind="indirect", position=1,
+              text=f"statement number {release.pk} on liquidity and the policy rate")
+        for release in releases)
+
+
+def _export_peak(client, url) -> tuple[int, int]:
+    """The most memory Python held while a client read the export, and its size."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        size = sum(len(chunk) for chunk in client.get(url).streaming_content)
+        return tracemalloc.get_traced_memory()[1], size
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("url", ["/releases/export.csv", "/releases/export.json",
+                                 "/quotes/export.csv", "/quotes/export.json"])
+def test_an_export_holds_a_chunk_of_rows_in_memory_not_the_whole_list(client, monkeypatch, url):
+    from archive import exports
+
+    monkeypatch.setattr(exports, "CHUNK", 100)
+    rows = 600
+    _make_rows(rows, 0)
+    _export_peak(client, url)  # the first request loads what every request then shares
+    small, small_size = _export_peak(client, url)
+    _make_rows(9 * rows, rows)
+    large, large_size = _export_peak(client, url)
+    assert large_size > 9 * small_size
+    # Ten times the rows, and the memory grows by a fraction of what the export grows: the
+    # rows pass through a chunk at a time, none is kept. (Held in a list, every row's
+    # objects would outweigh its text.)
+    assert large - small < (large_size - small_size) / 2, (small, large, large_size)
+
+
+# Not in a transaction: the other session's lock is taken and released while the request
+# waits, and the request's own queries run in autocommit as they do when served.
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_page_whose_query_the_timeout_stops_says_so_through_a_real_request(client):
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    release = make_release("Rates held", "Rates.")
+    other = connections.create_connection(DEFAULT_DB_ALIAS)  # another session
+    try:
+        with other.cursor() as cursor:
+            other.set_autocommit(False)
+            # The page's query waits for the lock until the statement timeout stops it.
+            cursor.execute("LOCK TABLE archive_release IN ACCESS EXCLUSIVE MODE")
+            with connection.cursor() as ours:
+                ours.execute("SET statement_timeout = 200")
+            try:
+                response = client.get(release.get_absolute_url())
+            finally:
+                with connection.cursor() as ours:
+                    ours.execute("RESET statement_timeout")
+                other.rollback()
+    finally:
+        other.close()
+    assert response.status_code == 503
+    assert "This request took too long" in response.text
+    assert client.get(release.get_absolute_url()).status_code == 200
