@@ -52,3 +52,11 @@ def test_a_release_with_no_outlet_or_issuer_names_no_publisher():
     assert formats["plain"] == f"“\u2068Rates held\u2069.” n.d. Financial Policy Archive. {URL}"
     assert formats["bibtex"].startswith(f"@misc{{releaser{release.pk},")
     assert "organization" not in formats["bibtex"]
+
+
+def test_a_citation_key_is_letters_and_csl_keeps_non_ascii_text_as_written():
+    release = make_release("Zürich hält die Zinsen", published=datetime.date(2024, 1, 2),
+                           source="People's Daily", language="de")
+    formats = citation_formats(release, URL)
+    assert formats["bibtex"].startswith(f"@misc{{peoples2024r{release.pk},")
+    assert '"title": "Zürich hält die Zinsen"' in formats["csl"]
