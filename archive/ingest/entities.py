@@ -316,7 +316,7 @@ def recognise(docs, title: str, gazetteer: Gazetteer, bylines: set[str]) -> Enti
     """Institutions and persons of a document whose paragraphs the model annotated."""
     found = Entities()
     keys: dict[tuple[str, str], str] = {}
-    for index, doc in enumerate(docs):
+    for doc in docs:
         for start, end, long_name in _definitions(doc, gazetteer):
             found.acronyms[doc[start:end].text] = long_name
     for doc in docs:
@@ -463,9 +463,7 @@ def _mark_local_bodies(doc) -> None:
             continue
         name = " ".join([place.text, *(t.text.capitalize() for t in rest)])
         found.append(Span(doc, place.i, rest[-1].i + 1, label="ORG", span_id=name))
-    if found:
-        taken = {i for span in found for i in range(span.start, span.end)}
-        doc.ents = [e for e in doc.ents if not taken & set(range(e.start, e.end))] + found
+    _replace_entities(doc, found)
 
 
 def _mark_full_names(doc, surnames: set[str]) -> None:
@@ -483,12 +481,17 @@ def _mark_full_names(doc, surnames: set[str]) -> None:
                 not given.ent_id_ and not token.ent_id_ and given.lower_.rstrip(".") not in TITLES_BEFORE_SURNAME \
                 and given.lower_ not in ROLE_HEADS and doc[start].ent_type_ != "PERSON":
             spans.append(doc[start:token.i + 1])
-    if spans:
-        from spacy.tokens import Span
+    from spacy.tokens import Span
 
-        taken = {i for span in spans for i in range(span.start, span.end)}
-        kept = [e for e in doc.ents if not taken & set(range(e.start, e.end))]
-        doc.ents = kept + [Span(doc, s.start, s.end, label="PERSON") for s in spans]
+    _replace_entities(doc, [Span(doc, s.start, s.end, label="PERSON") for s in spans])
+
+
+def _replace_entities(doc, spans) -> None:
+    """Lay `spans` over the doc's entities, dropping those they overlap."""
+    if not spans:
+        return
+    taken = {i for span in spans for i in range(span.start, span.end)}
+    doc.ents = [e for e in doc.ents if not taken & set(range(e.start, e.end))] + list(spans)
 
 
 def _list_affiliations(docs, found: Entities) -> None:
