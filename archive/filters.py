@@ -14,7 +14,7 @@ from django.db.models.functions import ExtractYear
 
 from archive import search
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
-from archive.search_index import Criteria, get_index
+from archive.search_index import Criteria, Facets, get_index
 
 ReleaseInstitution = Release.institutions.through
 ReleaseTopic = Release.topics.through
@@ -75,6 +75,9 @@ class ReleaseFilter(ListFilterSet):
     source = django_filters.CharFilter(field_name="source", lookup_expr="exact", label="Source")
     kind = django_filters.ChoiceFilter(
         choices=Institution.Kind.choices, method="filter_kind", label="Kind of institution")
+    document = django_filters.ChoiceFilter(
+        choices=Release.Kind.choices, field_name="kind", label="Kind of document")
+    country = django_filters.CharFilter(method="filter_country", label="Country")
     date_from = django_filters.DateFilter(
         field_name="published", lookup_expr="gte", label="From", widget=DATE_WIDGET)
     date_to = django_filters.DateFilter(
@@ -114,6 +117,10 @@ class ReleaseFilter(ListFilterSet):
         links = ReleaseInstitution.objects.filter(institution__kind=value)
         return queryset.filter(pk__in=links.values("release_id"))
 
+    def filter_country(self, queryset, name, value):
+        links = ReleaseInstitution.objects.filter(institution__country=value)
+        return queryset.filter(pk__in=links.values("release_id"))
+
     def filter_sort(self, queryset, name, value):
         return queryset  # applied by `ordered()` or by the search index
 
@@ -128,6 +135,8 @@ class ReleaseFilter(ListFilterSet):
             person=data["person"].pk if data.get("person") else None,
             source=data.get("source") or "",
             kind=data.get("kind") or "",
+            document=data.get("document") or "",
+            country=data.get("country") or "",
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             year=int(year) if year is not None else None,
@@ -229,46 +238,67 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
           "September", "October", "November", "December"]
 
 
-def release_facets(filterset: ReleaseFilter, size: int = 12) -> tuple[int, dict[str, list[Option]]]:
-    """The number of results and each filter's options with their counts, exact over every
-    match (from the search index). A facet whose own filter is set counts as if it were not
-    (choosing one bank still shows the others'). Months are offered once a year is chosen."""
+def release_facets(filterset: ReleaseFilter, size: int = 12
+                   ) -> tuple[Facets, dict[str, list[Option]], dict[str, str]]:
+    """The index's counts (the number of results, and whether it is estimated), each
+    filter's options with their counts, over every match (from the search index; past
+    EXACT_UP_TO matches of search words, estimated from a sample), and for each facet cut
+    to its `size` largest options the link that shows them all (`more=<facet>`). A facet
+    whose own filter is set counts as if it were not (choosing one bank still shows the
+    others'). Months are offered once a year is chosen."""
     params = filterset.data
     criteria = filterset.criteria()
-    names = ["institution", "topic", "kind", "source", "year"]
+    names = ["institution", "topic", "document", "country", "kind", "source", "year"]
     if criteria.year is not None:
         names.append("month")
     found = get_index().facets(criteria, names)
     chosen = {name: set(params.getlist(name)) for name in names}
+    expanded = params.get("more", "")
+    more = {}
 
     def options(rows, name, label=lambda v: v):
         return [Option(str(label(value)), count, str(value) in chosen[name],
                        toggle(params, name, str(value))) for value, count in rows]
 
-    def largest(rows):
-        return sorted(rows, key=lambda row: -row[1])
+    def cut(rows, name):
+        """`rows` cut to `size` unless all of this facet's options are asked for."""
+        if len(rows) > size and expanded != name:
+            more[name] = replaced(params, more=name)
+            return rows[:size]
+        return rows
+
+    def largest(name):
+        return cut(sorted(found.counts[name], key=lambda row: (-row[1], str(row[0]))), name)
 
     def named(name, model):
         rows = found.counts[name]
         objects = model.objects.in_bulk([pk for pk, _ in rows])
         rows = sorted(((objects[pk], n) for pk, n in rows if pk in objects),
-                      key=lambda row: (-row[1], row[0].name))[:size]
-        names = {o.slug: o.name for o, _ in rows}
-        return options([(o.slug, n) for o, n in rows], name, names.get)
+                      key=lambda row: (-row[1], row[0].name))
+        labels = {o.slug: o.name for o, _ in rows}
+        return options(cut([(o.slug, n) for o, n in rows], name), name, labels.get)
 
-    kinds = dict(Institution.Kind.choices)
     facets = {
         "institution": named("institution", Institution),
         "topic": named("topic", Topic),
-        "kind": options(largest(found.counts["kind"]), "kind", kinds.get),
-        "source": options(sorted(found.counts["source"], key=lambda r: (-r[1], r[0]))[:size],
-                          "source"),
+        "document": options(largest("document"), "document", dict(Release.Kind.choices).get),
+        "country": options(largest("country"), "country"),
+        "kind": options(largest("kind"), "kind", dict(Institution.Kind.choices).get),
+        "source": options(largest("source"), "source"),
         "year": options(sorted(found.counts["year"], reverse=True), "year"),
     }
     if "month" in found.counts:
         months = sorted((yyyymm % 100, n) for yyyymm, n in found.counts["month"])
         facets["month"] = options(months, "month", lambda m: MONTHS[m - 1])
-    return found.total, facets
+    return found, facets, more
+
+
+def replaced(params, **values) -> str:
+    """The query string with each of `values` set in place of what it was."""
+    data = params.copy()
+    for name, value in values.items():
+        data[name] = value
+    return "?" + urlencode(sorted(data.lists()), doseq=True)
 
 
 def chips(filterset) -> list[Option]:

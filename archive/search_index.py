@@ -14,7 +14,9 @@ search, so a release is found as soon as the transaction that wrote it commits.
 
 import datetime
 import json
+import math
 import os
+import shutil
 import threading
 import time
 from contextlib import contextmanager
@@ -24,7 +26,7 @@ from pathlib import Path
 import tantivy
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS as PRIMARY
-from django.db import connections
+from django.db import connections, transaction
 
 from archive.search import parse_websearch
 
@@ -42,6 +44,17 @@ BUILD_HEAP, CHANGES_HEAP = 200_000_000, 20_000_000
 # How long a rebuild waits for the writer, and a search before it goes on without catching up.
 LOCK_WAIT_SECONDS, BUSY_WAIT_SECONDS = 30, 2
 KEPT_COUNTS = 500  # facet counts without search words kept per process, until the index changes
+# The index's format: a change to a schema bumps it, so that a new index is built in a folder
+# of its own (Tantivy does not open an index under a schema other than its own).
+FORMAT = 2
+# Search results are counted exactly up to EXACT_UP_TO matches. Past it, the count and the
+# facets come from a uniform sample of about SAMPLED_MATCHES matches (labelled "about"), so
+# that a word found in most of a million releases costs what one found in 150,000 does.
+# Every release falls in one of SAMPLE_BUCKETS buckets by a hash of its id; the first
+# PILOT_BUCKETS of them (1/16 of the index) estimate how many match before the sample is sized.
+EXACT_UP_TO = 100_000
+SAMPLED_MATCHES = 150_000
+SAMPLE_BUCKETS, PILOT_BUCKETS = 1024, 64
 
 
 def _schema() -> tantivy.Schema:
@@ -60,10 +73,19 @@ def _schema() -> tantivy.Schema:
     builder.add_unsigned_field("quoted_person", fast=True)
     builder.add_text_field("kind", tokenizer_name="raw", fast=True)
     builder.add_text_field("source", tokenizer_name="raw", fast=True)
+    builder.add_unsigned_field("sample", indexed=True, fast=True)
+    builder.add_text_field("document", tokenizer_name="raw", fast=True)  # Release.kind
+    builder.add_text_field("country", tokenizer_name="raw", fast=True)  # its institutions'
     return builder.build()
 
 
 SCHEMA = _schema()
+
+
+def sample_bucket(pk: int) -> int:
+    """The release's sample bucket: the top bits of a multiplicative hash of its id (Knuth's),
+    so that consecutive ids, and so releases imported together, spread over every bucket."""
+    return ((pk * 2654435761) & 0xFFFFFFFF) * SAMPLE_BUCKETS >> 32
 
 
 def _statement_schema() -> tantivy.Schema:
@@ -121,6 +143,8 @@ class Criteria:
     person: int | None = None
     source: str = ""
     kind: str = ""
+    document: str = ""  # the kind of document: a press release, a speech, a news report…
+    country: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     year: int | None = None
@@ -131,6 +155,7 @@ class Criteria:
         selection, so choosing one bank still shows the others' counts."""
         empty = {"institution": {"institutions": ()}, "topic": {"topics": ()},
                  "source": {"source": ""}, "kind": {"kind": ""},
+                 "document": {"document": ""}, "country": {"country": ""},
                  "year": {"year": None, "month": None}, "month": {"month": None}}
         return replace(self, **empty.get(name, {}))
 
@@ -146,6 +171,7 @@ class Page:
 class Facets:
     total: int
     counts: dict[str, list[tuple]] = field(default_factory=dict)
+    estimated: bool = False  # counted from a sample: the numbers are "about"
 
 
 class SearchIndex:
@@ -156,6 +182,7 @@ class SearchIndex:
     text_fields = (("title", TITLE_BOOST), ("body", 1.0))
     # The field that holds the release a document comes from.
     release_field = "id"
+    sampled = True  # its documents carry a sample bucket
 
     def __init__(self, path: Path):
         self.path = path
@@ -202,8 +229,9 @@ class SearchIndex:
             filters.append(self._terms("person", [criteria.person]))
         if criteria.source:
             filters.append(self._terms("source", [criteria.source]))
-        if criteria.kind:
-            filters.append(self._terms("kind", [criteria.kind]))
+        for name in ("kind", "document", "country"):
+            if value := getattr(criteria, name):
+                filters.append(self._terms(name, [value]))
         if criteria.year is not None:
             if criteria.month:
                 filters.append(self._terms("month", [criteria.year * 100 + criteria.month]))
@@ -282,6 +310,19 @@ class SearchIndex:
         keys = keys[:limit]
         return Page([key_id(k) for k in keys], total, keys[-1] if more else None)
 
+    def preceding(self, criteria: Criteria, after: int, oldest: bool = False) -> int:
+        """How many matches come before the page that starts after the key `after` in a
+        date-ordered list: where that page stands ("41–60 of …")."""
+        query = self.query(criteria)
+        if query is None:
+            return 0
+        bounds = (None, after) if oldest else (after, None)
+        keyset = tantivy.Query.range_query(self.schema, "sort_key", tantivy.FieldType.Integer,
+                                           *bounds)
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
+                                             (tantivy.Occur.Must, keyset)])
+        return self.searcher().search(query, limit=1, count=True).count
+
     def facets(self, criteria: Criteria, names: list[str]) -> Facets:
         """The number of matches and, for each facet in `names`, every value with its
         number of matches, counted exactly over every match. Facets whose own filter is
@@ -299,18 +340,48 @@ class SearchIndex:
             if version == self.version:
                 return found
         own = {name for name in names if criteria.without(name) != criteria}
+        # Counts without words are kept (above), so only a search's are ever sampled.
+        buckets = (self._sample_size(searcher, query) if criteria.text and self.sampled
+                   else SAMPLE_BUCKETS)
         # The matches are counted in the same pass as the facets that share the query.
-        total, counts = self._aggregate(searcher, query, [n for n in names if n not in own],
-                                        count=True)
+        total, counts = self._aggregate(searcher, self._in_sample(query, buckets),
+                                        [n for n in names if n not in own], count=True)
         for name in own:
-            counts.update(self._aggregate(searcher, self.query(criteria.without(name)),
-                                          [name])[1])
+            counts.update(self._aggregate(
+                searcher, self._in_sample(self.query(criteria.without(name)), buckets),
+                [name])[1])
         found = Facets(total, counts)
+        if buckets < SAMPLE_BUCKETS:
+            scale = SAMPLE_BUCKETS / buckets
+            found = Facets(about(total * scale),
+                           {name: [(value, about(n * scale)) for value, n in rows]
+                            for name, rows in counts.items()}, estimated=True)
         if not criteria.text:
             if len(self.counted) >= KEPT_COUNTS:
                 self.counted.pop(next(iter(self.counted)))  # the oldest
             self.counted[key] = (self.version, found)
         return found
+
+    def _sample_size(self, searcher, query: tantivy.Query) -> int:
+        """How many sample buckets to count `query` in: all of them (an exact count) unless
+        the pilot buckets foretell more than EXACT_UP_TO matches by half again, which no
+        pilot's error turns into fewer than EXACT_UP_TO; else enough for SAMPLED_MATCHES."""
+        pilot = searcher.search(self._in_sample(query, PILOT_BUCKETS), limit=1,
+                                count=True).count
+        expected = pilot * SAMPLE_BUCKETS / PILOT_BUCKETS
+        if expected <= EXACT_UP_TO * 1.5:
+            return SAMPLE_BUCKETS
+        return max(PILOT_BUCKETS, math.ceil(SAMPLE_BUCKETS * SAMPLED_MATCHES / expected))
+
+    def _in_sample(self, query: tantivy.Query, buckets: int) -> tantivy.Query:
+        """`query` narrowed to the releases of the first `buckets` sample buckets."""
+        if buckets >= SAMPLE_BUCKETS:
+            return query
+        sample = tantivy.Query.range_query(self.schema, "sample", tantivy.FieldType.Unsigned,
+                                           0, buckets - 1)
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, query),
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(sample, 0.0))])
 
     @staticmethod
     def _aggregate(searcher, query, names, count=False) -> tuple[int, dict[str, list[tuple]]]:
@@ -347,6 +418,12 @@ class SearchIndex:
                 time.sleep(0.05)
 
 
+def about(estimate: float) -> int:
+    """An estimate to three significant figures, so that it does not look exact."""
+    places = len(str(round(estimate))) - 3
+    return int(round(estimate, -places)) if places > 0 else round(estimate)
+
+
 class IndexBusy(Exception):
     """The index's writer stayed taken by another process."""
 
@@ -357,6 +434,7 @@ class StatementIndex(SearchIndex):
     schema = STATEMENT_SCHEMA
     text_fields = (("text", 1.0),)
     release_field = "release"
+    sampled = False
 
     def documents(self, ids: list[int]):
         return statement_documents(ids)
@@ -380,8 +458,8 @@ _indexes_lock = threading.Lock()
 def get_index(kind: type[SearchIndex] = SearchIndex) -> SearchIndex:
     """This process's handle on the index of releases (or of statements, with
     StatementIndex), each in its own folder of SEARCH_INDEX_DIR."""
-    path = Path(settings.SEARCH_INDEX_DIR) / ("statements" if kind is StatementIndex
-                                              else "releases")
+    name = "statements" if kind is StatementIndex else "releases"
+    path = Path(settings.SEARCH_INDEX_DIR) / f"{name}-v{FORMAT}"
     with _indexes_lock:
         if path not in _indexes:
             _indexes[path] = kind(path)
@@ -392,9 +470,25 @@ def get_statement_index() -> StatementIndex:
     return get_index(StatementIndex)
 
 
+def remove_old_formats() -> list[Path]:
+    """Delete the folders of indexes in earlier formats, which no process of this version
+    reads; the folders removed."""
+    current = {get_index().path, get_statement_index().path}
+    removed = []
+    for folder in Path(settings.SEARCH_INDEX_DIR).iterdir():
+        name, _, version = folder.name.partition("-v")
+        if (folder.is_dir() and folder not in current and name in ("releases", "statements")
+                and (not version or version.isdigit())):
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
+
+
 # Keeping the index up to date.
 
-CHANGES = "archive_searchchange"
+CHANGES, PRUNED = "archive_searchchange", "archive_searchpruned"
+# The change log keeps its newest rows when pruned: enough for any server that is not far behind.
+KEPT_CHANGES = 1_000_000
 
 
 def _primary():
@@ -466,11 +560,43 @@ def _changes(since: Position) -> tuple[Position, list[int]]:
     return Position(max(last or 0, since.last), running), list(ids or [])
 
 
-def _any_change(since: Position) -> bool:
+def _log_state(since: Position) -> tuple[bool, bool]:
+    """Whether the log has been pruned of rows the index at `since` has not read (then it
+    must be built again), and whether it holds changes past `since`: one query."""
     where, params = since.where()
+    oldest_running = min(since.running, default=2**62)
     with _primary().cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {CHANGES} WHERE {where} LIMIT 1", params)
-        return cursor.fetchone() is not None
+        cursor.execute(f"SELECT (SELECT through > %s OR xact >= %s FROM {PRUNED}), "
+                       f"EXISTS (SELECT 1 FROM {CHANGES} WHERE {where})",
+                       [since.last, oldest_running, *params])
+        pruned, changed = cursor.fetchone()
+    return bool(pruned), bool(changed)
+
+
+def prune(keep: int = KEPT_CHANGES) -> int:
+    """Delete the change log's rows but the newest `keep`; the number deleted. An index that
+    had not read them (another server's, far behind) is then built whole at its next search,
+    which is cheaper than replaying that many changes."""
+    with transaction.atomic(using=PRIMARY), _primary().cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) - %s FROM {CHANGES}", [keep])
+        through = cursor.fetchone()[0]
+        if through <= 0:
+            return 0
+        if _primary().vendor == "postgresql":
+            # Rows commit out of id order: an index waiting for a transaction's rows by its
+            # id (Position.running) must learn that they may be gone, so the newest
+            # transaction deleted is recorded too. One statement, one snapshot.
+            cursor.execute(f"WITH gone AS (DELETE FROM {CHANGES} WHERE id <= %s "
+                           f"RETURNING xact) SELECT count(*), coalesce(max(xact), 0) FROM gone",
+                           [through])
+            deleted, xact = cursor.fetchone()
+        else:
+            cursor.execute(f"DELETE FROM {CHANGES} WHERE id <= %s", [through])
+            deleted, xact = cursor.rowcount, 0
+        cursor.execute(f"UPDATE {PRUNED} SET through = CASE WHEN through > %s THEN through "
+                       f"ELSE %s END, xact = CASE WHEN xact > %s THEN xact ELSE %s END",
+                       [through, through, xact, xact])
+    return deleted
 
 
 @contextmanager
@@ -490,12 +616,15 @@ def catch_up(index: SearchIndex | None = None) -> int:
     """Apply the changes committed since the index last did; the number of releases
     re-indexed. Cheap when there are none: one read of a small file and one indexed query."""
     index = index or get_index()
-    if _read_position(index) is None:
-        # An index new to this database (or of another one) is built from it whole.
+    position = _read_position(index)
+    pruned, changed = _log_state(position) if position else (True, True)
+    if pruned:
+        # An index new to this database (or of another one), or one that fell behind rows
+        # since pruned from the log, is built from it whole.
         return rebuild(index)
+    if not changed:
+        return 0
     with index.lock:
-        if not _any_change(_read_position(index)):
-            return 0
         try:
             with _writing(index, wait=BUSY_WAIT_SECONDS) as writer:
                 # Read again under the writer's lock: another process may have caught up.
@@ -557,19 +686,22 @@ def release_documents(ids: list[int]):
 
     through = {"institution": Release.institutions.through, "topic": Release.topics.through}
     rows = (Release.objects.using(PRIMARY).visible().filter(pk__in=ids)
-            .values_list("pk", "title", "body", "published", "source"))
+            .values_list("pk", "title", "body", "published", "source", "kind"))
     links = {name: _grouped(model.objects.using(PRIMARY).filter(release_id__in=ids)
                             .values_list("release_id", f"{name}_id"))
              for name, model in through.items()}
     kinds = _grouped(through["institution"].objects.using(PRIMARY).filter(release_id__in=ids)
                      .values_list("release_id", "institution__kind"))
+    countries = _grouped(through["institution"].objects.using(PRIMARY)
+                         .filter(release_id__in=ids).exclude(institution__country="")
+                         .values_list("release_id", "institution__country"))
     people = _grouped(Appearance.objects.using(PRIMARY).filter(release_id__in=ids)
                       .values_list("release_id", "person_id"))
     quotes = Quote.objects.using(PRIMARY).filter(release_id__in=ids)
     quoted_people = _grouped(quotes.exclude(person=None).values_list("release_id", "person_id"))
     quoted_institutions = _grouped(quotes.exclude(institution=None)
                                    .values_list("release_id", "institution_id"))
-    for pk, title, body, published, source in rows.iterator(chunk_size=500):
+    for pk, title, body, published, source, document_kind in rows.iterator(chunk_size=500):
         document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk))
         document.add_unsigned("id", pk)
         if published:
@@ -578,6 +710,7 @@ def release_documents(ids: list[int]):
             document.add_unsigned("month", published.year * 100 + published.month)
         if source:
             document.add_text("source", source)
+        document.add_unsigned("sample", sample_bucket(pk))
         for name, values in (("institution", links["institution"]), ("topic", links["topic"]),
                              ("person", people), ("quoted_person", quoted_people),
                              ("quoted_institution", quoted_institutions)):
@@ -585,6 +718,9 @@ def release_documents(ids: list[int]):
                 document.add_unsigned(name, value)
         for kind in sorted(kinds.get(pk, ())):
             document.add_text("kind", kind)
+        for country in sorted(countries.get(pk, ())):
+            document.add_text("country", country)
+        document.add_text("document", document_kind)
         yield document
 
 

@@ -31,7 +31,7 @@ from archive.models import (
     Release,
     Topic,
 )
-from archive.search_index import Criteria, get_index, get_statement_index
+from archive.search_index import Criteria, Facets, get_index, get_statement_index
 
 PER_PAGE = 20
 logger = logging.getLogger(__name__)
@@ -162,9 +162,17 @@ class DatePage:
     next_key: int | None
     first: bool
     oldest: bool = False
+    preceding: int = 0  # matches on the pages before this one
 
     def __iter__(self):
         return iter(self.object_list)
+
+    # As Django's Page names them: "21–40 of …".
+    def start_index(self) -> int:
+        return self.preceding + 1 if self.object_list else 0
+
+    def end_index(self) -> int:
+        return self.preceding + len(self.object_list)
 
     def __len__(self):
         return len(self.object_list)
@@ -179,10 +187,11 @@ def date_page(request, criteria: Criteria, oldest: bool = False, total: int | No
             after = int(request.GET["after"])
         except ValueError:
             raise Http404("There is no such page of results.") from None
-    page = get_index().by_date(criteria, PER_PAGE, after=after, oldest=oldest,
-                               count=total is None)
+    index = get_index()
+    page = index.by_date(criteria, PER_PAGE, after=after, oldest=oldest, count=total is None)
+    preceding = index.preceding(criteria, after, oldest) if after is not None else 0
     return DatePage(releases_in_order(page.ids), page.total if total is None else total,
-                    page.next_key, after is None, oldest)
+                    page.next_key, after is None, oldest, preceding)
 
 
 def highlighted(snippet: str) -> str:
@@ -232,7 +241,8 @@ def home(request):
 def release_list(request):
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
-    total, facets = release_facets(filterset) if valid else (0, {})
+    found, facets, more = release_facets(filterset) if valid else (Facets(0), {}, {})
+    total = found.total
     criteria = filterset.criteria() if valid else None
     if not valid:
         page = DatePage([], 0, None, True)
@@ -252,14 +262,17 @@ def release_list(request):
         "page_obj": page,
         "ranked": valid and filterset.order == "relevance",
         "total": total,
-        "total_label": f"{total:,}",
+        "total_label": f"about {total:,}" if found.estimated else f"{total:,}",
+        "estimated": found.estimated,
         "facets": facets,
+        "more": more,
         "chips": chips(filterset) if filterset.is_bound else [],
         "query": query,
         "searched": bool(query),
         # Facet choices ride along when the search form is submitted again.
-        "kept": [(key, value) for key in ("institution", "topic", "kind", "source", "year",
-                                          "month", "person") for value in request.GET.getlist(key)],
+        "kept": [(key, value) for key in ("institution", "topic", "document", "country", "kind",
+                                          "source", "year", "month", "person")
+                 for value in request.GET.getlist(key)],
     }
     return render(request, "archive/release_list.html", context)
 

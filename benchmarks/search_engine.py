@@ -6,9 +6,11 @@ asked of the database directly (the only way to get exact answers without the in
         .venv/bin/python benchmarks/search_engine.py --repeat 7
 
 For each kind of question it prints the median and p95 time of: the index's top 20 by BM25;
-the exact number of matches with the index's five exact facets (institution, topic, kind,
-source, year), as a list page asks them; a date-ordered page deep in the list (by key, as
-"older →" asks it); and, with --sql, the database's
+the number of matches with the index's five facets (institution, topic, kind, source, year),
+as a list page asks them (past EXACT_UP_TO matches, estimated from a sample), and the same
+counted exactly; how far the estimate strays from the exact count (the count, and the worst
+facet option that holds at least 1 % of the matches); a date-ordered page deep in the list
+(by key, as "older →" asks it); and, with --sql, the database's
 exact count and exact top 20 by its own ranking (FTS5 bm25 on SQLite, ts_rank on PostgreSQL).
 Run it on an archive made by generate_archive after rebuild_search_index.
 """
@@ -34,6 +36,7 @@ from django.db import connection  # noqa: E402
 from archive.management.commands.benchmark_pages import COMMON  # noqa: E402
 from archive.management.commands.generate_archive import RARE  # noqa: E402
 from archive.models import Institution, Release  # noqa: E402
+from archive import search_index  # noqa: E402
 from archive.search_index import Criteria, get_index, sort_key  # noqa: E402
 
 FACETS = ["institution", "topic", "kind", "source", "year"]
@@ -48,6 +51,28 @@ def timed(function, repeat: int) -> tuple[float, float]:
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return statistics.median(times), times[max(0, round(0.95 * len(times)) - 1)]
+
+
+def exact_facets(index, criteria):
+    """The facets counted over every match, however many."""
+    limit, search_index.EXACT_UP_TO = search_index.EXACT_UP_TO, 10**12
+    try:
+        return index.facets(criteria, FACETS)
+    finally:
+        search_index.EXACT_UP_TO = limit
+
+
+def estimate_error(estimated, exact) -> tuple[float, float]:
+    """The count's relative error, and the worst relative error of a facet option holding
+    at least 1 % of the matches, in per cent."""
+    count = abs(estimated.total - exact.total) / max(exact.total, 1) * 100
+    worst = 0.0
+    for name, rows in exact.counts.items():
+        guessed = dict(estimated.counts[name])
+        for value, n in rows:
+            if n >= exact.total / 100:
+                worst = max(worst, abs(guessed.get(value, 0) - n) / n * 100)
+    return count, worst
 
 
 def main():
@@ -69,16 +94,21 @@ def main():
     }
     releases = Release.objects.count()
     print(f"{connection.vendor}, {releases} releases, index at {index.path}")
-    print(f"{'question':<26}{'matches':>9}{'top 20':>13}{'count+facets':>13}{'deep page':>11}"
-          f"{'SQL count':>11}{'SQL top20':>11}   (median / p95 ms)")
+    print(f"{'question':<26}{'matches':>9}{'top 20':>13}{'count+facets':>13}{'exact':>13}"
+          f"{'error %':>12}{'deep page':>11}{'SQL count':>11}{'SQL top20':>11}"
+          f"   (median / p95 ms; error: count / worst option ≥ 1 %)")
     deep = sort_key(datetime.date(2012, 6, 1), 0)
     for name, asked in questions.items():
-        rows = {"top": [], "facets": [], "deep": [], "sql_count": [], "sql_top": []}
-        matches = 0
+        rows = {"top": [], "facets": [], "exact": [], "deep": [], "sql_count": [],
+                "sql_top": []}
+        matches, errors = 0, (0.0, 0.0)
         for criteria in asked:
             matches = max(matches, index.count(criteria))
             rows["top"].append(timed(lambda: index.ranked(criteria, 0, 20), args.repeat))
             rows["facets"].append(timed(lambda: index.facets(criteria, FACETS), args.repeat))
+            rows["exact"].append(timed(lambda: exact_facets(index, criteria), args.repeat))
+            error = estimate_error(index.facets(criteria, FACETS), exact_facets(index, criteria))
+            errors = tuple(max(pair) for pair in zip(errors, error))
             rows["deep"].append(timed(lambda: index.by_date(criteria, 20, after=deep,
                                                             count=False), args.repeat))
             if args.sql and criteria.text:
@@ -94,7 +124,8 @@ def main():
             p95 = max(p for _, p in rows[key])
             return f"{median:>6.1f}/{p95:<5.0f}"
 
-        print(f"{name:<26}{matches:>9}{cell('top'):>13}{cell('facets'):>13}{cell('deep'):>11}"
+        print(f"{name:<26}{matches:>9}{cell('top'):>13}{cell('facets'):>13}{cell('exact'):>13}"
+              f"{errors[0]:>5.1f} /{errors[1]:>4.1f}{cell('deep'):>11}"
               f"{cell('sql_count'):>11}{cell('sql_top'):>11}")
 
 

@@ -55,7 +55,7 @@ def test_benchmark_pages_compares_with_datasette_on_the_same_sqlite_file(tmp_pat
 
     def manage(*args):
         return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
-                              capture_output=True, text=True, timeout=300, check=True)
+                              capture_output=True, text=True, timeout=900, check=True)
 
     manage("migrate", "--no-input")
     manage("generate_archive", "--releases", "40")
@@ -71,7 +71,7 @@ def test_benchmark_pages_compares_with_datasette_on_the_same_sqlite_file(tmp_pat
 def test_import_speed_prints_documents_per_second_and_memory():
     result = subprocess.run(
         [sys.executable, "benchmarks/import_speed.py", "--documents", "3", "6"], cwd=BASE_DIR,
-        capture_output=True, text=True, timeout=300, check=True)
+        capture_output=True, text=True, timeout=900, check=True)
     lines = result.stdout.splitlines()
     rows = [line.split() for line in lines[2:]]
     assert [(row[0], row[1], row[2]) for row in rows] == [("SQLite", "3", "1"), ("SQLite", "6", "1")]

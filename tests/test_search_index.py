@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count
 
-from archive import merge, search_index, views
+from archive import filters, merge, search_index, views
 from archive.filters import QuoteFilter, ReleaseInstitution, Year
 from archive.models import Institution, Quote, Release, Topic
 from tests.conftest import make_release
@@ -75,6 +75,39 @@ def test_facet_counts_equal_direct_sql(client, generated):
     assert facet(response, "institution") == shown
     narrowed = links.filter(institution__slug=slug).count()
     assert f"<strong>{narrowed:,}</strong> results" in response.text
+
+
+def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, generated,
+                                                                   monkeypatch):
+    # Limits scaled down to this archive: past 300 expected matches, a sample of about 1,250.
+    monkeypatch.setattr(search_index, "EXACT_UP_TO", 200)
+    monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 1250)
+    response = client.get("/releases/", {"q": "pension"})
+    matches = Release.objects.visible().search("pension").values("pk")
+    true_total = matches.count()
+    estimated = response.context["total"]
+    assert response.context["estimated"] and f"<strong>about {estimated:,}</strong>" in response.text
+    # A sample of half the matches: its standard error is about 2 %, so 3 standard errors.
+    assert abs(estimated - true_total) <= 0.06 * true_total
+    links = ReleaseInstitution.objects.filter(release_id__in=matches)
+    by_institution = Counter(dict(links.values_list("institution__name").annotate(n=Count("*"))))
+    for name, count in facet(response, "institution").items():
+        truth = by_institution[name]
+        assert abs(count - truth) <= 3 * (truth ** 0.5) + 1, name
+    # The order is still by relevance over every match: the best old releases lead.
+    assert set(titles(response)[:3]) == {r.title for r in generated}
+    # A question with fewer matches than the limit is counted exactly, and not labelled.
+    rare = client.get("/releases/", {"q": '"pension savings"'})
+    assert not rare.context["estimated"] and "<strong>3</strong> results" in rare.text
+
+
+def test_the_sample_buckets_spread_consecutive_ids_evenly():
+    buckets = Counter(search_index.sample_bucket(pk) for pk in range(1, 102_401))
+    assert set(buckets) == set(range(search_index.SAMPLE_BUCKETS))
+    assert max(buckets.values()) <= 130 and min(buckets.values()) >= 70  # 100 each on average
+    # Any run of ids, such as one import's, falls into the sample in its share.
+    first_64 = sum(1 for pk in range(500_000, 510_240) if search_index.sample_bucket(pk) < 64)
+    assert abs(first_64 - 640) <= 80
 
 
 def test_hidden_releases_are_never_found_counted_or_faceted(client, generated):
@@ -145,6 +178,59 @@ def test_date_ordered_lists_reach_their_end(client, monkeypatch):
     assert titles(response) == ["Undated green note", *expected[::-1]][:3]
 
 
+def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
+    countries = ["Chile", "Peru", "Japan"]
+    banks = [Institution.objects.create(name=f"Bank of {c}", kind="central_bank", country=c)
+             for c in countries]
+    for n in range(6):
+        release = make_release(f"Rates {n}", "Rates.", kind="speech" if n % 3 == 0 else
+                               "news_report", published=datetime.date(2020, 1, n + 1))
+        release.institutions.add(banks[n % 3])
+    response = client.get("/releases/", {"q": "rates"})
+    assert facet(response, "document") == {"News report": 4, "Speech": 2}
+    assert facet(response, "country") == {"Chile": 2, "Japan": 2, "Peru": 2}
+    assert 'class="kind">Speech</span>' in response.text
+    # A choice narrows the list; the database (feeds, exports) narrows the same way.
+    response = client.get("/releases/", {"q": "rates", "country": "Peru", "document": "speech"})
+    assert titles(response) == []
+    response = client.get("/releases/", {"country": "Japan"})
+    assert sorted(titles(response)) == ["Rates 2", "Rates 5"]
+    assert facet(response, "country") == {"Chile": 2, "Japan": 2, "Peru": 2}  # its own ignored
+    export = client.get("/releases/export.csv", {"country": "Japan"})
+    assert b"Rates 2" in b"".join(export.streaming_content)
+    # A country changed by a curator moves its releases in the facet.
+    Institution.objects.filter(pk=banks[2].pk).update(country="Nippon")
+    assert facet(client.get("/releases/"), "country") == {"Chile": 2, "Nippon": 2, "Peru": 2}
+    # Cut to the largest options, with a link to all of them.
+    response = client.get("/releases/", {"q": "rates"})
+    assert response.context["more"] == {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(views, "release_facets",
+                      lambda filterset: filters.release_facets(filterset, size=2))
+        response = client.get("/releases/", {"q": "rates"})
+        assert len(facet(response, "country")) == 2
+        link = response.context["more"]["country"]
+        assert "more=country" in link and "All country options" in response.text
+        response = client.get("/releases/" + link)
+        assert len(facet(response, "country")) == 3 and "country" not in response.context["more"]
+
+
+def test_every_page_says_which_results_it_shows(client, monkeypatch):
+    monkeypatch.setattr(views, "PER_PAGE", 5)
+    for n in range(14):
+        make_release(f"Millet {n}", "Millet.", published=datetime.date(2020, 1, n + 1))
+    first = client.get("/releases/")
+    assert "1–5 of 14" in first.text
+    second = client.get("/releases/" + re.search(r'href="(\?after=\d+)"', first.text)[1])
+    assert "6–10 of 14" in second.text
+    assert titles(second)[0] == "Millet 8"
+    oldest = client.get("/releases/", {"sort": "oldest"})
+    link = re.search(r'href="(\?[^"]*after=\d+[^"]*)"', oldest.text)[1].replace("&amp;", "&")
+    assert "6–10 of 14" in client.get("/releases/" + link).text
+    ranked = client.get("/releases/", {"q": "millet", "page": "2"})
+    assert "6–10 of 14" in ranked.text
+
+
 def test_a_year_offers_its_months(client):
     for month in (1, 1, 4):
         make_release("Monthly note", "Rates.", published=datetime.date(2019, month, 2))
@@ -161,6 +247,33 @@ def test_the_rebuild_command_indexes_every_visible_release(client):
     call_command("rebuild_search_index", stdout=out)
     assert out.getvalue().startswith("Indexed 1 releases and their statements")
     assert titles(client.get("/releases/", {"q": "quinoa"})) == ["Shown"]
+
+
+def test_the_change_log_is_pruned_and_an_index_behind_it_is_rebuilt(client, tmp_path):
+    for n in range(5):
+        make_release(f"Barley credit {n}", "Barley.")
+    assert len(titles(client.get("/releases/", {"q": "barley"}))) == 5
+    # Another server's index, current now, then left behind while the log moves on.
+    other = search_index.SearchIndex(tmp_path / "other-server")
+    search_index.catch_up(other)
+    release = Release.objects.get(title="Barley credit 0")
+    Release.objects.filter(pk=release.pk).update(title="Rye credit")
+    make_release("Rye credit 2", "Rye.")
+    out = StringIO()
+    call_command("rebuild_search_index", "--changes-only", "--keep-changes", "1", stdout=out)
+    assert "Pruned" in out.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {search_index.CHANGES}")
+        assert cursor.fetchone()[0] == 1
+    # This server had read every change before pruning; the other rebuilds, missing nothing.
+    assert sorted(titles(client.get("/releases/", {"q": "rye"}))) == ["Rye credit",
+                                                                      "Rye credit 2"]
+    criteria = search_index.Criteria(text="rye")
+    assert other.count(criteria) == 2
+    # And both follow the log from there.
+    make_release("Rye credit 3", "Rye.")
+    assert other.count(criteria) == 3
+    assert len(titles(client.get("/releases/", {"q": "rye"}))) == 3
 
 
 def test_the_institution_page_counts_every_release_by_month(client):

@@ -14,13 +14,20 @@ class Command(BaseCommand):
         parser.add_argument("--changes-only", action="store_true",
                             help="Only apply the changes since the index last did, building it "
                                  "whole if it is new (what a server does before each search).")
+        parser.add_argument("--keep-changes", type=int, default=search_index.KEPT_CHANGES,
+                            help="Then prune the change log to its newest N rows (default "
+                                 "%(default)s); a server's index that had not read the rows "
+                                 "pruned is built again whole at its next search.")
 
-    def handle(self, *args, batch, changes_only, **options):
+    def handle(self, *args, batch, changes_only, keep_changes, **options):
         started = time.perf_counter()
         indexes = [search_index.get_index(), search_index.get_statement_index()]
+        for folder in search_index.remove_old_formats():
+            self.stdout.write(f"Removed {folder}, an index in an earlier format.")
         if changes_only:
             done = [search_index.catch_up(index) for index in indexes][0]
             self.stdout.write(f"Indexed {done} releases in {time.perf_counter() - started:.1f} s.")
+            self.prune(keep_changes)
             return
 
         def progress(done):
@@ -33,3 +40,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Indexed {done} releases and their statements in "
                           f"{time.perf_counter() - started:.1f} s into "
                           f"{search_index.get_index().path.parent}.")
+        self.prune(keep_changes)
+
+    def prune(self, keep: int) -> None:
+        if deleted := search_index.prune(keep):
+            self.stdout.write(f"Pruned {deleted} rows from the change log, keeping {keep}.")
