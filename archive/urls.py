@@ -25,6 +25,7 @@ register_converter(NameSlug, "name")
 urlpatterns = [
     path("", views.home, name="home"),
     path("releases/", views.release_list, name="release-list"),
+    path("search/help/", views.search_help, name="search-help"),
     path("releases/feed.rss", feeds.ReleaseFeed(), name="release-feed-rss"),
     path("releases/feed.atom", feeds.ReleaseFeed(atom=True), name="release-feed-atom"),
     path("releases/export.<str:fmt>", views.export_releases, name="release-export"),

@@ -200,6 +200,11 @@ def highlighted(snippet: str) -> str:
     return mark_safe(text.replace(search.MARK_START, "<mark>").replace(search.MARK_END, "</mark>"))
 
 
+@require_safe
+def search_help(request):
+    return render(request, "archive/search_help.html")
+
+
 @require_safe  # HEAD too, as GET without the body
 def home(request):
     releases = Release.objects.visible()
@@ -260,6 +265,7 @@ def release_list(request):
     context = {
         "filter": filterset,
         "page_obj": page,
+        "named": named_in(query),
         "ranked": valid and filterset.order == "relevance",
         "total": total,
         "total_label": f"about {total:,}" if found.estimated else f"{total:,}",
@@ -275,6 +281,16 @@ def release_list(request):
                  for value in request.GET.getlist(key)],
     }
     return render(request, "archive/release_list.html", context)
+
+
+def named_in(query: str) -> list:
+    """The public institutions and people whose name or alias the search words are ("PBOC",
+    "people's bank of china"), so that the page can offer them and the releases linked to
+    them, which may not spell the name as it was searched."""
+    words = " ".join(query.replace('"', " ").split())
+    if not words or len(words) > 200:
+        return []
+    return [*Institution.objects.public().named(words)[:3], *Person.objects.public().named(words)[:3]]
 
 
 def _opening(body: str, words: int = 40) -> str:

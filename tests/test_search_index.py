@@ -231,6 +231,24 @@ def test_every_page_says_which_results_it_shows(client, monkeypatch):
     assert "6–10 of 14" in ranked.text
 
 
+def test_a_name_searched_offers_its_page_and_every_release_linked_to_it(client):
+    bank = Institution.objects.create(name="People's Bank of China", kind="central_bank")
+    bank.aliases.create(name="PBOC")
+    hidden = Institution.objects.create(name="PBOC Clearing", kind="other")
+    make_release("Reserve ratio cut", "The central bank cut the ratio.").institutions.add(bank)
+    make_release("Withheld", "PBOC Clearing.", hidden=True).institutions.add(hidden)
+    response = client.get("/releases/", {"q": "pboc"})
+    assert titles(response) == []  # no text says "PBOC"
+    assert response.context["named"] == [bank]
+    assert f'href="/releases/?institution={bank.slug}"' in response.text
+    assert titles(client.get("/releases/", {"institution": bank.slug})) == ["Reserve ratio cut"]
+    # A name known only from hidden releases is not offered.
+    assert client.get("/releases/", {"q": "PBOC Clearing"}).context["named"] == []
+    help_page = client.get("/search/help/")
+    assert help_page.status_code == 200 and "exact phrase" in help_page.text
+    assert 'href="/search/help/"' in response.text
+
+
 def test_a_year_offers_its_months(client):
     for month in (1, 1, 4):
         make_release("Monthly note", "Rates.", published=datetime.date(2019, month, 2))
