@@ -3,11 +3,12 @@ sits in memory."""
 
 import csv
 import json
+from contextlib import nullcontext
 from itertools import batched
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
@@ -69,7 +70,10 @@ def _bounded(body, last_words: str):
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(timeout)])
     try:
-        yield from body
+        # In a transaction PostgreSQL's cursor hands the rows over as they are read; outside
+        # one Django declares it WITH HOLD, and the server first copies the whole result.
+        with transaction.atomic() if bounded else nullcontext():
+            yield from body
     except DatabaseError:
         yield last_words
         raise
