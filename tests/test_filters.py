@@ -167,3 +167,12 @@ def test_each_statement_filter_is_a_chip_that_removes_it(client, archive):
                                      "&kind=commercial_bank&speaker=lou-feipeng",
         "From: 2025-01-01": "?institution=china-construction-bank&kind=commercial_bank"
                             "&speaker=lou-feipeng&topic=technology-finance"}
+
+
+def test_a_search_counts_every_word_of_its_phrases_and_exclusions(client, archive):
+    fifty = '"technology loans" ' + " ".join(f"word{n}" for n in range(44)) + " -a1 -a2 -a3 -a4"
+    response = client.get("/releases/", {"q": fifty})
+    assert response.status_code == 200 and "at most 50 words" not in response.text
+    response = client.get("/releases/", {"q": fifty + " -a5"})
+    assert "Search for at most 50 words (this has 51)." in response.text
+    assert titles(response) == []
