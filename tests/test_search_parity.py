@@ -37,6 +37,11 @@ QUERIES = [
     ('"ratio requirement"', set()),
     ("central bank", {"rrr", "relend"}),
     ("dollar OR wind", {"fx", "green"}),
+    ("OR wind", {"green"}),                           # an OR with nothing before it
+    ("wind OR", {"green"}),
+    ("dollar OR wind bonds", {"green"}),              # OR joins its two neighbours only
+    ("-the bonds", {"green"}),                        # a stop word excluded is ignored
+    ('"bank of china" -"central bank"', {"boc"}),
     ("bank -green", {"rrr", "relend", "boc"}),
     ("-bank", {"fx", "zh"}),
     ('"Bank of China"', {"boc", "rrr"}),

@@ -1,0 +1,84 @@
+"""What a downloaded export holds: every column of the releases' and the statements' CSV and
+JSON, by name and value, and how the file is offered."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.test_views import archive  # noqa: F401 (archive is a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def _download(client, url, params=None) -> tuple[str, object]:
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode(), response
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_releases_export_has_every_column_of_a_release(client, archive):
+    second = archive["second"]
+    second.topics.add(archive["second"].topics.model.objects.get(slug="monetary-policy"))
+    expected = {
+        "id": second.pk, "title": "Green loans rise at state lenders", "published": "2025-06-01",
+        "source": "China Daily", "institutions": "Bank of Communications; China Construction Bank",
+        "topics": "green-finance; monetary-policy; technology-finance",
+        "url": f"http://testserver{second.get_absolute_url()}", "sha256": second.document.sha256,
+    }
+    text, response = _download(client, "/releases/export.csv", {"source": "China Daily",
+                                                                 "year": "2025", "month": "6"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="releases.csv"'
+    assert text.splitlines()[0] == "id,title,published,source,institutions,topics,url,sha256"
+    assert _csv_rows(text) == [{k: str(v) for k, v in expected.items()}]
+    text, response = _download(client, "/releases/export.json", {"source": "China Daily",
+                                                                  "year": "2025", "month": "6"})
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == 'attachment; filename="releases.json"'
+    assert json.loads(text) == [expected]
+
+
+def test_the_statements_export_has_every_column_of_a_statement(client, archive):
+    third, lou = archive["third"], archive["lou"]
+    expected = [
+        {"speaker": "China Construction Bank", "speaker_type": "institution", "role": "",
+         "kind": "indirect", "text": "it will expand technology loans",
+         "release": "Banks back technology firms", "published": "2025-12-24",
+         "url": f"http://testserver{archive['first'].get_absolute_url()}#statement-1",
+         "verified": False},
+        {"speaker": lou.name, "speaker_type": "person", "role": "researcher", "kind": "indirect",
+         "text": "re-lending helps <script>alert(1)</script>",
+         "release": "Banks back technology firms", "published": "2025-12-24",
+         "url": f"http://testserver{archive['first'].get_absolute_url()}#statement-2",
+         "verified": False},
+        {"speaker": "Pan Gongsheng", "speaker_type": "person", "role": "governor",
+         "kind": "direct", "text": "We will keep liquidity reasonably ample",
+         "release": third.title, "published": "2024-03-05",
+         "url": f"http://testserver{third.get_absolute_url()}#statement-1", "verified": False},
+    ]
+    text, response = _download(client, "/quotes/export.json")
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == 'attachment; filename="statements.json"'
+    assert [{k: v for k, v in d.items() if k != "id"} for d in json.loads(text)] == expected
+    text, response = _download(client, "/quotes/export.csv")
+    assert response["Content-Disposition"] == 'attachment; filename="statements.csv"'
+    assert text.splitlines()[0] == (
+        "id,speaker,speaker_type,role,kind,text,release,published,url,verified")
+    assert [{k: v for k, v in row.items() if k != "id"} for row in _csv_rows(text)] == [
+        {k: str(v) for k, v in row.items()} for row in expected]
+
+
+def test_a_json_export_keeps_text_in_its_own_script(client, archive):
+    archive["second"].__class__.objects.filter(pk=archive["second"].pk).update(
+        title="央行：保持流动性合理充裕")
+    text, _ = _download(client, "/releases/export.json", {"institution": "bank-of-communications"})
+    assert '"title": "央行：保持流动性合理充裕"' in text
+    assert text.startswith("[\n{") and text.endswith("}\n]\n")
+    text, _ = _download(client, "/releases/export.json", {"institution": "no-such-bank"})
+    assert text == "[\n]\n"
