@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from archive import merge
 from archive.harvest.harvester import harvest
@@ -428,17 +428,17 @@ class SourceAdmin(CuratorAdmin):
 
     @admin.display(description="Last runs")
     def recent_runs(self, obj):
-        rows = [format_html("<tr><td><a href=\"{}\">{}</a></td>{}</tr>",
-                            reverse("admin:archive_harvestrun_change", args=[run.pk]),
-                            f"{run.started:%Y-%m-%d %H:%M}",
-                            format_html("".join("<td>{}</td>" for _ in RUN_COUNTS),
-                                        *[getattr(run, name) for name in RUN_COUNTS]))
-                for run in obj.runs.all()[:10]]
-        if not rows:
+        runs = obj.runs.all()[:10]
+        if not runs:
             return "Not harvested yet."
-        heading = "".join(f"<th>{name.replace('_', ' ')}</th>" for name in ["started", *RUN_COUNTS])
-        return format_html("<table><tr>{}</tr>{}</table>", format_html(heading),
-                           format_html("".join(["{}"] * len(rows)), *rows))
+        heading = format_html_join("", "<th>{}</th>", ((name.replace("_", " "),)
+                                                       for name in ["started", *RUN_COUNTS]))
+        rows = format_html_join(
+            "", '<tr><td><a href="{}">{}</a></td>' + "<td>{}</td>" * len(RUN_COUNTS) + "</tr>",
+            ((reverse("admin:archive_harvestrun_change", args=[run.pk]),
+              f"{run.started:%Y-%m-%d %H:%M}", *[getattr(run, name) for name in RUN_COUNTS])
+             for run in runs))
+        return format_html("<table><tr>{}</tr>{}</table>", heading, rows)
 
     @admin.action(description="Harvest now", permissions=["change"])
     def harvest_now(self, request, queryset):

@@ -284,4 +284,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO; the harvest's run log says what became of each page.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }

@@ -58,7 +58,8 @@ def site(settings, tmp_path):
 
 @pytest.fixture
 def bank():
-    return Institution.objects.create(name="Bank of Testland", kind="central_bank")
+    # Not the name the pages give their site: the source names who issues them.
+    return Institution.objects.create(name="Monetary Authority of Testland", kind="central_bank")
 
 
 def source(bank, site, path, kind=Source.Kind.FEED, **fields) -> Source:
@@ -167,11 +168,15 @@ def test_failures_are_retried_or_reported_and_never_stop_the_run(site, bank):
     site.handle("/news/flaky.html", lambda request: next(answers))
     site.handle("/news/slow.html", lambda request: time.sleep(1.2) or Response(RATES))
     site.serve("/news/huge.html", b"<html><body>" + b"<p>word</p>" * 20_000 + b"</body></html>")
+    # No Content-Length to refuse it by: the body is cut off once past the limit.
+    site.handle("/news/endless.html", lambda request: Response(
+        (b"<p>word</p>" * 1000 for _ in range(100)), content_type="text/html"))
     site.handle("/loop/a", lambda request: Response(status=302, headers={"Location": "/loop/b"}))
     site.handle("/loop/b", lambda request: Response(status=302, headers={"Location": "/loop/a"}))
     site.handle("/moved", lambda request: Response(status=301, headers={"Location": "/news/rates.html"}))
     site.serve("/feed.rss", rss([site.url(p) for p in ["/news/flaky.html", "/news/slow.html",
-                                                        "/news/huge.html", "/loop/a", "/moved",
+                                                        "/news/huge.html", "/news/endless.html",
+                                                        "/loop/a", "/moved",
                                                         "/gone.html"]]), RSS)
     [run] = harvest([source(bank, site, "/feed.rss")])
 
@@ -185,10 +190,11 @@ def test_failures_are_retried_or_reported_and_never_stop_the_run(site, bank):
     assert reasons == {
         "slow.html": "no answer within 0.5 s (2 attempts)",
         "huge.html": "larger than the limit of 100000 bytes",
+        "endless.html": "larger than the limit of 100000 bytes",
         "a": f"redirect loop: {site.url('/loop/a')} -> {site.url('/loop/b')} -> {site.url('/loop/a')}",
         "gone.html": "HTTP 404 NOT FOUND",
     }
-    assert (run.discovered, run.fetched, run.new, run.failed) == (6, 2, 2, 4)
+    assert (run.discovered, run.fetched, run.new, run.failed) == (7, 2, 2, 5)
 
 
 def test_requests_to_one_host_keep_the_delay_between_them(site, bank, settings):
@@ -310,3 +316,20 @@ def test_a_source_is_checked_before_it_is_saved(bank):
     with pytest.raises(Exception) as error:
         listing.full_clean()
     assert set(error.value.message_dict) == {"link_selector", "url_pattern"}
+
+
+def test_editors_see_a_sources_last_runs_and_each_failure(site, bank, client):
+    from django.contrib.auth.models import Group, User
+
+    site.serve("/feed.rss", rss([site.url("/news/rates.html"), site.url("/private/draft.html")]), RSS)
+    feed = source(bank, site, "/feed.rss")
+    [run] = harvest([feed])
+    editor = User.objects.create_user("editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editor"))
+    client.force_login(editor)
+
+    page = client.get(f"/admin/archive/source/{feed.pk}/change/").content.decode()
+    assert f'<a href="/admin/archive/harvestrun/{run.pk}/change/">' in page
+    assert "<td>2</td><td>1</td><td>0</td><td>1</td><td>0</td><td>1</td>" in page
+    page = client.get(f"/admin/archive/harvestrun/{run.pk}/change/").content.decode()
+    assert "robots.txt disallows it" in page

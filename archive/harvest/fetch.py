@@ -136,12 +136,11 @@ class Fetcher:
 
     def read(self, response: httpx.Response, accept) -> bytes:
         """The body of a page of an accepted type (any, without `accept`) within the size
-        limit; any other body is refused unread."""
+        limit; a body of another type is refused unread, one over the limit as soon as it
+        passes it (whatever its Content-Length says)."""
         limit = settings.HARVEST_MAX_BYTES
         if response.status_code == 200 and accept and media_type(response) not in accept:
             raise FetchError(f"not a page of the kind wanted ({media_type(response) or 'no type'})")
-        if int(response.headers.get("content-length") or 0) > limit:
-            raise FetchError(f"larger than the limit of {limit} bytes")
         chunks, size = [], 0
         for chunk in response.iter_raw(CHUNK):
             size += len(chunk)
