@@ -127,7 +127,8 @@ def main() -> None:
         subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
                        cwd=ROOT, env=env, check=True)
         subprocess.run([sys.executable, "manage.py", "shell", "-c",
-                        SETUP.format(feed=base + "/feed.rss")], cwd=ROOT, env=env, check=True)
+                        SETUP.format(feed=base + "/feed.rss")], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
         reference = machine_reference()
         seconds, peak = run_harvest(env)
         fetching, extraction = fetch_and_extract(
