@@ -25,6 +25,7 @@ from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chip
 from archive.ingest.pipeline import page_text
 from archive.models import (
     Appearance,
+    Document,
     Institution,
     InstitutionAlias,
     Person,
@@ -303,11 +304,14 @@ def release_versions(release: Release) -> list[dict]:
     """The versions of a release archived from one page or file (the latest few), newest
     first, each with what its text changed from the version before, line by line; the
     template escapes the lines like any imported text. Empty when there is one version."""
-    documents = list(release.document.versions().defer(None))
+    documents = list(release.document.versions())
     if len(documents) < 2:
         return []
     documents = documents[-VERSIONS_SHOWN - 1:]
-    texts = [page_text(bytes(d.content), d.reading_name) for d in documents]
+    # The bytes of the versions shown only, read together.
+    contents = dict(Document.objects.filter(pk__in=[d.pk for d in documents])
+                    .values_list("pk", "content"))
+    texts = [page_text(bytes(contents[d.pk]), d.reading_name) for d in documents]
     versions = []
     for number, (document, text) in enumerate(zip(documents, texts)):
         before = texts[number - 1].splitlines() if number else None

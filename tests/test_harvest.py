@@ -3,17 +3,23 @@ and listing pages, polite fetching, WARC, versions and the run log."""
 
 import gzip
 import hashlib
+import json
+import threading
 import time
 from io import StringIO
+
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from warcio.archiveiterator import ArchiveIterator
 from werkzeug import Response
 
 from archive.harvest.harvester import claim, harvest, unlock
 from archive.harvest.warc import payload_digest
+from archive.ingest.store import reextract
 from archive.models import Document, HarvestRun, Institution, Release, Source
 from tests.harvest_site import ATOM, RSS, XML, Site, article, atom, etag_of, rss, sitemap
 
@@ -98,6 +104,8 @@ def test_a_feed_brings_each_article_once_with_its_address_issuer_and_fetch_time(
 def test_a_second_run_stores_nothing_new_and_a_304_costs_no_body(site, bank):
     tag = etag_of(RATES)
     site.serve("/news/rates.html", RATES, etag=tag)
+    stamp = "Tue, 03 Mar 2026 09:00:00 GMT"
+    site.serve("/news/liquidity.html", LIQUIDITY, headers={"Last-Modified": stamp})
     site.serve("/feed.rss", rss([site.url("/news/rates.html"), site.url("/news/liquidity.html")]), RSS)
     feed = source(bank, site, "/feed.rss")
     harvest([feed])
@@ -106,6 +114,7 @@ def test_a_second_run_stores_nothing_new_and_a_304_costs_no_body(site, bank):
     [run] = harvest([feed])
     assert Release.objects.count() == 2 and Document.objects.count() == documents
     assert site.requested("/news/rates.html")[-1].headers.get("If-None-Match") == tag
+    assert site.requested("/news/liquidity.html")[-1].headers.get("If-Modified-Since") == stamp
     assert not run.failures, run.failures
     # The page without an ETag is fetched whole again and found identical: nothing stored.
     assert (run.discovered, run.fetched, run.not_modified, run.new, run.changed, run.failed) == (
@@ -114,8 +123,11 @@ def test_a_second_run_stores_nothing_new_and_a_304_costs_no_body(site, bank):
 
 def test_an_atom_feed_a_sitemap_and_a_listing_page_each_lead_to_their_articles(site, bank):
     site.serve("/feed.atom", atom([site.url("/news/rates.html")]), ATOM)
-    site.serve("/sitemap.xml", sitemap([site.url("/news/liquidity.html"), site.url("/about.html")]),
-               XML)
+    site.serve("/sitemap.xml", (f'<?xml version="1.0"?><sitemapindex><sitemap><loc>'
+                                f'{site.url("/sitemap-news.xml")}</loc></sitemap></sitemapindex>'
+                                ).encode(), XML)
+    site.serve("/sitemap-news.xml", sitemap([site.url("/news/liquidity.html"),
+                                             site.url("/about.html")]), XML)
     site.serve("/china/", b'<html><body><ul class="news"><li><a href="cn.html">Reserve ratio</a>'
                           b'</li></ul><a href="/news/rates.html">Elsewhere</a></body></html>')
     site.serve("/china/cn.html", CHINESE, "text/html; charset=gb18030")
@@ -272,6 +284,10 @@ def test_a_source_another_harvester_holds_is_left_to_it(site, bank):
     unlock(feed, token)
     assert len(harvest([feed])) == 1
     assert Source.objects.get().locked_by == ""  # released after its run
+    # A lease left by a harvester that died runs out.
+    Source.objects.filter(pk=feed.pk).update(locked_by="gone", locked_until=timezone.now()
+                                             - timedelta(seconds=1))
+    assert claim(feed)
 
 
 def test_a_failing_source_does_not_stop_the_others(site, bank):
@@ -294,6 +310,9 @@ def test_the_command_harvests_due_sources_and_names_unknown_ones(site, bank):
     assert list(HarvestRun.objects.values_list("source", flat=True)) == [due.pk]
     call_command("harvest", stdout=StringIO())  # not due again before its interval
     assert HarvestRun.objects.count() == 1
+    out = StringIO()
+    call_command("harvest", "--source", "other-rss", stdout=out)  # named: inactive or not
+    assert out.getvalue().splitlines()[1] == f"  {site.url('/other.rss')}: entry point: HTTP 404 NOT FOUND"
     with pytest.raises(CommandError, match="No source with the slug nowhere"):
         call_command("harvest", "--source", "nowhere")
 
@@ -333,3 +352,47 @@ def test_editors_see_a_sources_last_runs_and_each_failure(site, bank, client):
     assert "<td>2</td><td>1</td><td>0</td><td>1</td><td>0</td><td>1</td>" in page
     page = client.get(f"/admin/archive/harvestrun/{run.pk}/change/").content.decode()
     assert "robots.txt disallows it" in page
+
+
+def test_a_dry_run_of_an_address_prints_the_record_and_writes_nothing(site, settings):
+    out = StringIO()
+    call_command("import_releases", "--dry-run", "--json", site.url("/news/rates.html"),
+                 stdout=out, stderr=StringIO())
+    [record] = json.loads(out.getvalue())
+    assert record["title"] == "Bank of Testland holds its policy rate at 2.5 per cent"
+    assert record["path"] == site.url("/news/rates.html")
+    assert not Document.objects.exists() and not settings.WARC_DIR.exists()
+
+
+def test_a_harvested_release_is_extracted_again_from_its_page(site, bank):
+    # An address without a suffix, served as HTML that does not open with <!DOCTYPE html>.
+    site.serve("/news/plain", b"<!-- page cache 42 -->\n" + RATES)
+    site.serve("/feed.rss", rss([site.url("/news/plain")]), RSS)
+    harvest([source(bank, site, "/feed.rss")])
+    release = Release.objects.get()
+    Release.objects.filter(pk=release.pk).update(title="Wrong")
+    assert reextract(Release.objects.all()) == (1, [])
+    assert Release.objects.get().title == "Bank of Testland holds its policy rate at 2.5 per cent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_harvesters_claiming_a_source_at_once_one_gets_it(bank):
+    from django.db import connection
+
+    feed = Source.objects.create(name="Feed", slug="feed", institution=bank,
+                                 url="http://127.0.0.1:9/feed.rss")
+    start, tokens = threading.Barrier(2), []
+
+    def harvester():
+        start.wait()
+        try:
+            tokens.append(claim(feed))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=harvester) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(tokens, key=bool) == [None, Source.objects.get().locked_by]

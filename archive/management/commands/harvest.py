@@ -17,7 +17,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--source", nargs="+", default=[], metavar="SLUG",
-                            help="Harvest these sources now, due or not (active or not).")
+                            help="Harvest these sources now, due or not (active or not); "
+                                 "with --loop, only these.")
         parser.add_argument("--loop", action="store_true",
                             help=f"Keep going: look for due sources every {LOOP_SECONDS} s.")
 
@@ -26,8 +27,9 @@ class Command(BaseCommand):
         unknown = set(source) - {s.slug for s in named}
         if unknown:
             raise CommandError(f"No source with the slug {', '.join(sorted(unknown))}.")
+        sources = named or due_sources(timezone.now())
         while True:
-            for run in harvest(named or due_sources(timezone.now())):
+            for run in harvest(sources):
                 self.stdout.write(
                     f"{run.source.slug}: {run.discovered} discovered, {run.fetched} fetched, "
                     f"{run.not_modified} not modified, {run.new} new, {run.changed} changed, "
@@ -36,5 +38,6 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {failure['url']}: {failure['reason']}")
             if not loop:
                 return
-            named = []  # after the first round, sources are harvested when due
             time.sleep(LOOP_SECONDS)
+            # After the first round, the sources named (or all) as they fall due.
+            sources = [s for s in due_sources(timezone.now()) if not named or s in named]
