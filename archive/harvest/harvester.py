@@ -104,6 +104,7 @@ def harvest_source(source: Source, fetcher: Fetcher, archive: Archive, context: 
             run.not_modified += outcome == "not modified"
             run.new += outcome == "created"
             run.changed += outcome == "updated"
+        run.save()  # the admin shows a run in progress, and what a crashed one had done
         renew(source, token)
     run.finished = timezone.now()
     run.save()
