@@ -8,7 +8,8 @@ COPY archive/ archive/
 RUN pip install --no-cache-dir .
 
 COPY . .
-RUN useradd --system --uid 1000 --home /app archive && chown -R archive /app
+# warc/: the harvester's WARC files (a volume in docker-compose.yml), written as this user.
+RUN mkdir -p warc && useradd --system --uid 1000 --home /app archive && chown -R archive /app
 USER archive
 EXPOSE 8000
 # Migrations and static files on start; seeds/ imported when IMPORT_SEEDS is set; the search

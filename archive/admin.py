@@ -4,19 +4,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from archive import merge
+from archive.harvest.harvester import harvest
 from archive.ingest.store import RELEASE_FIELDS, reextract, retag
 from archive.models import (
     Appearance,
     Document,
+    HarvestRun,
     Institution,
     InstitutionAlias,
     Person,
     PersonAlias,
     Quote,
     Release,
+    Source,
     Topic,
     count_of,
 )
@@ -298,11 +301,15 @@ class ReleaseAdmin(CuratorAdmin):
     @admin.display(description="Original document")
     def provenance(self, obj):
         document = obj.document
+        captured = format_html("<br>Fetched {} · WARC record {} in {} at offset {}",
+                               document.fetched_at, document.warc_record_id,
+                               document.warc_file, document.warc_offset
+                               ) if document.warc_file else ""
         return format_html(
-            '{} · SHA-256 <code>{}</code> · imported {} · parser {}<br>'
+            '{} · SHA-256 <code>{}</code> · imported {} · parser {}{}<br>'
             '<a href="{}">Public page</a> · <a href="{}">Download the original bytes</a>',
             document.origin, document.sha256, document.imported_at, document.parser_version,
-            obj.get_absolute_url(), reverse("release-original", args=[obj.pk]),
+            captured, obj.get_absolute_url(), reverse("release-original", args=[obj.pk]),
         )
 
     def save_model(self, request, obj, form, change):
@@ -398,3 +405,67 @@ class QuoteAdmin(CuratorAdmin):
     @admin.action(description="Mark as verified", permissions=["change"])
     def verify(self, request, queryset):
         self.message_user(request, f"Verified {queryset.update(verified=True)} statements.")
+
+
+RUN_COUNTS = ["discovered", "fetched", "not_modified", "new", "changed", "failed"]
+
+
+@admin.register(Source)
+class SourceAdmin(CuratorAdmin):
+    list_display = ["name", "institution", "kind", "url", "interval_minutes", "active",
+                    "last_run"]
+    list_filter = ["kind", "active", ("institution", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "url"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["institution"]
+    readonly_fields = ["recent_runs"]
+    actions = ["harvest_now"]
+
+    @admin.display(description="Last run")
+    def last_run(self, obj):
+        run = obj.runs.first()
+        return f"{run.started:%Y-%m-%d %H:%M}: {run.new} new, {run.failed} failed" if run else "—"
+
+    @admin.display(description="Last runs")
+    def recent_runs(self, obj):
+        runs = obj.runs.all()[:10]
+        if not runs:
+            return "Not harvested yet."
+        heading = format_html_join("", "<th>{}</th>", ((name.replace("_", " "),)
+                                                       for name in ["started", *RUN_COUNTS]))
+        rows = format_html_join(
+            "", '<tr><td><a href="{}">{}</a></td>' + "<td>{}</td>" * len(RUN_COUNTS) + "</tr>",
+            ((reverse("admin:archive_harvestrun_change", args=[run.pk]),
+              f"{run.started:%Y-%m-%d %H:%M}", *[getattr(run, name) for name in RUN_COUNTS])
+             for run in runs))
+        return format_html("<table><tr>{}</tr>{}</table>", heading, rows)
+
+    @admin.action(description="Harvest now", permissions=["change"])
+    def harvest_now(self, request, queryset):
+        runs = harvest(queryset)
+        for run in runs:
+            level = messages.WARNING if run.failed else messages.SUCCESS
+            self.message_user(request, f"Harvested {run.source}: {run.discovered} discovered, "
+                                       f"{run.new} new, {run.changed} changed, {run.not_modified} "
+                                       f"not modified, {run.failed} failed.", level)
+        for source in set(queryset) - {run.source for run in runs}:
+            self.message_user(request, f"{source} is being harvested elsewhere: left to it.",
+                              messages.WARNING)
+
+
+@admin.register(HarvestRun)
+class HarvestRunAdmin(admin.ModelAdmin):
+    list_display = ["source", "started", "finished", *RUN_COUNTS]
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "started"
+    list_select_related = ["source"]
+
+    # A run is a record of what happened: written by the harvester only.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -1,6 +1,9 @@
+import re
+from datetime import timedelta
 from pathlib import PurePath
 
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
@@ -47,6 +50,16 @@ class Document(models.Model):
     size = models.PositiveBigIntegerField(help_text="Size in bytes.")
     imported_at = models.DateTimeField(auto_now_add=True)
     parser_version = models.CharField(max_length=20)
+    # A harvested page's capture: when it was fetched, its validators for the next
+    # conditional GET, and the WARC response record its bytes are the body of. Null for a
+    # file imported from disk; nullable without defaults, so SQLite adds them in place.
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    etag = models.CharField("ETag", max_length=500, null=True, blank=True)
+    last_modified = models.CharField(max_length=100, null=True, blank=True)
+    warc_file = models.CharField("WARC file", max_length=300, null=True, blank=True,
+                                 help_text="The file's name in WARC_DIR.")
+    warc_offset = models.PositiveBigIntegerField("WARC offset", null=True, blank=True)
+    warc_record_id = models.CharField("WARC record", max_length=100, null=True, blank=True)
 
     class Meta:
         ordering = ["-imported_at"]
@@ -64,6 +77,21 @@ class Document(models.Model):
         if not self._state.adding:
             raise ValueError("A Document is written once and never changed.")
         super().save(*args, **kwargs)
+
+    @property
+    def reading_name(self) -> str:
+        """The name the reader is given: a page fetched from an address without a suffix is
+        still read as the HTML it was served as."""
+        if self.media_type == "text/html" and not self.file_name.lower().endswith(
+                (".html", ".htm", ".xhtml")):
+            return f"{self.file_name}.html"
+        return self.file_name
+
+    def versions(self):
+        """Every document archived from the same file or address, oldest first: a page
+        fetched again with other content, or a file imported again changed."""
+        return Document.objects.filter(origin=self.origin).defer("content").order_by(
+            "imported_at", "pk")
 
 
 class NamedQuerySet(models.QuerySet):
@@ -485,3 +513,89 @@ class QuoteSearch(models.Model):
         managed = False
         db_table = "archive_quote_fts"
 
+
+
+class Source(models.Model):
+    """A place on an institution's site where its announcements are listed, harvested every
+    `interval_minutes` (archive/harvest/)."""
+
+    class Kind(models.TextChoices):
+        FEED = "feed", "RSS or Atom feed"
+        SITEMAP = "sitemap", "XML sitemap"
+        LISTING = "listing", "Listing page"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="sources",
+        help_text="The institution that issues what is published here.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FEED)
+    url = models.URLField("entry point", max_length=2000)
+    link_selector = models.CharField(
+        max_length=300, blank=True,
+        help_text="Listing page only: the CSS selector of its article links, e.g. "
+                  "<code>ul.news a</code>.")
+    url_pattern = models.CharField(
+        "URL pattern", max_length=300, blank=True,
+        help_text="Optional regular expression: only article addresses it matches are kept.")
+    interval_minutes = models.PositiveIntegerField(default=360,
+                                                   help_text="How often to harvest it.")
+    active = models.BooleanField(default=True)
+    # The harvester's lease on the source (archive.harvest.harvester.claim).
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    locked_by = models.CharField(max_length=40, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.LISTING and not self.link_selector.strip():
+            errors["link_selector"] = "A listing page needs the CSS selector of its links."
+        if self.link_selector.strip():
+            from cssselect import GenericTranslator, SelectorError
+
+            try:
+                GenericTranslator().css_to_xpath(self.link_selector)
+            except SelectorError as error:
+                errors["link_selector"] = f"Not a CSS selector: {error}"
+        if self.url_pattern:
+            try:
+                re.compile(self.url_pattern)
+            except re.error as error:
+                errors["url_pattern"] = f"Not a regular expression: {error}"
+        if errors:
+            raise ValidationError(errors)
+
+    def is_due(self, now) -> bool:
+        last = self.runs.order_by("-started").values_list("started", flat=True).first()
+        return last is None or last + timedelta(minutes=self.interval_minutes) <= now
+
+
+class HarvestRun(models.Model):
+    """One harvest of one source: what it found and what became of each page."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
+    started = models.DateTimeField()
+    finished = models.DateTimeField(null=True, blank=True)
+    discovered = models.PositiveIntegerField(default=0, help_text="Article addresses found.")
+    fetched = models.PositiveIntegerField(default=0, help_text="Pages downloaded.")
+    not_modified = models.PositiveIntegerField(default=0, help_text="Answered 304: unchanged.")
+    new = models.PositiveIntegerField(default=0, help_text="New releases.")
+    changed = models.PositiveIntegerField(default=0, help_text="New versions of releases.")
+    failed = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=list, blank=True, help_text="Address and reason.")
+
+    class Meta:
+        ordering = ["-started"]
+        indexes = [models.Index(fields=["source", "-started"], name="harvestrun_latest_idx")]
+
+    def __str__(self):
+        return f"{self.source} at {self.started:%Y-%m-%d %H:%M}"
+
+    def fail(self, url: str, reason: str) -> None:
+        self.failed += 1
+        self.failures.append({"url": url, "reason": reason})

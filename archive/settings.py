@@ -27,13 +27,21 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
+
+
+def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
+
+
+def _env_number(name: str, default, kind, described: str):
     value = os.environ.get(name, "").strip()
     if value == "":
         return default
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+        raise ImproperlyConfigured(f"{name}={value!r} is not {described}.") from None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -185,6 +193,19 @@ CACHES = {
 # database's change log.
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR") or BASE_DIR / "search-index")
 
+# Harvesting (archive/harvest/): every request and response is kept in WARC files here.
+WARC_DIR = Path(os.environ.get("WARC_DIR") or BASE_DIR / "warc")
+# Named in every request's User-Agent, so a site's operator can see who fetches and why.
+HARVEST_CONTACT_URL = os.environ.get("HARVEST_CONTACT_URL", "https://archive.example.org/about")
+# Seconds between two requests to one host (a longer Crawl-delay in its robots.txt wins).
+HARVEST_DELAY = env_float("HARVEST_DELAY", 5.0)
+HARVEST_TIMEOUT = env_float("HARVEST_TIMEOUT", 30.0)
+HARVEST_RETRIES = env_int("HARVEST_RETRIES", 3)
+# Seconds before the first retry, doubled before each next one.
+HARVEST_BACKOFF = env_float("HARVEST_BACKOFF", 2.0)
+HARVEST_MAX_REDIRECTS = env_int("HARVEST_MAX_REDIRECTS", 5)
+HARVEST_MAX_BYTES = env_int("HARVEST_MAX_MB", 20) * 1024 * 1024
+
 ROOT_URLCONF = "archive.urls"
 WSGI_APPLICATION = "archive.wsgi.application"
 
@@ -263,4 +284,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # httpx logs every request at INFO; the harvest's run log says what became of each page.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }

@@ -1,3 +1,4 @@
+import difflib
 import logging
 import re
 from collections import Counter
@@ -21,8 +22,10 @@ from django.views.decorators.http import require_safe
 from archive import exports, filters, search
 from archive.citations import citation_formats
 from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
+from archive.ingest.pipeline import page_text
 from archive.models import (
     Appearance,
+    Document,
     Institution,
     InstitutionAlias,
     Person,
@@ -316,9 +319,36 @@ def release_detail(request, pk: int, slug: str):
         "quotes": quotes,
         "appearances": appearances,
         "related": related_releases(release),
+        "versions": release_versions(release),
         "citations": citation_formats(release, request.build_absolute_uri(release.get_absolute_url())),
     }
     return render(request, "archive/release_detail.html", context)
+
+
+VERSIONS_SHOWN = 10
+DIFF_LINES = {"+": "added", "-": "removed", "@": "place", " ": "same"}
+
+
+def release_versions(release: Release) -> list[dict]:
+    """The versions of a release archived from one page or file (the latest few), newest
+    first, each with what its text changed from the version before, line by line; the
+    template escapes the lines like any imported text. Empty when there is one version."""
+    documents = list(release.document.versions())
+    if len(documents) < 2:
+        return []
+    documents = documents[-VERSIONS_SHOWN - 1:]
+    # The bytes of the versions shown only, read together.
+    contents = dict(Document.objects.filter(pk__in=[d.pk for d in documents])
+                    .values_list("pk", "content"))
+    texts = [page_text(bytes(contents[d.pk]), d.reading_name) for d in documents]
+    versions = []
+    for number, (document, text) in enumerate(zip(documents, texts)):
+        before = texts[number - 1].splitlines() if number else None
+        lines = [] if before is None else list(difflib.unified_diff(
+            before, text.splitlines(), lineterm="", n=1))[2:]
+        versions.append({"document": document, "first": number == 0,
+                         "changes": [(DIFF_LINES.get(line[:1], "same"), line) for line in lines]})
+    return versions[::-1]
 
 
 def related_releases(release: Release, size: int = 5):

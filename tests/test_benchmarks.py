@@ -77,3 +77,14 @@ def test_import_speed_prints_documents_per_second_and_memory():
     assert [(row[0], row[1], row[2]) for row in rows] == [("SQLite", "3", "1"), ("SQLite", "6", "1")]
     # documents per second, peak MB, the machine reference
     assert all(float(row[4]) > 0 and float(row[5]) > 10 and float(row[6]) > 0 for row in rows)
+
+
+def test_harvest_speed_prints_pages_per_minute_memory_and_extraction_time():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/harvest_speed.py", "--pages", "3"], cwd=BASE_DIR,
+        capture_output=True, text=True, timeout=300, check=True)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("3 pages of 3 KB on SQLite, politeness delay 0")
+    harvest, fetching, extraction = (line.split(":", 1)[1].split() for line in lines[1:4])
+    assert float(harvest[0]) > 0 and harvest[1] == "pages/minute" and float(harvest[-2]) > 10
+    assert float(fetching[0]) > 0 and float(extraction[1]) > 0

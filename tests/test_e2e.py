@@ -58,6 +58,14 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def log_in(page, base, username, password="a-long-passphrase"):
+    page.goto(base + "/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("text=Site administration")
+
+
 def result_count(page) -> int:
     return int(page.locator("p.count strong").inner_text())
 
@@ -129,11 +137,7 @@ def test_an_editor_merges_institutions_and_verifies_a_statement(browser):
     Institution.objects.create(name="PBOC Beijing office", kind="central_bank")
     quote = Quote.objects.get(text__startswith="The cut will lower financing costs")
 
-    page.goto(base + "/admin/")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill("a-long-passphrase")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("text=Site administration")
+    log_in(page, base, "editor")
 
     page.goto(base + "/admin/archive/institution/?kind__exact=central_bank")
     for name in ("People's Bank of China", "PBOC Beijing office"):
@@ -285,11 +289,7 @@ def test_text_that_spells_out_markup_is_shown_as_text_and_never_runs(browser, tm
         assert text in seen, text
     shot(page, "13-markup-as-text")
 
-    page.goto(base + "/admin/")
-    page.get_by_label("Username").fill("curator")
-    page.get_by_label("Password").fill("a-long-passphrase")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("text=Site administration")
+    log_in(page, base, "curator")
     for url in ["/admin/archive/institution/", f"/admin/archive/institution/{bank.pk}/change/",
                 "/admin/archive/person/", "/admin/archive/quote/",
                 f"/admin/archive/release/{release.pk}/change/"]:
@@ -299,3 +299,54 @@ def test_text_that_spells_out_markup_is_shown_as_text_and_never_runs(browser, tm
         # The admin's own scripts are files (src); none is made of the text.
         assert page.locator("img[onerror], #content script:not([src])").count() == 0, url
     assert dialogs == []
+
+
+def test_a_curator_adds_a_source_harvests_it_and_finds_its_releases(browser, settings, tmp_path):
+    from django.contrib.auth.models import Group, User
+
+    from archive.models import Institution
+    from tests.harvest_site import RSS, Site, article, rss
+
+    page, base = browser
+    settings.WARC_DIR = tmp_path / "warc"
+    settings.HARVEST_DELAY = 0
+    site = Site()
+    site.serve("/robots.txt", b"User-agent: *\nAllow: /\n", "text/plain")
+    site.serve("/press/feed.xml", rss([site.url("/press/facility.html")]), RSS)
+    site.serve("/press/facility.html", article(
+        "Bank of Testland opens a standing repo facility for regional lenders", [
+            "The Bank of Testland will open a standing repo facility for regional lenders "
+            "on Monday, lending against government bonds at the policy rate.",
+            "Governor Ana Lima said the facility would calm funding markets that had "
+            "tightened over the past month.",
+        ]))
+    Institution.objects.create(name="Bank of Testland", kind="central_bank")
+    curator = User.objects.create_user("sources", "s@example.org", "a-long-passphrase",
+                                       is_staff=True)
+    curator.groups.add(Group.objects.get(name="Editor"))
+
+    log_in(page, base, "sources")
+    page.goto(base + "/admin/archive/source/add/")
+    page.get_by_label("Name").fill("Testland press releases")
+    page.locator(".field-institution .select2-selection").click()
+    page.locator(".select2-search__field").fill("Testland")
+    page.locator(".select2-results__option", has_text="Bank of Testland").click()
+    page.get_by_label("Entry point").fill(site.url("/press/feed.xml"))
+    shot(page, "14-source-added")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("text=was added successfully")
+
+    page.get_by_role("row", name="Testland press releases").get_by_role("checkbox").check()
+    page.select_option("select[name=action]", "harvest_now")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector("text=Harvested Testland press releases: 1 discovered, 1 new")
+    shot(page, "15-source-harvested")
+    page.get_by_role("link", name="Testland press releases").click()
+    assert page.locator(".field-recent_runs td").nth(2).inner_text() == "1"  # discovered
+
+    page.goto(base + "/releases/?q=repo+facility")
+    page.get_by_role("link", name="Bank of Testland opens a standing repo facility").click()
+    assert page.get_by_role("link", name=site.url("/press/facility.html")).is_visible()
+    assert "WARC record" in page.locator("dl.provenance").inner_text()
+    shot(page, "16-harvested-release")
+    site.stop()

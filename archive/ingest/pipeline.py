@@ -118,6 +118,17 @@ def analyse(paragraphs: list[str], title: str, gazetteer: Gazetteer, bylines=(),
     return found, statements.find_statements(docs, resolver, spans)
 
 
+def page_text(raw: bytes, name: str) -> str:
+    """A document's headline and paragraphs as extraction reads them, without the language
+    stages: what two versions of a page are compared by. Empty when it cannot be read."""
+    try:
+        text = read(raw, name)
+    except UnreadableDocument:
+        return ""
+    parsed = parse(text.text, text.meta)
+    return "\n\n".join([parsed.title, *parsed.paragraphs])
+
+
 def extract(raw: bytes, name: str, context: Context) -> Extracted:
     """Read, lay out and extract one document; UnreadableDocument says why it cannot be."""
     phrases.forget_tokens()

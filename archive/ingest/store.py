@@ -8,7 +8,6 @@ row the other import wrote.
 
 import functools
 import hashlib
-from pathlib import PurePath
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -53,7 +52,7 @@ def reextract(releases) -> tuple[int, list[str]]:
     for release in releases.select_related("document"):
         document = release.document
         try:
-            extracted = extract(bytes(document.content), PurePath(document.origin).name, context)
+            extracted = extract(bytes(document.content), document.reading_name, context)
         except UnreadableDocument as error:
             failures.append(f"{release}: {error}")
             continue
@@ -111,14 +110,16 @@ class Archive:
         # Curators' aliases are few: read once, they spare a second query for every name.
         self.aliases = {model: model.objects.ids_by_alias() for model in (Institution, Person)}
 
-    def store(self, raw: bytes, origin: str, extracted: Extracted) -> tuple[str, Release | None]:
+    def store(self, raw: bytes, origin: str, extracted: Extracted, capture: dict | None = None
+              ) -> tuple[str, Release | None]:
         """Archive a file's bytes and what was extracted from them; return the status
-        ("created", "updated" or "unchanged") and the release.
+        ("created", "updated" or "unchanged") and the release. `capture` holds the Document
+        fields of a harvested page (fetch time, validators, WARC record).
 
         Identical bytes are already archived: nothing is written, unless no release is left
         of them or of their origin (a curator deleted it), when it is made again from them.
         Changed bytes from an origin already imported become a new Document, and its
-        release is updated in place.
+        release is updated in place: the Document before stays, a version of the release.
         """
         digest = sha256(raw)
         archived = self.archived(digest, origin)
@@ -137,7 +138,7 @@ class Archive:
                 document = Document(
                     content=raw, sha256=digest, origin=origin, media_type=extracted.media_type,
                     encoding=extracted.encoding, size=len(raw), parser_version=PARSER_VERSION,
-                    imported_at=timezone.now(),
+                    imported_at=timezone.now(), **(capture or {}),
                 )
                 insert_new(document)  # written once and never changed
                 release = None

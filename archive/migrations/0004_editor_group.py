@@ -7,12 +7,17 @@ EDITABLE = ["release", "institution", "institutionalias", "person", "personalias
             "appearance", "quote", "topic"]
 
 
-def create_group(apps, schema_editor):
-    # Permissions are normally created after all migrations; this one needs them now.
+def create_permissions_now(apps):
+    # Permissions are normally created after all migrations; a migration granting them
+    # needs them at once.
     app_config = apps.get_app_config("archive")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
+
+
+def create_group(apps, schema_editor):
+    create_permissions_now(apps)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     codenames = [f"{action}_{model}" for model in EDITABLE

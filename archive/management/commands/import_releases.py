@@ -1,3 +1,4 @@
+import itertools
 import json as jsonlib
 import os
 import signal
@@ -12,6 +13,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
+from archive.harvest.fetch import Fetcher, FetchError, is_web_address, normalise
+from archive.harvest.harvester import extract_page
+from archive.harvest.warc import WarcFile
 from archive.ingest import language
 from archive.ingest.pipeline import Context, Extracted, extract
 from archive.ingest.read import UnreadableDocument
@@ -31,6 +35,7 @@ class Result:
     raw: bytes = b""
     extracted: Extracted | None = None
     error: str = ""
+    capture: dict | None = None  # a fetched page's Document fields (fetch time, WARC record)
 
 
 _worker_context: Context | None = None
@@ -86,13 +91,16 @@ def process(path: Path, max_bytes: int, context: Context | None = None,
 
 class Command(BaseCommand):
     help = (
-        "Import announcements (captured page text or saved HTML, any encoding) from files "
-        "and directories: each becomes a release with its institutions, people, statements "
-        "and topics; the original bytes are kept. Unchanged files are skipped."
+        "Import announcements (captured page text or saved HTML, any encoding) from files, "
+        "directories and web addresses: each becomes a release with its institutions, "
+        "people, statements and topics; the original bytes are kept (a page's also in "
+        "WARC). Unchanged files are skipped."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="Files or directories (read recursively).")
+        parser.add_argument("paths", nargs="+",
+                            help="Files, directories (read recursively) or web addresses "
+                                 "of pages (fetched politely, kept in WARC).")
         parser.add_argument("--dry-run", action="store_true",
                             help="Parse and extract, but write nothing.")
         parser.add_argument("--json", action="store_true",
@@ -107,6 +115,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, dry_run, json, workers, max_size, time_budget, **options):
         skipped = []
+        urls = [p for p in paths if is_web_address(p)]
+        paths = [p for p in paths if not is_web_address(p)]
         files = [p for p in self.files(paths)
                  if p.suffix.lower() in DOCUMENT_SUFFIXES or skipped.append(p)]
         roots = [Path(name).resolve() for name in paths]
@@ -121,6 +131,7 @@ class Command(BaseCommand):
         failures = []
         records = []
         progress = self.stdout.isatty() and not json and len(files) > 1
+        total = len(urls) + len(files)
         archive = None if dry_run else Archive()
         if connection.vendor == "postgresql":
             # Each document is its own transaction; waiting for the disk at every commit
@@ -134,7 +145,9 @@ class Command(BaseCommand):
             # the same pages again every dozen documents; every 10,000, far less often.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_autocheckpoint = 10000")
-        results = self.results(files, context, workers, max_size, time_budget, roots)
+        results = itertools.chain(self.fetched(urls, context, dry_run),
+                                  self.results(files, context, workers, max_size, time_budget,
+                                               roots))
         for number, result in enumerate(results, 1):
             status = self.handle_result(result, archive)
             counts[status] += 1
@@ -143,7 +156,7 @@ class Command(BaseCommand):
             if json:
                 records.append(self.as_json(result))
             if progress:
-                self.stdout.write(f"\r{number}/{len(files)} files", ending="")
+                self.stdout.write(f"\r{number}/{total} files", ending="")
         if progress:
             self.stdout.write("")
         if json:
@@ -159,6 +172,28 @@ class Command(BaseCommand):
             raise CommandError(
                 "Some files failed:\n" + "\n".join(f"  {r.path}: {r.error}" for r in failures)
             )
+
+    def fetched(self, urls, context, dry_run: bool):
+        """Results of pages fetched as the harvester fetches them (in a dry run nothing is
+        written, not even WARC), extracted in this process."""
+        if not urls:
+            return
+        warc = None if dry_run else WarcFile("import")
+        fetcher = Fetcher(warc)
+        try:
+            for url in urls:
+                try:
+                    page = fetcher.get(url)
+                    extracted = extract_page(page, context)
+                except (FetchError, UnreadableDocument) as error:
+                    yield Result(url, error=str(error))
+                    continue
+                yield Result(normalise(url), raw=page.body, extracted=extracted,
+                             capture=page.document_fields())
+        finally:
+            fetcher.close()
+            if warc:
+                warc.close()
 
     def files(self, paths):
         for name in paths:
@@ -208,7 +243,7 @@ class Command(BaseCommand):
         if archive is None:
             return "unchanged" if is_archived(sha256(result.raw)) else "created"
         try:
-            return archive.store(result.raw, result.path, result.extracted)[0]
+            return archive.store(result.raw, result.path, result.extracted, result.capture)[0]
         except DatabaseError as error:
             result.error = f"could not be stored: {error}"
             return "failed"
