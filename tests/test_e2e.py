@@ -151,7 +151,7 @@ def test_an_editor_merges_institutions_and_verifies_a_statement(browser):
     page.get_by_role("row", name="The cut will lower").get_by_role("checkbox").check()
     page.select_option("select[name=action]", "verify")
     page.get_by_role("button", name="Run").click()
-    page.wait_for_selector("text=Verified 1 statements.")
+    page.wait_for_selector("text=Verified 1 statement.")
 
     page.goto(base + quote.release.get_absolute_url())
     statement = page.locator(f"#statement-{quote.position}")
