@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
@@ -20,7 +22,14 @@ from django.views.decorators.http import require_safe
 
 from archive import exports, filters, search
 from archive.citations import citation_formats
-from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
+from archive.filters import (
+    QuoteFilter,
+    ReleaseFilter,
+    ReleaseInstitution,
+    ReleaseTopic,
+    chips,
+    release_facets,
+)
 from archive.models import (
     Appearance,
     Institution,
@@ -28,12 +37,15 @@ from archive.models import (
     Person,
     PersonAlias,
     Quote,
+    NEWEST_FIRST,
     Release,
     Topic,
 )
 from archive.search_index import Criteria, get_index, get_statement_index
 
 PER_PAGE = 20
+# Statements and appearances by their release's date, newest first, undated last.
+LATEST_RELEASE_FIRST = F("release__published").desc(nulls_last=True)
 logger = logging.getLogger(__name__)
 # Relevance-ranked results page through their first 10,000 (each page asks the index for the
 # best offset + 20); beyond, the date orders reach every result.
@@ -212,7 +224,7 @@ def home(request):
     dated = releases.filter(published__isnull=False).values_list("published", flat=True)
     quotes = get_statement_index().count()
     context = {
-        "latest": releases.for_listing().order_by("-published", "-id")[:8],
+        "latest": releases.for_listing().order_by(*NEWEST_FIRST)[:8],
         "size": counts.total,
         "size_label": f"{counts.total:,}",
         # The first and last dates from the index's two ends: MIN() and MAX() over visible
@@ -228,8 +240,21 @@ def home(request):
     return render(request, "archive/home.html", context)
 
 
+def without_empty_fields(request):
+    """A redirect to the same list without the empty fields a submitted form sends
+    (?q=&date_from=), so that a saved or shared address holds only what was chosen; None
+    when there are none."""
+    fields = [(name, value) for name, values in request.GET.lists() for value in values]
+    kept = [(name, value) for name, value in fields if value.strip()]
+    if len(kept) == len(fields):
+        return None
+    return redirect(request.path + (f"?{urlencode(kept)}" if kept else ""))
+
+
 @require_safe
 def release_list(request):
+    if cleaned := without_empty_fields(request):
+        return cleaned
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
     total, facets = release_facets(filterset) if valid else (0, {})
@@ -286,29 +311,30 @@ def release_detail(request, pk: int, slug: str):
         "paragraphs": linked_paragraphs(release, appearances),
         "quotes": quotes,
         "appearances": appearances,
-        "related": related_releases(release),
+        "related": related_releases(release, appearances),
         "citations": citation_formats(release, request.build_absolute_uri(release.get_absolute_url())),
     }
     return render(request, "archive/release_detail.html", context)
 
 
-def related_releases(release: Release, size: int = 5):
-    """The latest imported other releases naming this release's least common institution,
-    or else sharing its topic, newest first: the rarest link says the most, and reading
-    the link table's index backwards stops after a few rows however large the archive
-    (ordering all of an institution's releases by date first read thousands of them)."""
-    institutions = list(release.institutions.all())
-    if institutions:
-        # Counted up to a thousand each: a big bank's hundreds of thousands of links need
-        # not be counted to know it is not the rarest.
-        rarest = min(institutions, key=lambda i: ReleaseInstitution.objects.filter(
-            institution=i)[:1000].count())
-        links = ReleaseInstitution.objects.filter(institution=rarest)
-    else:
-        links = Release.topics.through.objects.filter(topic__in=release.topics.all())
-    latest = (links.exclude(release=release).filter(release__hidden=False)
-              .order_by("-release_id").values_list("release_id", flat=True).distinct()[:size])
-    return Release.objects.filter(pk__in=list(latest)).order_by("-published", "-id")
+def related_releases(release: Release, appearances, size: int = 5, window: int = 200):
+    """Other releases sharing the most institutions, people and topics with this one, the
+    newest first among equals. The candidates are each shared link's latest `window`
+    releases, read backwards from the link tables' indexes, so that a big bank's hundred
+    thousand releases are never all read."""
+    links = [(ReleaseInstitution, "institution_id", [i.pk for i in release.institutions.all()]),
+             (ReleaseTopic, "topic_id", [t.pk for t in release.topics.all()]),
+             (Appearance, "person_id", {a.person_id for a in appearances})]
+    shared = Counter()
+    for model, field, values in links:
+        for value in values:
+            shared.update(set(model.objects.filter(**{field: value}).exclude(release=release)
+                              .order_by("-release_id").values_list("release_id", flat=True)
+                              [:window]))
+    candidates = Release.objects.visible().filter(pk__in=list(shared)).only(
+        "pk", "title", "slug", "published")
+    return sorted(candidates, key=lambda r: (-shared[r.pk], -(r.published or date.min).toordinal(),
+                                             -r.pk))[:size]
 
 
 def linked_paragraphs(release: Release, appearances) -> list[str]:
@@ -473,7 +499,7 @@ def person_detail(request, slug: str):
     if person is None:
         return _merged_into(PersonAlias, slug)
     quotes = (Quote.objects.visible().filter(person=person).select_related("release")
-              .order_by("-release__published", "release_id", "position"))
+              .order_by(LATEST_RELEASE_FIRST, "release_id", "position"))
     context = {
         "person": person,
         # Counted exactly and paged to the end: one person's statements are few enough.
@@ -483,7 +509,7 @@ def person_detail(request, slug: str):
         .annotate(n=Count("appearances")).order_by("-n", "name"),
         "roles": Appearance.objects.filter(person=person, release__hidden=False)
         .exclude(role="").select_related("release", "affiliation")
-        .order_by("-release__published")[:30],
+        .order_by(LATEST_RELEASE_FIRST)[:30],
     }
     return render(request, "archive/person_detail.html", context)
 
@@ -495,6 +521,8 @@ def statements_in_order(ids: list[int]) -> list[Quote]:
 
 @require_safe
 def quote_list(request):
+    if cleaned := without_empty_fields(request):
+        return cleaned
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
     index = get_statement_index()
     criteria = filterset.criteria() if not filterset.is_bound or filterset.is_valid() else None
@@ -538,7 +566,7 @@ def topic_detail(request, slug: str):
         # statement of a topic's releases by date read a large share of the archive.
         "quotes": Quote.objects.filter(release_id__in=get_index().by_date(
             criteria, 20, count=False).ids).select_related("release", "person", "institution")
-        .order_by("-release__published", "-release_id", "position")[:20],
+        .order_by(LATEST_RELEASE_FIRST, "-release_id", "position")[:20],
     }
     return render(request, "archive/topic_detail.html", context)
 
@@ -549,6 +577,12 @@ def robots_txt(request):
     lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /releases/export",
              "Disallow: /quotes/export", f"Sitemap: {sitemap}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page names: the site's icon, for good."""
+    return redirect(static("archive/favicon.svg"), permanent=True)
 
 
 @require_safe
@@ -563,6 +597,20 @@ def export_quotes(request, fmt: str):
     if fmt not in ("csv", "json"):
         raise Http404("Exports are CSV or JSON.")
     return exports.quotes(request, fmt)
+
+
+def page_not_found(request, exception):
+    """The 404 page, saying why when a view gave a reason: an address that matches no page
+    (Resolver404) or a bare Http404 says only that there is no such page."""
+    reason = exception.args[0] if type(exception) is Http404 and exception.args else ""
+    if not isinstance(reason, str) or GENERIC_404.fullmatch(reason):
+        reason = ""
+    return render(request, "404.html", {"reason": reason}, status=404)
+
+
+# get_object_or_404's reason names a model class ("No Release matches the given query."),
+# which tells a reader nothing.
+GENERIC_404 = re.compile(r"No \w+ matches the given query\.")
 
 
 @never_cache  # a cached answer would hide a database that has gone away
