@@ -233,6 +233,22 @@ class QuoteFilter(ListFilterSet):
         )
 
 
+def _countries():
+    return [(c, c) for c in Institution.objects.exclude(country="").order_by("country")
+            .values_list("country", flat=True).distinct()]
+
+
+class InstitutionFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Institution.Kind.choices, label="Kind",
+                                       empty_label="Any kind")
+    country = django_filters.ChoiceFilter(choices=_countries, label="Country",
+                                          empty_label="Any country")
+
+    class Meta:
+        model = Institution
+        fields = []
+
+
 @dataclass
 class Option:
     label: str

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import TruncMonth
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,8 +22,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from archive import exports, filters, search
+from archive.charts import counts_over_time
 from archive.citations import citation_formats
 from archive.filters import (
+    InstitutionFilter,
     QuoteFilter,
     ReleaseFilter,
     ReleaseInstitution,
@@ -305,10 +308,12 @@ def release_detail(request, pk: int, slug: str):
     if slug != release.slug:
         return redirect(release, permanent=True)
     quotes = list(release.quotes.select_related("person", "institution"))
+    for quote in quotes:
+        quote.placed = False
     appearances = list(release.appearances.select_related("person", "affiliation"))
     context = {
         "release": release,
-        "paragraphs": linked_paragraphs(release, appearances),
+        "paragraphs": linked_paragraphs(release, appearances, quotes),
         "quotes": quotes,
         "appearances": appearances,
         "related": related_releases(release, appearances),
@@ -337,24 +342,44 @@ def related_releases(release: Release, appearances, size: int = 5, window: int =
                                              -r.pk))[:size]
 
 
-def linked_paragraphs(release: Release, appearances) -> list[str]:
-    """The body's paragraphs, escaped, with the names of its institutions and people
-    linked to their pages."""
+def linked_paragraphs(release: Release, appearances, quotes) -> list[str]:
+    """The body's paragraphs, escaped, with the names of its institutions and people linked
+    to their pages, and each statement found in them marked (<mark id="said-N">); a
+    statement found is flagged `placed`, so that the list can link to its place."""
     targets = {i.name: i.get_absolute_url() for i in release.institutions.all()}
     targets.update({a.person.name: a.person.get_absolute_url() for a in appearances})
-    if not targets:
-        return [escape(p) for p in release.body.split("\n\n") if p.strip()]
-    names = re.compile("|".join(re.escape(n) for n in sorted(targets, key=len, reverse=True)))
+    names = re.compile("|".join(re.escape(n) for n in sorted(targets, key=len, reverse=True))
+                       ) if targets else None
+
+    def linked(text: str) -> str:
+        if names is None:
+            return escape(text)
+        pieces, last = [], 0
+        for match in names.finditer(text):
+            pieces.append(escape(text[last: match.start()]))
+            pieces.append(format_html('<a href="{}">{}</a>', targets[match.group()], match.group()))
+            last = match.end()
+        pieces.append(escape(text[last:]))
+        return mark_safe("".join(pieces))
+
     paragraphs = []
     for paragraph in release.body.split("\n\n"):
         if not paragraph.strip():
             continue
+        spans = []  # (start, end, quote), not overlapping
+        for quote in quotes:
+            start = paragraph.find(quote.text) if quote.text and not quote.placed else -1
+            end = start + len(quote.text)
+            if start >= 0 and all(end <= s or start >= e for s, e, _ in spans):
+                spans.append((start, end, quote))
+                quote.placed = True
         pieces, last = [], 0
-        for match in names.finditer(paragraph):
-            pieces.append(escape(paragraph[last: match.start()]))
-            pieces.append(format_html('<a href="{}">{}</a>', targets[match.group()], match.group()))
-            last = match.end()
-        pieces.append(escape(paragraph[last:]))
+        for start, end, quote in sorted(spans, key=lambda span: span[0]):
+            pieces.append(linked(paragraph[last:start]))
+            pieces.append(format_html('<mark class="statement" id="said-{}">{}</mark>',
+                                      quote.position, linked(paragraph[start:end])))
+            last = end
+        pieces.append(linked(paragraph[last:]))
         paragraphs.append(mark_safe("".join(pieces)))
     return paragraphs
 
@@ -381,13 +406,19 @@ def attachment(name: str) -> str:
 
 @require_safe
 def institution_list(request):
-    institutions = (Institution.objects.with_counts().filter(release_count__gt=0)
-                    .order_by("kind", "-release_count", "name"))
+    if cleaned := without_empty_fields(request):
+        return cleaned
+    filterset = InstitutionFilter(request.GET or None, queryset=Institution.objects.all())
+    institutions = (filterset.qs.with_counts().filter(release_count__gt=0)
+                    .order_by("kind", "-release_count", "name")
+                    if not filterset.is_bound or filterset.is_valid()
+                    else Institution.objects.none())
     kinds = dict(Institution.Kind.choices)
     groups: dict[str, list] = {}
     for institution in institutions:
         groups.setdefault(kinds[institution.kind], []).append(institution)
-    return render(request, "archive/institution_list.html", {"groups": groups})
+    return render(request, "archive/institution_list.html",
+                  {"groups": groups, "filter": filterset})
 
 
 def _merged_into(alias_model, slug: str):
@@ -419,7 +450,8 @@ def institution_detail(request, slug: str):
                          key=lambda q: (q.release.published or date.min, q.release_id),
                          reverse=True),
         "speakers": speakers_for(institution),
-        "chart": monthly_chart(months.counts["month"]),
+        "chart": counts_over_time(
+            {divmod(yyyymm, 100): n for yyyymm, n in months.counts["month"]}, "releases"),
     }
     return render(request, "archive/institution_detail.html", context)
 
@@ -445,27 +477,6 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
     for person in ranked:
         person.n = counts[person.pk]
     return ranked
-
-
-def monthly_chart(rows, width: int = 640, height: int = 120) -> dict:
-    """Releases per month, from (yyyymm, count) pairs, as bars for a server-drawn SVG chart."""
-    if not rows:
-        return {}
-    counts = {divmod(yyyymm, 100): n for yyyymm, n in rows}
-    first, last = (date(*min(counts), 1), date(*max(counts), 1))
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
-    peak = max(counts.values())
-    bar = width / months
-    bars = []
-    for index in range(months):
-        year, month = divmod(first.month - 1 + index, 12)
-        key = (first.year + year, month + 1)
-        n = counts.get(key, 0)
-        h = round(height * n / peak, 1)
-        bars.append({"x": round(index * bar, 1), "y": round(height - h, 1), "w": max(round(bar - 1, 1), 1),
-                     "h": h, "label": f"{key[0]}-{key[1]:02d}: {n}"})
-    return {"bars": bars, "width": width, "height": height, "peak": peak,
-            "first": f"{first:%b %Y}", "last": f"{last:%b %Y}"}
 
 
 @require_safe
@@ -500,8 +511,13 @@ def person_detail(request, slug: str):
         return _merged_into(PersonAlias, slug)
     quotes = (Quote.objects.visible().filter(person=person).select_related("release")
               .order_by(LATEST_RELEASE_FIRST, "release_id", "position"))
+    # A person's statements are few enough to count by month in the database.
+    by_month = (quotes.filter(release__published__isnull=False).order_by()
+                .annotate(month=TruncMonth("release__published")).values("month")
+                .annotate(n=Count("pk")).values_list("month", "n"))
     context = {
         "person": person,
+        "chart": counts_over_time({(m.year, m.month): n for m, n in by_month}, "statements"),
         # Counted exactly and paged to the end: one person's statements are few enough.
         "page_obj": paginate(request, quotes, exact=True),
         "affiliations": Institution.objects.filter(

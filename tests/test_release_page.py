@@ -46,3 +46,34 @@ def test_related_releases_share_the_most_institutions_people_and_topics(client):
     # but not that bank found nothing.
     lone = release("Powell alone", 8, people=[powell])
     assert related_titles(client, lone) == ["Powell on rates at the Fed", "Fed and ECB hold rates"]
+
+
+def test_each_statement_is_marked_in_the_text_and_linked_to_its_place(client, archive):
+    release = archive["first"]
+    response = client.get(release.get_absolute_url())
+    page = response.text
+    assert ('<mark class="statement" id="said-1">it will expand technology loans</mark>'
+            in page)
+    # Marked text stays escaped, and names inside a statement are still linked.
+    assert ('<mark class="statement" id="said-2">re-lending helps '
+            '&lt;script&gt;alert(1)&lt;/script&gt;</mark>') in page
+    assert "<script>alert" not in page
+    assert f'<a href="{archive["lou"].get_absolute_url()}">Lou Feipeng</a>' in page
+    assert page.count('href="#said-1">In the text</a>') == 1
+    assert page.count('href="#said-2">In the text</a>') == 1
+    # A statement the text does not hold word for word is listed, not linked.
+    release.quotes.create(institution=archive["ccb"], kind="indirect", position=3,
+                          text="words that appear nowhere in the body")
+    page = client.get(release.get_absolute_url()).text
+    assert "words that appear nowhere in the body" in page and "#said-3" not in page
+
+
+def test_a_statement_quoting_a_name_keeps_the_name_linked(client, archive):
+    release = make_release("Bank names its chair", "The board said China Construction Bank "
+                           "will name a chair. Nothing else.", published=datetime.date(2025, 1, 1))
+    release.institutions.set([archive["ccb"]])
+    release.quotes.create(institution=archive["ccb"], kind="indirect", position=1,
+                          text="China Construction Bank will name a chair")
+    page = client.get(release.get_absolute_url()).text
+    assert (f'<mark class="statement" id="said-1"><a href="{archive["ccb"].get_absolute_url()}">'
+            'China Construction Bank</a> will name a chair</mark>') in page

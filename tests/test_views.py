@@ -207,8 +207,8 @@ def test_institution_page_with_chart_statements_and_speakers(client, archive):
     assert [q.text for q in response.context["quotes"]] == ["it will expand technology loans"]
     assert [(p.name, p.n) for p in response.context["speakers"]] == [("Lou Feipeng", 1)]
     chart = response.context["chart"]
-    assert (chart["first"], chart["last"], len(chart["bars"])) == ("Jun 2025", "Dec 2025", 7)
-    assert "<svg" in response.text and "2025-12: 1" in response.text
+    assert (chart.rows[0][0], chart.rows[-1][0], len(chart.bars)) == ("Jun 2025", "Dec 2025", 7)
+    assert "<svg" in response.text and "<title>Dec 2025: 1</title>" in response.text
 
 
 def test_institutions_are_listed_by_kind(client, archive):
@@ -227,7 +227,7 @@ def test_institutions_are_listed_by_kind(client, archive):
 def test_person_page_has_statements_with_roles_and_institutions(client, archive):
     response = client.get(archive["pan"].get_absolute_url())
     assert [q.text for q in response.context["page_obj"]] == ["We will keep liquidity reasonably ample"]
-    assert "as governor" in response.text
+    assert "As governor" in response.text
     assert [i.name for i in response.context["affiliations"]] == ["People's Bank of China"]
     assert [p.name for p in client.get("/people/").context["page_obj"]] == [
         "Lou Feipeng", "Pan Gongsheng"]
