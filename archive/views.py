@@ -481,6 +481,8 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
 
 @require_safe
 def person_list(request):
+    if cleaned := without_empty_fields(request):
+        return cleaned
     people = Person.objects.with_counts().filter(release_count__gt=0).order_by(
         "-quote_count", "name")
     name = request.GET.get("name", "").strip()[:100]

@@ -91,6 +91,7 @@ def test_empty_fields_are_dropped_from_the_address(client, archive):
     response = client.get("/quotes/?q=liquidity&kind=&date_from=")
     assert response.url == "/quotes/?q=liquidity"
     assert client.get("/releases/?q=").url == "/releases/"
+    assert client.get("/people/?name=").url == "/people/"
     assert client.get("/releases/?q=technology").status_code == 200
 
 
