@@ -34,13 +34,13 @@ from archive.filters import (
     release_facets,
 )
 from archive.models import (
+    NEWEST_FIRST,
     Appearance,
     Institution,
     InstitutionAlias,
     Person,
     PersonAlias,
     Quote,
-    NEWEST_FIRST,
     Release,
     Topic,
 )
@@ -338,8 +338,8 @@ def related_releases(release: Release, appearances, size: int = 5, window: int =
                               [:window]))
     candidates = Release.objects.visible().filter(pk__in=list(shared)).only(
         "pk", "title", "slug", "published")
-    return sorted(candidates, key=lambda r: (-shared[r.pk], -(r.published or date.min).toordinal(),
-                                             -r.pk))[:size]
+    newest = sorted(candidates, key=lambda r: (r.published or date.min, r.pk), reverse=True)
+    return sorted(newest, key=lambda r: -shared[r.pk])[:size]  # a stable sort keeps "newest"
 
 
 def linked_paragraphs(release: Release, appearances, quotes) -> list[str]:
