@@ -15,11 +15,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# What the archive needs to run; the tests' and benchmarks' extras come with `make test`.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
-install: $(VENV)/.installed
+# A development checkout runs in debug mode, so that `manage.py …` works as printed in the
+# README without exporting anything; settings read .env, the environment winning.
+.env:
+	echo DJANGO_DEBUG=True > .env
+
+install: $(VENV)/.installed .env
 
 run: export DJANGO_DEBUG ?= True
 run: install
@@ -28,7 +38,7 @@ run: install
 	$(BIN)/python manage.py runserver $(HOST)
 
 # The suite runs on SQLite; when DATABASE_URL names a PostgreSQL database it runs there too.
-test: install
+test: install $(VENV)/.installed-test
 	DJANGO_DEBUG=True DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
 	@case "$$DATABASE_URL" in postgres*) \
 		echo "--- and on PostgreSQL ($$DATABASE_URL)"; \
@@ -39,7 +49,7 @@ test: install
 # the edits no test noticed. One mutant at a time unless MUTMUT_ARGS says otherwise, e.g.
 # MUTMUT_ARGS='--max-children 4' or MUTMUT_ARGS='"archive.citations*"' for one module.
 MUTMUT_ARGS ?= --max-children 1
-mutate: install
+mutate: install $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'
 	DJANGO_DEBUG=True DATABASE_URL= $(BIN)/mutmut run $(MUTMUT_ARGS)
 	$(BIN)/mutmut results

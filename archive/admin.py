@@ -2,9 +2,12 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
 from archive import merge
 from archive.harvest.harvester import harvest
@@ -65,6 +68,53 @@ def _comparing_normalised(field):
         field.to_python(initial) if isinstance(initial, str) else initial, data)
 
 
+class AutocompleteFilter(admin.SimpleListFilter):
+    """Narrows a list to one related record picked by typing its name in the admin's own
+    autocomplete box: listing every institution as a link ran to thousands. `field_name` is
+    the relation on the listed model; its model's admin needs `search_fields`."""
+
+    template = "admin/archive/autocomplete_filter.html"
+    field_name: str
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        field = model._meta.get_field(self.field_name)
+        chosen = self.value() if (self.value() or "").isdigit() else None
+        picker = forms.ModelChoiceField(
+            field.related_model.objects.all(), required=False,
+            widget=AutocompleteSelect(field, model_admin.admin_site,
+                                      attrs={"id": f"filter-{self.parameter_name}"}))
+        self.picker = picker.widget.render(self.parameter_name, chosen)
+        # The list's other parameters ride along when a record is picked.
+        self.kept = [(name, value) for name, values in request.GET.lists()
+                     if name not in (self.parameter_name, "p", "e") for value in values]
+
+    def lookups(self, request, model_admin):
+        return ()
+
+    def has_output(self):
+        return True
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not self.value().isdigit():
+            raise IncorrectLookupParameters(f"{self.title} must be picked from the list.")
+        return queryset.filter(**{self.field_name: self.value()}).distinct()
+
+
+class InstitutionFilter(AutocompleteFilter):
+    title = "institution"
+    parameter_name = "institution"
+    field_name = "institutions"
+
+
+class StatementInstitutionFilter(AutocompleteFilter):
+    title = "institution"
+    parameter_name = "institution"
+    field_name = "institution"
+
+
 class CuratorAdmin(admin.ModelAdmin):
     form = CuratorForm
     # Rows whose deletion would take archived records with them (a release, or the
@@ -82,6 +132,11 @@ class CuratorAdmin(admin.ModelAdmin):
         if change and not form.has_changed():
             return
         super().save_model(request, obj, form, change)
+
+    @property
+    def media(self):
+        # The autocomplete filters' scripts, merged with the admin's own (one jQuery).
+        return super().media + AutocompleteSelect(None, self.admin_site).media
 
 
 @admin.register(Document)
@@ -248,8 +303,10 @@ class TopicAdmin(CuratorAdmin):
                   permissions=["change"])
     def retag_releases(self, request, queryset):
         count = retag(Release.objects.all())
-        self.message_user(request, f"Re-tagged {count} releases (topics a curator chose are "
-                          "kept).", messages.SUCCESS)
+        self.message_user(request, ngettext(
+            "Re-tagged %d release (topics a curator chose are kept).",
+            "Re-tagged %d releases (topics a curator chose are kept).", count) % count,
+            messages.SUCCESS)
 
 
 class AppearanceInline(admin.TabularInline):
@@ -263,6 +320,8 @@ class QuoteInline(admin.StackedInline):
     form = CuratorForm
     model = Quote
     extra = 0
+    # Folded: a release's dozens of statements made its form many screens tall.
+    classes = ["collapse"]
     autocomplete_fields = ["person", "institution"]
     fields = ["position", ("person", "institution"), "role", "kind", "text", "verified"]
 
@@ -270,7 +329,7 @@ class QuoteInline(admin.StackedInline):
 @admin.register(Release)
 class ReleaseAdmin(CuratorAdmin):
     list_display = ["title", "kind", "published", "source", "reviewed", "hidden", "curated"]
-    list_filter = [("institutions", admin.RelatedOnlyFieldListFilter), "topics", "kind",
+    list_filter = [InstitutionFilter, "topics", "kind",
                    "source", "title_provisional", "reviewed", "hidden"]
     show_facets = admin.ShowFacets.ALWAYS
     search_fields = ["title"]  # widened to the full-text index in get_search_results
@@ -336,7 +395,9 @@ class ReleaseAdmin(CuratorAdmin):
                   permissions=["change"])
     def reextract_releases(self, request, queryset):
         done, failures = reextract(queryset)
-        self.message_user(request, f"Extracted {done} releases again.", messages.SUCCESS)
+        self.message_user(request, ngettext("Extracted %d release again.",
+                                            "Extracted %d releases again.", done) % done,
+                          messages.SUCCESS)
         for failure in failures:
             self.message_user(request, failure, messages.ERROR)
 
@@ -346,11 +407,14 @@ class ReleaseAdmin(CuratorAdmin):
 
     @admin.action(description="Hide from the public site", permissions=["change"])
     def hide_releases(self, request, queryset):
-        self.message_user(request, f"Hid {queryset.update(hidden=True)} releases.")
+        count = queryset.update(hidden=True)
+        self.message_user(request, ngettext("Hid %d release.", "Hid %d releases.", count) % count)
 
     @admin.action(description="Show on the public site", permissions=["change"])
     def show_releases(self, request, queryset):
-        self.message_user(request, f"Showed {queryset.update(hidden=False)} releases.")
+        count = queryset.update(hidden=False)
+        self.message_user(request, ngettext("Showed %d release.", "Showed %d releases.", count)
+                          % count)
 
 
 class SpeakerTypeFilter(admin.SimpleListFilter):
@@ -380,7 +444,7 @@ class QuoteAdmin(CuratorAdmin):
     form = QuoteForm
     list_display = ["excerpt", "speaker_name", "kind", "verified", "release"]
     list_filter = ["verified", "kind", SpeakerTypeFilter,
-                   ("institution", admin.RelatedOnlyFieldListFilter)]
+                   StatementInstitutionFilter]
     list_select_related = ["person", "institution", "release"]
     search_fields = ["text", "person__name", "institution__name"]
     autocomplete_fields = ["release", "person", "institution"]
@@ -404,7 +468,9 @@ class QuoteAdmin(CuratorAdmin):
 
     @admin.action(description="Mark as verified", permissions=["change"])
     def verify(self, request, queryset):
-        self.message_user(request, f"Verified {queryset.update(verified=True)} statements.")
+        count = queryset.update(verified=True)
+        self.message_user(request, ngettext("Verified %d statement.", "Verified %d statements.",
+                                            count) % count)
 
 
 RUN_COUNTS = ["discovered", "fetched", "not_modified", "new", "changed", "failed"]

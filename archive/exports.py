@@ -4,7 +4,7 @@ sits in memory."""
 import csv
 import json
 from contextlib import nullcontext
-from itertools import batched
+from itertools import batched, chain
 from urllib.parse import quote
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from archive.filters import QuoteFilter, ReleaseFilter
-from archive.models import Quote, Release
+from archive.models import Appearance, Quote, Release
 
 CHUNK = 2000
 
@@ -30,12 +30,15 @@ INCOMPLETE = "EXPORT INCOMPLETE: the database stopped before the end; narrow the
 
 
 def _stream(rows, header, fmt: str, name: str) -> StreamingHttpResponse:
+    """`rows` as CSV or JSON; a list in a row (names) is a JSON array, and one cell of names
+    joined by "; " in CSV."""
     if fmt == "csv":
         writer = csv.writer(_Echo())
         # A few hundred rows a chunk: one chunk a row made the response's per-chunk work
-        # cost more than writing the rows.
-        body = ("".join(writer.writerow(map(_inert, line)) for line in lines)
-                for lines in batched(_with_header(header, rows), 500))
+        # cost more than writing the rows. The byte-order mark first tells spreadsheets the
+        # file is UTF-8: without it they read curly quotes and accents as Windows-1252.
+        body = chain(["\ufeff"], ("".join(writer.writerow(map(_cell, line)) for line in lines)
+                                  for lines in batched(_with_header(header, rows), 500)))
         content_type = "text/csv; charset=utf-8"
         last_words = writer.writerow([INCOMPLETE])
     else:
@@ -51,9 +54,11 @@ def _stream(rows, header, fmt: str, name: str) -> StreamingHttpResponse:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _inert(value):
-    """A CSV cell that a spreadsheet shows as text: a leading quote, as OWASP advises,
-    before text it would read as a formula. JSON is left as it is."""
+def _cell(value):
+    """A CSV cell that a spreadsheet shows as text: a list of names joined, and a leading
+    quote, as OWASP advises, before text it would read as a formula. JSON is left as it is."""
+    if isinstance(value, list):
+        value = "; ".join(value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -101,14 +106,16 @@ def _json_array(items):
 def releases(request, fmt: str):
     queryset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible()).matches()
     base = request.build_absolute_uri("/")[:-1]
-    header = ["id", "title", "published", "source", "institutions", "topics", "url", "sha256"]
-    rows = queryset.values_list("pk", "title", "published", "source", "slug", "document__sha256")
+    header = ["id", "title", "published", "source", "institutions", "topics", "url", "sha256",
+              "people", "body"]
+    rows = queryset.values_list("pk", "title", "published", "source", "slug", "document__sha256",
+                                "body")
     return _stream(_release_rows(rows, base), header, fmt, "releases")
 
 
 def _release_rows(rows, base: str):
-    """Rows in batches, each batch's institutions and topics fetched in two queries: plain
-    tuples, as model instances would cost more than the database."""
+    """Rows in batches, each batch's institutions, topics and people fetched in three
+    queries: plain tuples, as model instances would cost more than the database."""
     # reverse() for every row took a third of an export: the page URL is reversed once and
     # each row's id and slug put in, the slug quoted as reverse() quotes it.
     prefix = base + reverse("release-detail", args=[0, "-"]).removesuffix("0/-/")
@@ -116,10 +123,11 @@ def _release_rows(rows, base: str):
         ids = [row[0] for row in batch]
         institutions = _names(Release.institutions.through, "institution__name", ids)
         topics = _names(Release.topics.through, "topic__slug", ids)
-        for pk, title, published, source, slug, sha256 in batch:
-            yield [pk, title, published, source, "; ".join(institutions.get(pk, [])),
-                   "; ".join(topics.get(pk, [])),
-                   f"{prefix}{pk}/{quote(slug, safe=RFC3986_SUBDELIMS + '/~:@')}/", sha256]
+        people = _names(Appearance, "person__name", ids)
+        for pk, title, published, source, slug, sha256, body in batch:
+            yield [pk, title, published, source, institutions.get(pk, []), topics.get(pk, []),
+                   f"{prefix}{pk}/{quote(slug, safe=RFC3986_SUBDELIMS + '/~:@')}/", sha256,
+                   people.get(pk, []), body]
 
 
 def _names(through, field: str, ids) -> dict[int, list[str]]:
@@ -134,11 +142,25 @@ def quotes(request, fmt: str):
     queryset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible()).matches()
     base = request.build_absolute_uri("/")[:-1]
     header = ["id", "speaker", "speaker_type", "role", "kind", "text", "release", "published",
-              "url", "verified"]
-    rows = (
-        [q.pk, str(q.speaker), "person" if q.person_id else "institution", q.role, q.kind,
-         q.text, q.release.title, q.release.published, base + q.get_absolute_url(), q.verified]
-        for q in queryset.select_related("person", "institution", "release")
-        .defer("release__body").iterator(chunk_size=CHUNK)
-    )
-    return _stream(rows, header, fmt, "statements")
+              "url", "verified", "speaker_institution"]
+    statements = (queryset.select_related("person", "institution", "release")
+                  .defer("release__body").iterator(chunk_size=CHUNK))
+    return _stream(_quote_rows(statements, base), header, fmt, "statements")
+
+
+def _quote_rows(statements, base: str):
+    """Rows in batches, with the institution each statement was spoken for: the speaker
+    itself, or the affiliation its person's appearance in that release states (one query
+    a batch)."""
+    for batch in batched(statements, CHUNK):
+        affiliations = dict(
+            ((release, person), name) for release, person, name in Appearance.objects.filter(
+                release_id__in={q.release_id for q in batch if q.person_id},
+                affiliation__isnull=False).values_list("release_id", "person_id",
+                                                       "affiliation__name"))
+        for q in batch:
+            institution = (q.institution.name if q.institution_id
+                           else affiliations.get((q.release_id, q.person_id), ""))
+            yield [q.pk, str(q.speaker), "person" if q.person_id else "institution", q.role,
+                   q.kind, q.text, q.release.title, q.release.published,
+                   base + q.get_absolute_url(), q.verified, institution]

@@ -1,16 +1,20 @@
 """Atom and RSS feeds of the latest releases: of the whole archive, of any filtered list
 (the feed URL carries the list's query string), of an institution and of a person."""
 
+import datetime
+
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
+from django.utils.text import Truncator
 
 from archive.filters import ReleaseFilter
-from archive.models import Release
+from archive.models import NEWEST_FIRST, Release
 
 SIZE = 30
+SUMMARY_WORDS = 90
 
 
 class ReleaseFeed(Feed):
@@ -44,10 +48,17 @@ class ReleaseFeed(Feed):
     def item_description(self, item):
         # Atom's summary and RSS's description are HTML: the plain text is escaped, or a
         # reader would render the markup an imported text spells out.
-        return escape(item.body[:600])
+        return escape(Truncator(item.body).words(SUMMARY_WORDS, truncate=" …"))
 
     def item_pubdate(self, item):
-        return item.created
+        # The release's own date (a date has no time: midnight UTC); an undated release has
+        # none to give.
+        if item.published is None:
+            return None
+        return datetime.datetime.combine(item.published, datetime.time(), datetime.UTC)
+
+    def item_updateddate(self, item):
+        return item.updated  # Atom requires it of every entry
 
     def item_categories(self, item):
         return [i.name for i in item.institutions.all()]
@@ -70,5 +81,5 @@ class SubjectFeed(ReleaseFeed):
         return subject.get_absolute_url()
 
     def items(self, subject):
-        return (subject.releases.visible().order_by("-published", "-id")
+        return (subject.releases.visible().order_by(*NEWEST_FIRST)
                 .prefetch_related("institutions")[:SIZE])

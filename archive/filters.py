@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import ExtractYear
 
 from archive import search
-from archive.models import Appearance, Institution, Person, Quote, Release, Topic
+from archive.models import NEWEST_FIRST, Appearance, Institution, Person, Quote, Release, Topic
 from archive.search_index import Criteria, Facets, get_index
 
 ReleaseInstitution = Release.institutions.through
@@ -34,6 +34,30 @@ class Year(ExtractYear):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.lhs)
         return f"CAST(substr({sql}, 1, 4) AS INTEGER)", params
+
+
+class ListForm(forms.Form):
+    """The fields of a list page, checked together: a date range must run forwards."""
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(
+                f"“From” ({start.day} {start:%B %Y}) is after “To” ({end.day} {end:%B %Y}): "
+                "no date lies between them. Swap the two dates.", code="reversed_dates")
+        return data
+
+
+class FallbackChoiceField(django_filters.fields.ChoiceField):
+    """A choice that, when unknown, counts as not given: a mistyped ?sort= keeps the list."""
+
+    def clean(self, value):
+        return value if self.valid_value(value) else ""
+
+
+class FallbackChoiceFilter(django_filters.ChoiceFilter):
+    field_class = FallbackChoiceField
 
 
 class ListFilterSet(django_filters.FilterSet):
@@ -86,16 +110,17 @@ class ReleaseFilter(ListFilterSet):
                                      min_value=1, max_value=9999)
     month = django_filters.NumberFilter(method="filter_month", label="Month", min_value=1,
                                       max_value=12)
-    sort = django_filters.ChoiceFilter(choices=SORTS, method="filter_sort", empty_label=None,
-                                       label="Sort")
+    sort = FallbackChoiceFilter(choices=SORTS, method="filter_sort", empty_label=None,
+                                label="Sort")
     # Where a date-ordered page starts: the last key of the page before (search_index.sort_key).
     after = django_filters.NumberFilter(method="filter_sort", label="After", min_value=0)
 
-    newest_first = ("-published", "-id")
+    newest_first = NEWEST_FIRST
 
     class Meta:
         model = Release
         fields = []
+        form = ListForm
 
     # An empty multiple choice arrives as an empty queryset, which django-filter does not
     # count as "no value".
@@ -176,11 +201,12 @@ class QuoteFilter(ListFilterSet):
     date_to = django_filters.DateFilter(
         field_name="release__published", lookup_expr="lte", label="To", widget=DATE_WIDGET)
 
-    newest_first = ("-release__published", "-release_id", "position")
+    newest_first = (F("release__published").desc(nulls_last=True), "-release_id", "position")
 
     class Meta:
         model = Quote
         fields = []
+        form = ListForm
 
     def _spoke_for(self, condition: Q):
         """Statements by an institution matching `condition`, or by a person whose stated
@@ -214,6 +240,22 @@ class QuoteFilter(ListFilterSet):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+
+
+def _countries():
+    return [(c, c) for c in Institution.objects.exclude(country="").order_by("country")
+            .values_list("country", flat=True).distinct()]
+
+
+class InstitutionFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Institution.Kind.choices, label="Kind",
+                                       empty_label="Any kind")
+    country = django_filters.ChoiceFilter(choices=_countries, label="Country",
+                                          empty_label="Any country")
+
+    class Meta:
+        model = Institution
+        fields = []
 
 
 @dataclass

@@ -284,6 +284,9 @@ class Topic(models.Model):
         return [line.strip() for line in self.keywords.splitlines() if line.strip()]
 
 
+# Newest first, undated releases last, on both databases (PostgreSQL would put them first).
+NEWEST_FIRST = (models.F("published").desc(nulls_last=True), models.F("id").desc())
+
 # Title matches weigh ten times body matches on SQLite, as A and C do on PostgreSQL.
 RELEASE_WEIGHTS = (Value(10.0), Value(1.0))
 
@@ -295,7 +298,7 @@ class ReleaseQuerySet(models.QuerySet):
 
     def published(self):
         """Visible releases that carry a publication date, newest first."""
-        return self.visible().filter(published__isnull=False).order_by("-published", "-id")
+        return self.visible().filter(published__isnull=False).order_by(*NEWEST_FIRST)
 
     def search(self, text: str):
         """Full-text search in web-search syntax, annotated with `rank` (higher is better)."""
@@ -364,9 +367,10 @@ class Release(models.Model):
     objects = ReleaseQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-published", "-id"]
+        ordering = NEWEST_FIRST
         get_latest_by = "published"
         indexes = [
+            # NULLS LAST on PostgreSQL (migration 0020), as NEWEST_FIRST orders.
             models.Index(fields=["-published", "-id"], name="release_published_idx"),
             models.Index(fields=["id"], condition=Q(hidden=True), name="release_hidden_idx"),
             # The public pages' order, over visible releases only: the newest of them are

@@ -129,6 +129,10 @@ def sort_key(published: datetime.date | None, pk: int) -> int:
     return (day << ID_BITS) | pk
 
 
+# The first key of a dated release: undated releases' keys are their ids alone.
+DATED = 1 << ID_BITS
+
+
 def key_id(key: int) -> int:
     return key & ((1 << ID_BITS) - 1)
 
@@ -287,28 +291,42 @@ class SearchIndex:
 
     def by_date(self, criteria: Criteria, limit: int, after: int | None = None,
                 oldest: bool = False, count: bool = True) -> Page:
-        """Releases newest (or oldest) first, `limit` after the key `after`: a page costs
-        the same at the end of a list as at its start. Counted unless `count` is false."""
+        """Releases newest (or oldest) first, undated ones last in both orders, `limit` after
+        the key `after`: a page costs the same at the end of a list as at its start. Counted
+        unless `count` is false."""
         query = self.query(criteria)
         if query is None:
             return Page([], 0)
         searcher = self.searcher()
         total = searcher.search(query, limit=1, count=True).count if count else 0
-        if after is not None:
-            bounds = (after, None) if oldest else (None, after)
-            keyset = tantivy.Query.range_query(
-                self.schema, "sort_key", tantivy.FieldType.Integer, *bounds,
-                include_lower=not oldest or bounds[0] is None,
-                include_upper=oldest or bounds[1] is None)
-            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
-                                                 (tantivy.Occur.Must, keyset)])
-        order = tantivy.Order.Asc if oldest else tantivy.Order.Desc
-        result = searcher.search(query, limit=limit + 1, count=False,
-                                 order_by_field="sort_key", order=order)
-        keys = [key for key, _ in result.hits]
+        if not oldest:
+            keys = self._keys(searcher, query, limit + 1, high=after)
+        else:
+            # Dated keys (from DATED up) in ascending order, then the undated ones below it.
+            undated_after = after is not None and after < DATED
+            keys = [] if undated_after else self._keys(
+                searcher, query, limit + 1, low=DATED - 1 if after is None else after,
+                oldest=True)
+            if len(keys) <= limit:
+                keys += self._keys(searcher, query, limit + 1 - len(keys), high=DATED,
+                                   low=after if undated_after else None, oldest=True)
         more = len(keys) > limit
         keys = keys[:limit]
         return Page([key_id(k) for k in keys], total, keys[-1] if more else None)
+
+    def _keys(self, searcher, query, limit: int, low: int | None = None,
+              high: int | None = None, oldest: bool = False) -> list[int]:
+        """Up to `limit` sort keys of the matches strictly between `low` and `high`."""
+        if low is not None or high is not None:
+            keyset = tantivy.Query.range_query(
+                self.schema, "sort_key", tantivy.FieldType.Integer, low, high,
+                include_lower=low is None, include_upper=high is None)
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
+                                                 (tantivy.Occur.Must, keyset)])
+        order = tantivy.Order.Asc if oldest else tantivy.Order.Desc
+        result = searcher.search(query, limit=limit, count=False,
+                                 order_by_field="sort_key", order=order)
+        return [key for key, _ in result.hits]
 
     def preceding(self, criteria: Criteria, after: int, oldest: bool = False) -> int:
         """How many matches come before the page that starts after the key `after` in a
@@ -316,12 +334,18 @@ class SearchIndex:
         query = self.query(criteria)
         if query is None:
             return 0
-        bounds = (None, after) if oldest else (after, None)
-        keyset = tantivy.Query.range_query(self.schema, "sort_key", tantivy.FieldType.Integer,
-                                           *bounds)
-        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
-                                             (tantivy.Occur.Must, keyset)])
-        return self.searcher().search(query, limit=1, count=True).count
+        if not oldest:
+            spans = [(after, None)]
+        elif after >= DATED:
+            spans = [(DATED, after)]
+        else:  # among the undated, which follow every dated release
+            spans = [(DATED, None), (None, after)]
+        searcher = self.searcher()
+        return sum(searcher.search(tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, query),
+            (tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "sort_key", tantivy.FieldType.Integer, low, high))]),
+            limit=1, count=True).count for low, high in spans)
 
     def facets(self, criteria: Criteria, names: list[str]) -> Facets:
         """The number of matches and, for each facet in `names`, every value with its

@@ -104,6 +104,24 @@ def database_from_url(url: str) -> dict:
     )
 
 
+def read_env_file(path: Path) -> None:
+    """Settings from a file of NAME=value lines (`#` starts a comment), for those the
+    environment does not set: `make install` writes `.env` with DJANGO_DEBUG=True, so that
+    the README's `manage.py` commands run as printed in a development checkout."""
+    if not path.is_file():
+        return
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value, not {line!r}.")
+        os.environ.setdefault(name.strip(), value.strip())
+
+
+read_env_file(Path(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env")))
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -219,6 +237,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "archive.context_processors.navigation",
             ],
         },
     },

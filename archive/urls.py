@@ -50,9 +50,13 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
+    # Browsers ask for /favicon.ico whatever the page names.
+    path("favicon.ico", views.favicon),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = views.page_not_found
 
 admin.site.site_header = "Financial Policy Archive — curation"
 admin.site.site_title = "Archive curation"

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import TruncMonth
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
@@ -20,10 +23,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from archive import exports, filters, search
+from archive.charts import counts_over_time
 from archive.citations import citation_formats
-from archive.filters import QuoteFilter, ReleaseFilter, ReleaseInstitution, chips, release_facets
+from archive.filters import (
+    InstitutionFilter,
+    QuoteFilter,
+    ReleaseFilter,
+    ReleaseInstitution,
+    ReleaseTopic,
+    chips,
+    release_facets,
+)
 from archive.ingest.pipeline import page_text
 from archive.models import (
+    NEWEST_FIRST,
     Appearance,
     Document,
     Institution,
@@ -37,6 +50,8 @@ from archive.models import (
 from archive.search_index import Criteria, Facets, get_index, get_statement_index
 
 PER_PAGE = 20
+# Statements and appearances by their release's date, newest first, undated last.
+LATEST_RELEASE_FIRST = F("release__published").desc(nulls_last=True)
 logger = logging.getLogger(__name__)
 # Relevance-ranked results page through their first 10,000 (each page asks the index for the
 # best offset + 20); beyond, the date orders reach every result.
@@ -229,7 +244,7 @@ def home(request):
     dated = releases.filter(published__isnull=False).values_list("published", flat=True)
     quotes = get_statement_index().count()
     context = {
-        "latest": releases.for_listing().order_by("-published", "-id")[:8],
+        "latest": releases.for_listing().order_by(*NEWEST_FIRST)[:8],
         "size": counts.total,
         "size_label": f"{counts.total:,}",
         # The first and last dates from the index's two ends: MIN() and MAX() over visible
@@ -245,8 +260,21 @@ def home(request):
     return render(request, "archive/home.html", context)
 
 
+def without_empty_fields(request):
+    """A redirect to the same list without the empty fields a submitted form sends
+    (?q=&date_from=), so that a saved or shared address holds only what was chosen; None
+    when there are none."""
+    fields = [(name, value) for name, values in request.GET.lists() for value in values]
+    kept = [(name, value) for name, value in fields if value.strip()]
+    if len(kept) == len(fields):
+        return None
+    return redirect(request.path + (f"?{urlencode(kept)}" if kept else ""))
+
+
 @require_safe
 def release_list(request):
+    if cleaned := without_empty_fields(request):
+        return cleaned
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
     found, facets, more = release_facets(filterset) if valid else (Facets(0), {}, {})
@@ -312,13 +340,15 @@ def release_detail(request, pk: int, slug: str):
     if slug != release.slug:
         return redirect(release, permanent=True)
     quotes = list(release.quotes.select_related("person", "institution"))
+    for quote in quotes:
+        quote.placed = False
     appearances = list(release.appearances.select_related("person", "affiliation"))
     context = {
         "release": release,
-        "paragraphs": linked_paragraphs(release, appearances),
+        "paragraphs": linked_paragraphs(release, appearances, quotes),
         "quotes": quotes,
         "appearances": appearances,
-        "related": related_releases(release),
+        "related": related_releases(release, appearances),
         "versions": release_versions(release),
         "citations": citation_formats(release, request.build_absolute_uri(release.get_absolute_url())),
     }
@@ -351,43 +381,64 @@ def release_versions(release: Release) -> list[dict]:
     return versions[::-1]
 
 
-def related_releases(release: Release, size: int = 5):
-    """The latest imported other releases naming this release's least common institution,
-    or else sharing its topic, newest first: the rarest link says the most, and reading
-    the link table's index backwards stops after a few rows however large the archive
-    (ordering all of an institution's releases by date first read thousands of them)."""
-    institutions = list(release.institutions.all())
-    if institutions:
-        # Counted up to a thousand each: a big bank's hundreds of thousands of links need
-        # not be counted to know it is not the rarest.
-        rarest = min(institutions, key=lambda i: ReleaseInstitution.objects.filter(
-            institution=i)[:1000].count())
-        links = ReleaseInstitution.objects.filter(institution=rarest)
-    else:
-        links = Release.topics.through.objects.filter(topic__in=release.topics.all())
-    latest = (links.exclude(release=release).filter(release__hidden=False)
-              .order_by("-release_id").values_list("release_id", flat=True).distinct()[:size])
-    return Release.objects.filter(pk__in=list(latest)).order_by("-published", "-id")
+def related_releases(release: Release, appearances, size: int = 5, window: int = 200):
+    """Other releases sharing the most institutions, people and topics with this one, the
+    newest first among equals. The candidates are each shared link's latest `window`
+    releases, read backwards from the link tables' indexes, so that a big bank's hundred
+    thousand releases are never all read."""
+    links = [(ReleaseInstitution, "institution_id", [i.pk for i in release.institutions.all()]),
+             (ReleaseTopic, "topic_id", [t.pk for t in release.topics.all()]),
+             (Appearance, "person_id", {a.person_id for a in appearances})]
+    shared = Counter()
+    for model, field, values in links:
+        for value in values:
+            shared.update(set(model.objects.filter(**{field: value}).exclude(release=release)
+                              .order_by("-release_id").values_list("release_id", flat=True)
+                              [:window]))
+    candidates = Release.objects.visible().filter(pk__in=list(shared)).only(
+        "pk", "title", "slug", "published")
+    newest = sorted(candidates, key=lambda r: (r.published or date.min, r.pk), reverse=True)
+    return sorted(newest, key=lambda r: -shared[r.pk])[:size]  # a stable sort keeps "newest"
 
 
-def linked_paragraphs(release: Release, appearances) -> list[str]:
-    """The body's paragraphs, escaped, with the names of its institutions and people
-    linked to their pages."""
+def linked_paragraphs(release: Release, appearances, quotes) -> list[str]:
+    """The body's paragraphs, escaped, with the names of its institutions and people linked
+    to their pages, and each statement found in them marked (<mark id="said-N">); a
+    statement found is flagged `placed`, so that the list can link to its place."""
     targets = {i.name: i.get_absolute_url() for i in release.institutions.all()}
     targets.update({a.person.name: a.person.get_absolute_url() for a in appearances})
-    if not targets:
-        return [escape(p) for p in release.body.split("\n\n") if p.strip()]
-    names = re.compile("|".join(re.escape(n) for n in sorted(targets, key=len, reverse=True)))
+    names = re.compile("|".join(re.escape(n) for n in sorted(targets, key=len, reverse=True))
+                       ) if targets else None
+
+    def linked(text: str) -> str:
+        if names is None:
+            return escape(text)
+        pieces, last = [], 0
+        for match in names.finditer(text):
+            pieces.append(escape(text[last: match.start()]))
+            pieces.append(format_html('<a href="{}">{}</a>', targets[match.group()], match.group()))
+            last = match.end()
+        pieces.append(escape(text[last:]))
+        return mark_safe("".join(pieces))
+
     paragraphs = []
     for paragraph in release.body.split("\n\n"):
         if not paragraph.strip():
             continue
+        spans = []  # (start, end, quote), not overlapping
+        for quote in quotes:
+            start = paragraph.find(quote.text) if quote.text and not quote.placed else -1
+            end = start + len(quote.text)
+            if start >= 0 and all(end <= s or start >= e for s, e, _ in spans):
+                spans.append((start, end, quote))
+                quote.placed = True
         pieces, last = [], 0
-        for match in names.finditer(paragraph):
-            pieces.append(escape(paragraph[last: match.start()]))
-            pieces.append(format_html('<a href="{}">{}</a>', targets[match.group()], match.group()))
-            last = match.end()
-        pieces.append(escape(paragraph[last:]))
+        for start, end, quote in sorted(spans, key=lambda span: span[0]):
+            pieces.append(linked(paragraph[last:start]))
+            pieces.append(format_html('<mark class="statement" id="said-{}">{}</mark>',
+                                      quote.position, linked(paragraph[start:end])))
+            last = end
+        pieces.append(linked(paragraph[last:]))
         paragraphs.append(mark_safe("".join(pieces)))
     return paragraphs
 
@@ -414,13 +465,19 @@ def attachment(name: str) -> str:
 
 @require_safe
 def institution_list(request):
-    institutions = (Institution.objects.with_counts().filter(release_count__gt=0)
-                    .order_by("kind", "-release_count", "name"))
+    if cleaned := without_empty_fields(request):
+        return cleaned
+    filterset = InstitutionFilter(request.GET or None, queryset=Institution.objects.all())
+    institutions = (filterset.qs.with_counts().filter(release_count__gt=0)
+                    .order_by("kind", "-release_count", "name")
+                    if not filterset.is_bound or filterset.is_valid()
+                    else Institution.objects.none())
     kinds = dict(Institution.Kind.choices)
     groups: dict[str, list] = {}
     for institution in institutions:
         groups.setdefault(kinds[institution.kind], []).append(institution)
-    return render(request, "archive/institution_list.html", {"groups": groups})
+    return render(request, "archive/institution_list.html",
+                  {"groups": groups, "filter": filterset})
 
 
 def _merged_into(alias_model, slug: str):
@@ -452,7 +509,8 @@ def institution_detail(request, slug: str):
                          key=lambda q: (q.release.published or date.min, q.release_id),
                          reverse=True),
         "speakers": speakers_for(institution),
-        "chart": monthly_chart(months.counts["month"]),
+        "chart": counts_over_time(
+            {divmod(yyyymm, 100): n for yyyymm, n in months.counts["month"]}, "releases"),
     }
     return render(request, "archive/institution_detail.html", context)
 
@@ -480,29 +538,10 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
     return ranked
 
 
-def monthly_chart(rows, width: int = 640, height: int = 120) -> dict:
-    """Releases per month, from (yyyymm, count) pairs, as bars for a server-drawn SVG chart."""
-    if not rows:
-        return {}
-    counts = {divmod(yyyymm, 100): n for yyyymm, n in rows}
-    first, last = (date(*min(counts), 1), date(*max(counts), 1))
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
-    peak = max(counts.values())
-    bar = width / months
-    bars = []
-    for index in range(months):
-        year, month = divmod(first.month - 1 + index, 12)
-        key = (first.year + year, month + 1)
-        n = counts.get(key, 0)
-        h = round(height * n / peak, 1)
-        bars.append({"x": round(index * bar, 1), "y": round(height - h, 1), "w": max(round(bar - 1, 1), 1),
-                     "h": h, "label": f"{key[0]}-{key[1]:02d}: {n}"})
-    return {"bars": bars, "width": width, "height": height, "peak": peak,
-            "first": f"{first:%b %Y}", "last": f"{last:%b %Y}"}
-
-
 @require_safe
 def person_list(request):
+    if cleaned := without_empty_fields(request):
+        return cleaned
     people = Person.objects.with_counts().filter(release_count__gt=0).order_by(
         "-quote_count", "name")
     name = request.GET.get("name", "").strip()[:100]
@@ -532,9 +571,14 @@ def person_detail(request, slug: str):
     if person is None:
         return _merged_into(PersonAlias, slug)
     quotes = (Quote.objects.visible().filter(person=person).select_related("release")
-              .order_by("-release__published", "release_id", "position"))
+              .order_by(LATEST_RELEASE_FIRST, "release_id", "position"))
+    # A person's statements are few enough to count by month in the database.
+    by_month = (quotes.filter(release__published__isnull=False).order_by()
+                .annotate(month=TruncMonth("release__published")).values("month")
+                .annotate(n=Count("pk")).values_list("month", "n"))
     context = {
         "person": person,
+        "chart": counts_over_time({(m.year, m.month): n for m, n in by_month}, "statements"),
         # Counted exactly and paged to the end: one person's statements are few enough.
         "page_obj": paginate(request, quotes, exact=True),
         "affiliations": Institution.objects.filter(
@@ -542,7 +586,7 @@ def person_detail(request, slug: str):
         .annotate(n=Count("appearances")).order_by("-n", "name"),
         "roles": Appearance.objects.filter(person=person, release__hidden=False)
         .exclude(role="").select_related("release", "affiliation")
-        .order_by("-release__published")[:30],
+        .order_by(LATEST_RELEASE_FIRST)[:30],
     }
     return render(request, "archive/person_detail.html", context)
 
@@ -554,6 +598,8 @@ def statements_in_order(ids: list[int]) -> list[Quote]:
 
 @require_safe
 def quote_list(request):
+    if cleaned := without_empty_fields(request):
+        return cleaned
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
     index = get_statement_index()
     criteria = filterset.criteria() if not filterset.is_bound or filterset.is_valid() else None
@@ -597,7 +643,7 @@ def topic_detail(request, slug: str):
         # statement of a topic's releases by date read a large share of the archive.
         "quotes": Quote.objects.filter(release_id__in=get_index().by_date(
             criteria, 20, count=False).ids).select_related("release", "person", "institution")
-        .order_by("-release__published", "-release_id", "position")[:20],
+        .order_by(LATEST_RELEASE_FIRST, "-release_id", "position")[:20],
     }
     return render(request, "archive/topic_detail.html", context)
 
@@ -608,6 +654,12 @@ def robots_txt(request):
     lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /releases/export",
              "Disallow: /quotes/export", f"Sitemap: {sitemap}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page names: the site's icon, for good."""
+    return redirect(static("archive/favicon.svg"), permanent=True)
 
 
 @require_safe
@@ -622,6 +674,20 @@ def export_quotes(request, fmt: str):
     if fmt not in ("csv", "json"):
         raise Http404("Exports are CSV or JSON.")
     return exports.quotes(request, fmt)
+
+
+def page_not_found(request, exception):
+    """The 404 page, saying why when a view gave a reason: an address that matches no page
+    (Resolver404) or a bare Http404 says only that there is no such page."""
+    reason = exception.args[0] if type(exception) is Http404 and exception.args else ""
+    if not isinstance(reason, str) or GENERIC_404.fullmatch(reason):
+        reason = ""
+    return render(request, "404.html", {"reason": reason}, status=404)
+
+
+# get_object_or_404's reason names a model class ("No Release matches the given query."),
+# which tells a reader nothing.
+GENERIC_404 = re.compile(r"No \w+ matches the given query\.")
 
 
 @never_cache  # a cached answer would hide a database that has gone away

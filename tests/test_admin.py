@@ -139,10 +139,53 @@ def test_release_list_has_facet_counts_and_a_curated_badge(editor, imported):
     release.curated_fields = ["title"]
     release.save()
     response = editor.get("/admin/archive/release/")
-    assert "Agricultural Bank of China (1)" in response.text  # facet count
+    assert "News report (" in response.text  # facet count
     assert response.context["cl"].result_list.count() == 3
     badge = [r for r in response.context["cl"].result_list if r.pk == release.pk][0]
     assert response.context["cl"].model_admin.curated(badge) is True
+
+
+def test_releases_are_filtered_by_an_institution_typed_not_listed(editor, imported):
+    bank = Institution.objects.get(name="Agricultural Bank of China")
+    page = editor.get("/admin/archive/release/").text
+    # Not a link per institution: a box that asks the admin's autocomplete view.
+    assert "?institution=" not in page
+    assert 'data-ajax--url="/admin/autocomplete/"' in page and 'name="institution"' in page
+    assert "admin/js/autocomplete.js" in page
+    response = editor.get("/admin/archive/release/", {"institution": bank.pk, "kind": "news"})
+    assert [r.pk for r in response.context["cl"].result_list] == list(
+        bank.releases.filter(kind="news").values_list("pk", flat=True))
+    # The chosen one is shown in the box, and the other parameters ride along.
+    assert f'<option value="{bank.pk}" selected>Agricultural Bank of China</option>' in response.text
+    assert '<input type="hidden" name="kind" value="news">' in response.text
+    found = editor.get("/admin/autocomplete/", {"term": "Agricul", "app_label": "archive",
+                                                 "model_name": "release",
+                                                 "field_name": "institutions"}).json()
+    assert {"id": str(bank.pk), "text": "Agricultural Bank of China"} in found["results"]
+    assert editor.get("/admin/archive/release/", {"institution": "x"}).url.endswith("?e=1")
+
+
+def test_statements_are_filtered_by_an_institution_typed_not_listed(editor, imported):
+    speaker = Quote.objects.filter(institution__isnull=False).first().institution
+    response = editor.get("/admin/archive/quote/", {"institution": speaker.pk})
+    assert {q.institution_id for q in response.context["cl"].result_list} == {speaker.pk}
+
+
+def test_actions_count_in_words_that_agree(editor, imported):
+    release = Release.objects.first()
+    response = post_action(editor, "/admin/archive/release/", "hide_releases", [release.pk])
+    assert "Hid 1 release." in editor.get(response.url).text
+    response = post_action(editor, "/admin/archive/release/", "show_releases",
+                           Release.objects.values_list("pk", flat=True))
+    assert "Showed 3 releases." in editor.get(response.url).text
+
+
+def test_a_releases_statements_are_folded_in_its_form(editor, imported):
+    release = Release.objects.filter(quotes__isnull=False).first()
+    page = editor.get(f"/admin/archive/release/{release.pk}/change/").text
+    assert 'class="js-inline-admin-formset inline-group"' in page
+    statements = page.split('id="quotes-group"', 1)[1]
+    assert "<details>" in statements[:800] and "<details open>" not in statements[:800]
 
 
 def test_release_search_uses_the_full_text_index(editor, imported):

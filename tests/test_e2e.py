@@ -109,7 +109,7 @@ def test_searching_statements_and_downloading_csv(browser):
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").click()
     path = download.value.path()
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("id,speaker,speaker_type")
     assert any("Feng Tao" in line for line in lines[1:])
 
@@ -155,7 +155,7 @@ def test_an_editor_merges_institutions_and_verifies_a_statement(browser):
     page.get_by_role("row", name="The cut will lower").get_by_role("checkbox").check()
     page.select_option("select[name=action]", "verify")
     page.get_by_role("button", name="Run").click()
-    page.wait_for_selector("text=Verified 1 statements.")
+    page.wait_for_selector("text=Verified 1 statement.")
 
     page.goto(base + quote.release.get_absolute_url())
     statement = page.locator(f"#statement-{quote.position}")
@@ -350,3 +350,91 @@ def test_a_curator_adds_a_source_harvests_it_and_finds_its_releases(browser, set
     assert "WARC record" in page.locator("dl.provenance").inner_text()
     shot(page, "16-harvested-release")
     site.stop()
+
+
+# The pages a researcher moves through, each looked at on a phone and on a desktop.
+PAGES = {
+    "home": "/",
+    "releases": "/releases/?q=bank",
+    "statements": "/quotes/",
+    "institutions": "/institutions/",
+    "people": "/people/",
+    "topics": "/topics/",
+    "not-found": "/no-such-page/",
+}
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core (shipped inside the axe-playwright-python package) finds on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}"
+            for v in results.response["violations"]]
+
+
+def subject_pages(page, base) -> dict[str, str]:
+    """A release, an institution and a person of the imported pages, found by following
+    links as a reader would."""
+    page.goto(base + "/releases/?q=bank")
+    release = page.locator("li.result h3 a").first.get_attribute("href")
+    page.goto(base + "/institutions/")
+    institution = page.locator("ul.ranked a").first.get_attribute("href")
+    page.goto(base + "/people/")
+    person = page.locator("table a").first.get_attribute("href")
+    return {"release": release, "institution": institution, "person": person}
+
+
+def test_every_page_on_a_phone_and_a_desktop_has_no_accessibility_violations(browser):
+    page, base = browser
+    pages = {**PAGES, **subject_pages(page, base)}
+    for device, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        for name, url in pages.items():
+            page.goto(base + url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], url
+            assert axe_violations(page) == [], (device, url)
+            shot(page, f"20-{name}-{device}")
+
+
+def test_a_phone_reaches_the_filters_from_the_top_and_a_long_term_wraps(browser):
+    page, base = browser
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(base + "/releases/?q=bank")
+    link = page.get_by_role("link", name="Filters", exact=True)
+    assert link.is_visible() and link.bounding_box()["y"] < 844  # on the first screen
+    link.click()
+    page.wait_for_url("**#filters")
+    assert page.locator("#filters").bounding_box()["y"] < 100  # scrolled to the facets
+    page.goto(base + "/releases/?q=" + "x" * 200)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "21-long-term-phone")
+    page.set_viewport_size(VIEWPORTS["desktop"])
+    page.goto(base + "/releases/?q=bank")
+    assert not page.get_by_role("link", name="Filters", exact=True).is_visible()
+    assert page.locator("#filters").is_visible()
+
+
+def test_a_statement_leads_to_its_place_in_the_text_and_charts_are_drawn(browser):
+    page, base = browser
+    pages = subject_pages(page, base)
+    page.goto(base + "/releases/?q=green+transition")
+    page.locator("li.result h3 a").first.click()
+    page.locator("ol.quotes").get_by_role("link", name="In the text").first.click()
+    page.wait_for_url("**#said-*")
+    marked = page.locator("mark.statement:target")
+    assert marked.is_visible() and marked.inner_text()
+    shot(page, "22-statement-in-text")
+    page.goto(base + pages["institution"])
+    chart = page.locator("figure.chart svg")
+    assert chart.get_attribute("role") == "img" and chart.locator("rect").count() >= 1
+    assert chart.bounding_box()["height"] > 100  # drawn to scale, not squashed
+    assert page.locator("figure.chart table tbody tr").count() == chart.locator("rect").count()
+    shot(page, "23-institution-chart")
+    # Empty fields a submitted form would send stay out of the address.
+    page.goto(base + "/releases/")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert page.url.rstrip("/").endswith("/releases/?sort=relevance") or page.url.endswith(
+        "/releases/")

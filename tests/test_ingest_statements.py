@@ -206,3 +206,17 @@ def test_a_representative_speaks_for_the_institution_an_official_does_not():
     assert statements("A representative of China CITIC Bank said loans to tech firms grew.",
                       "An official of the Bank of Korea said the review continues.") == [
         ("China CITIC Bank", "indirect", "loans to tech firms grew")]
+
+
+def test_a_statement_keeps_no_punctuation_that_joined_it_to_the_sentence():
+    assert statements(
+        "“Rates could be cut in November or December,” said Jerome Powell, chair of the "
+        "Federal Reserve.",
+        "“Growth will come from tax deals and the ‘One Big, Beautiful Bill,’” Powell said.",
+        "“Growth will slow in the first half;” Powell said.",
+    ) == [
+        ("Jerome Powell", "direct", "Rates could be cut in November or December"),
+        ("Jerome Powell", "direct", "Growth will come from tax deals and the ‘One Big, "
+                                    "Beautiful Bill’"),
+        ("Jerome Powell", "direct", "Growth will slow in the first half"),
+    ]

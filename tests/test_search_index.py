@@ -173,9 +173,9 @@ def test_date_ordered_lists_reach_their_end(client, monkeypatch):
                 break
             params = dict(p.split("=") for p in older[1].replace("&amp;", "&").split("&"))
         assert seen == [*expected, "Undated green note"]
-    # Oldest first, the undated come first (as newest first, they come last).
+    # Oldest first, the undated come last too.
     response = client.get("/releases/", {"q": "green", "sort": "oldest"})
-    assert titles(response) == ["Undated green note", *expected[::-1]][:3]
+    assert titles(response) == expected[::-1][:3]
 
 
 def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
@@ -301,7 +301,7 @@ def test_the_institution_page_counts_every_release_by_month(client):
     make_release("Hidden note", "x", published=datetime.date(2022, 2, 1),
                  hidden=True).institutions.add(bank)
     chart = client.get(bank.get_absolute_url()).context["chart"]
-    assert [bar["label"] for bar in chart["bars"]] == ["2022-01: 2", "2022-02: 0", "2022-03: 1"]
+    assert [bar["label"] for bar in chart.bars] == ["Jan 2022: 2", "Feb 2022: 0", "Mar 2022: 1"]
 
 
 

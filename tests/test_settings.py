@@ -12,9 +12,11 @@ from archive.settings import BASE_DIR, database_from_url
 
 
 def start(**env) -> subprocess.CompletedProcess:
-    """Run `manage.py check` in a fresh process with exactly these archive variables."""
+    """Run `manage.py check` in a fresh process with exactly these archive variables (and
+    no .env file unless DJANGO_ENV_FILE names one)."""
     clean = {k: v for k, v in os.environ.items()
              if k not in ("SECRET_KEY", "DJANGO_DEBUG", "DATABASE_URL", "ALLOWED_HOSTS")}
+    env.setdefault("DJANGO_ENV_FILE", os.devnull)
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env={**clean, **env},
         capture_output=True, text=True, timeout=60,
@@ -34,6 +36,39 @@ def test_a_secret_key_with_debug_off_starts():
 
 def test_debug_on_needs_no_secret_key():
     assert start(DJANGO_DEBUG="True").returncode == 0
+
+
+def test_an_env_file_sets_what_the_environment_does_not(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# development\nDJANGO_DEBUG=True\n\nALLOWED_HOSTS = archive.test\n")
+    assert start(DJANGO_ENV_FILE=str(env_file)).returncode == 0  # debug on: no key needed
+    result = start(DJANGO_ENV_FILE=str(env_file), DJANGO_DEBUG="False")  # the environment wins
+    assert "SECRET_KEY must be set" in result.stderr
+    env_file.write_text("DJANGO_DEBUG\n")
+    result = start(DJANGO_ENV_FILE=str(env_file))
+    assert result.returncode != 0
+    assert "line 1: expected NAME=value, not 'DJANGO_DEBUG'" in result.stderr
+
+
+def make_plan(target: str) -> str:
+    """What `make target` would run from scratch (printed, nothing run)."""
+    return subprocess.run(["make", "-n", "-B", target], cwd=BASE_DIR, capture_output=True,
+                          text=True, timeout=60).stdout
+
+
+def test_make_run_installs_what_the_archive_needs_and_no_test_extras():
+    run, test = make_plan("run"), make_plan("test")
+    assert "pip install --quiet -e ." in run and "[test,bench]" not in run
+    assert "[test,bench]" in test
+
+
+def test_the_readme_commands_run_as_printed_after_make_install(tmp_path):
+    """`make install` leaves a .env for development; manage.py then needs no variables."""
+    assert "echo DJANGO_DEBUG=True > .env" in make_plan("install")
+    env_file = tmp_path / ".env"
+    env_file.write_text("DJANGO_DEBUG=True\n")
+    assert start(DJANGO_ENV_FILE=str(env_file)).returncode == 0
+    assert ".env" in (BASE_DIR / ".dockerignore").read_text().split()
 
 
 def test_a_bad_boolean_stops_the_start():

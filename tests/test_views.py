@@ -19,52 +19,6 @@ pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture
-def archive():
-    """Three banks, two people, four releases over two years."""
-    ccb = Institution.objects.create(name="China Construction Bank", kind="commercial_bank")
-    bocom = Institution.objects.create(name="Bank of Communications", kind="commercial_bank")
-    pboc = Institution.objects.create(name="People's Bank of China", kind="central_bank")
-    lou = Person.objects.create(name="Lou Feipeng")
-    pan = Person.objects.create(name="Pan Gongsheng")
-    tech = Topic.objects.get(slug="technology-finance")
-    green = Topic.objects.get(slug="green-finance")
-    monetary = Topic.objects.get(slug="monetary-policy")
-
-    def release(title, body, published, institutions, topics, source="China Daily"):
-        item = make_release(title, body, published=published, source=source)
-        item.institutions.set(institutions)
-        item.topics.set(topics)
-        return item
-
-    first = release("Banks back technology firms",
-                    "China Construction Bank said it will expand technology loans. "
-                    "Lou Feipeng, a researcher, said re-lending helps <script>alert(1)</script>.",
-                    datetime.date(2025, 12, 24), [ccb], [tech])
-    second = release("Green loans rise at state lenders",
-                     "Bank of Communications issued green bonds and technology loans.",
-                     datetime.date(2025, 6, 1), [bocom, ccb], [green, tech])
-    third = release("Central bank keeps policy rate",
-                    "The People's Bank of China kept the loan prime rate unchanged.",
-                    datetime.date(2024, 3, 5), [pboc], [monetary], source="Xinhua")
-    hidden = release("Withdrawn notice about technology", "Technology loans.",
-                     datetime.date(2025, 1, 1), [ccb], [tech])
-    hidden.hidden = True
-    hidden.save()
-    Appearance.objects.create(release=first, person=lou, role="researcher", affiliation=ccb)
-    Appearance.objects.create(release=third, person=pan, role="governor", affiliation=pboc)
-    Quote.objects.create(release=first, institution=ccb, kind="indirect", position=1,
-                         text="it will expand technology loans")
-    Quote.objects.create(release=first, person=lou, kind="indirect", position=2,
-                         text="re-lending helps <script>alert(1)</script>", role="researcher")
-    Quote.objects.create(release=third, person=pan, kind="direct", position=1,
-                         text="We will keep liquidity reasonably ample", role="governor")
-    Quote.objects.create(release=hidden, institution=ccb, kind="indirect", position=1,
-                         text="hidden technology statement")
-    return {"first": first, "second": second, "third": third, "hidden": hidden, "ccb": ccb,
-            "bocom": bocom, "pboc": pboc, "lou": lou, "pan": pan}
-
-
 def titles(response):
     return [r.title for r in response.context["page_obj"]]
 
@@ -151,7 +105,7 @@ def test_active_filters_are_removable_chips(client, archive):
 @pytest.mark.parametrize("params", [
     {"q": '"'}, {"q": "-"}, {"q": "OR"}, {"q": "*"}, {"date_from": "not-a-date"},
     {"year": "MMXXV"}, {"year": "0"}, {"year": "99999"}, {"institution": "no-such-bank"},
-    {"sort": "sideways"}, {"person": "nobody"}, {"topic": "astrology"},
+    {"person": "nobody"}, {"topic": "astrology"},
 ])
 def test_bad_parameters_give_an_empty_result_not_an_error(client, archive, params):
     response = client.get("/releases/", params)
@@ -253,8 +207,8 @@ def test_institution_page_with_chart_statements_and_speakers(client, archive):
     assert [q.text for q in response.context["quotes"]] == ["it will expand technology loans"]
     assert [(p.name, p.n) for p in response.context["speakers"]] == [("Lou Feipeng", 1)]
     chart = response.context["chart"]
-    assert (chart["first"], chart["last"], len(chart["bars"])) == ("Jun 2025", "Dec 2025", 7)
-    assert "<svg" in response.text and "2025-12: 1" in response.text
+    assert (chart.rows[0][0], chart.rows[-1][0], len(chart.bars)) == ("Jun 2025", "Dec 2025", 7)
+    assert "<svg" in response.text and "<title>Dec 2025: 1</title>" in response.text
 
 
 def test_institutions_are_listed_by_kind(client, archive):
@@ -273,7 +227,7 @@ def test_institutions_are_listed_by_kind(client, archive):
 def test_person_page_has_statements_with_roles_and_institutions(client, archive):
     response = client.get(archive["pan"].get_absolute_url())
     assert [q.text for q in response.context["page_obj"]] == ["We will keep liquidity reasonably ample"]
-    assert "as governor" in response.text
+    assert "As governor" in response.text
     assert [i.name for i in response.context["affiliations"]] == ["People's Bank of China"]
     assert [p.name for p in client.get("/people/").context["page_obj"]] == [
         "Lou Feipeng", "Pan Gongsheng"]
@@ -319,14 +273,14 @@ def test_feeds_carry_the_lists_query(client, archive):
 def test_exports_stream_the_filtered_list(client, archive):
     response = client.get("/releases/export.csv", {"year": "2025"})
     assert response.streaming and response["Content-Disposition"] == 'attachment; filename="releases.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:3] == ["id", "title", "published"]
     assert [r[1] for r in rows[1:]] == ["Banks back technology firms", "Green loans rise at state lenders"]
     assert rows[2][4] == "Bank of Communications; China Construction Bank"
     assert rows[1][6] == "http://testserver" + archive["first"].get_absolute_url()
     chinese = make_release("央行：保持流动性合理充裕", published=datetime.date(2025, 7, 1))
     rows = list(csv.reader(io.StringIO(b"".join(
-        client.get("/releases/export.csv", {"year": "2025"}).streaming_content).decode())))
+        client.get("/releases/export.csv", {"year": "2025"}).streaming_content).decode("utf-8-sig"))))
     assert rows[2][6] == "http://testserver" + chinese.get_absolute_url()
     data = json.loads(b"".join(client.get("/quotes/export.json", {"q": "liquidity"}).streaming_content))
     assert [(d["speaker"], d["kind"]) for d in data] == [("Pan Gongsheng", "direct")]
@@ -464,7 +418,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_inert(client, archive):
         Quote.objects.create(release=archive["third"], person=archive["pan"], kind="direct",
                              position=position, text=text)
     rows = list(csv.reader(io.StringIO(b"".join(client.get(
-        "/quotes/export.csv", {"speaker": archive["pan"].slug}).streaming_content).decode())))
+        "/quotes/export.csv", {"speaker": archive["pan"].slug}).streaming_content).decode("utf-8-sig"))))
     texts = [row[5] for row in rows[1:]]
     assert texts[1:] == ["'" + text for text in formulas]
     assert texts[0] == "We will keep liquidity reasonably ample"
@@ -586,7 +540,7 @@ def _export_of(rows, fmt="csv") -> tuple[str, Exception | None]:
     received = []
     try:
         for chunk in _stream(rows, ["id", "title"], fmt, "test").streaming_content:
-            received.append(chunk.decode())
+            received.append(chunk.decode("utf-8-sig"))
     except Exception as error:  # noqa: BLE001  the error that cuts the connection
         return "".join(received), error
     return "".join(received), None
@@ -689,7 +643,7 @@ def _entries(client, url) -> list[str]:
 
 
 def _export(client, url, params=None) -> str:
-    return b"".join(client.get(url, params or {}).streaming_content).decode()
+    return b"".join(client.get(url, params or {}).streaming_content).decode("utf-8-sig")
 
 
 def test_a_hidden_release_is_in_no_feed_export_sitemap_relation_count_or_search(client, archive):

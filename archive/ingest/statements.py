@@ -39,6 +39,9 @@ QUOTE_RE = re.compile(
 )
 MIN_QUOTE_WORDS = 4
 STRIP = " ,;:-–—"
+# The comma a sentence puts before a closing mark is the sentence's, not the statement's:
+# "… the ‘One Big, Beautiful Bill,’" ends "Bill’".
+CLOSING_PUNCTUATION_RE = re.compile(r"[,;:]+(?=[’”\"']*$)")
 
 
 @dataclass
@@ -180,10 +183,10 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
         for quote in merged:
             if quote.speaker:
                 statements.append(Statement(quote.speaker.name, quote.speaker.kind, "direct",
-                                            doc.text[quote.start:quote.end].strip(STRIP), p,
+                                            _trimmed(doc.text[quote.start:quote.end]), p,
                                             quote.start))
         for referent, start, end in reported:
-            text = doc[start:end].text.strip(STRIP)
+            text = _trimmed(doc[start:end].text)
             if text:
                 statements.append(Statement(referent.name, referent.kind, "indirect", text, p,
                                             doc[start].idx))
@@ -200,6 +203,11 @@ def find_statements(docs, resolver: Resolver, quoted_spans: list[list[tuple[int,
             previous_speaker = None  # quotes run on across headings, not across other text
     statements.sort(key=lambda s: (s.paragraph, s.start))
     return _unique(statements)
+
+
+def _trimmed(text: str) -> str:
+    """A statement's words without the punctuation that joined them to the sentence."""
+    return CLOSING_PUNCTUATION_RE.sub("", text.strip(STRIP)).strip(STRIP)
 
 
 def _is_heading(doc) -> bool:

@@ -34,7 +34,7 @@ def _institution_trigger(columns):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("archive", "0019_harvesting")]
+    dependencies = [("archive", "0020_release_undated_last")]
 
     operations = [
         # One row; a table without a model, like the change log itself. Plain SQL that both

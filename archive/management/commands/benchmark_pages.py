@@ -153,7 +153,9 @@ class Command(BaseCommand):
 
         def download() -> int:
             response = self.client.get("/releases/export.csv", params)
-            return sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
+            # Rows end with CRLF (the csv module's), the line breaks of a body inside one with
+            # LF alone.
+            return sum(chunk.count(b"\r\n") for chunk in response.streaming_content) - 1
 
         download()
         times, sql_times = [], []

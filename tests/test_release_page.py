@@ -1,0 +1,79 @@
+"""A release's page: related releases and its statements marked in its text."""
+
+import datetime
+
+import pytest
+
+from archive.models import Appearance, Institution, Person, Topic
+from tests.conftest import make_release
+
+pytestmark = pytest.mark.django_db
+
+
+def related_titles(client, release):
+    return [r.title for r in client.get(release.get_absolute_url()).context["related"]]
+
+
+def test_related_releases_share_the_most_institutions_people_and_topics(client):
+    fed = Institution.objects.create(name="Federal Reserve", kind="central_bank")
+    ecb = Institution.objects.create(name="European Central Bank", kind="central_bank")
+    rare = Institution.objects.create(name="Bank of Iceland", kind="central_bank")
+    powell = Person.objects.create(name="Jerome Powell")
+    rates = Topic.objects.get(slug="monetary-policy")
+
+    def release(title, day, institutions=(), topics=(), people=()):
+        item = make_release(title, published=datetime.date(2025, 1, day))
+        item.institutions.set(institutions)
+        item.topics.set(topics)
+        for person in people:
+            Appearance.objects.create(release=item, person=person)
+        return item
+
+    source = release("Fed and ECB hold rates", 1, [fed, ecb, rare], [rates], [powell])
+    release("Powell on rates at the Fed", 2, [fed], [rates], [powell])  # three shared
+    release("Fed and ECB swap lines", 3, [fed, ecb])  # two shared
+    release("Iceland's bank speaks", 4, [rare])  # one shared: the rarest, but only one
+    release("Rates around the world", 5, topics=[rates])  # one shared, newer
+    release("Nothing in common", 6)
+    hidden = release("Withdrawn: Fed, ECB and Powell on rates", 7, [fed, ecb, rare], [rates],
+                     [powell])
+    hidden.hidden = True
+    hidden.save()
+    assert related_titles(client, source) == [
+        "Powell on rates at the Fed", "Fed and ECB swap lines", "Rates around the world",
+        "Iceland's bank speaks"]
+    # Before, only the rarest institution counted: a release sharing a person or a topic
+    # but not that bank found nothing.
+    lone = release("Powell alone", 8, people=[powell])
+    assert related_titles(client, lone) == ["Powell on rates at the Fed", "Fed and ECB hold rates"]
+
+
+def test_each_statement_is_marked_in_the_text_and_linked_to_its_place(client, archive):
+    release = archive["first"]
+    response = client.get(release.get_absolute_url())
+    page = response.text
+    assert ('<mark class="statement" id="said-1">it will expand technology loans</mark>'
+            in page)
+    # Marked text stays escaped, and names inside a statement are still linked.
+    assert ('<mark class="statement" id="said-2">re-lending helps '
+            '&lt;script&gt;alert(1)&lt;/script&gt;</mark>') in page
+    assert "<script>alert" not in page
+    assert f'<a href="{archive["lou"].get_absolute_url()}">Lou Feipeng</a>' in page
+    assert page.count('href="#said-1">In the text</a>') == 1
+    assert page.count('href="#said-2">In the text</a>') == 1
+    # A statement the text does not hold word for word is listed, not linked.
+    release.quotes.create(institution=archive["ccb"], kind="indirect", position=3,
+                          text="words that appear nowhere in the body")
+    page = client.get(release.get_absolute_url()).text
+    assert "words that appear nowhere in the body" in page and "#said-3" not in page
+
+
+def test_a_statement_quoting_a_name_keeps_the_name_linked(client, archive):
+    release = make_release("Bank names its chair", "The board said China Construction Bank "
+                           "will name a chair. Nothing else.", published=datetime.date(2025, 1, 1))
+    release.institutions.set([archive["ccb"]])
+    release.quotes.create(institution=archive["ccb"], kind="indirect", position=1,
+                          text="China Construction Bank will name a chair")
+    page = client.get(release.get_absolute_url()).text
+    assert (f'<mark class="statement" id="said-1"><a href="{archive["ccb"].get_absolute_url()}">'
+            'China Construction Bank</a> will name a chair</mark>') in page
