@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from tests.test_views import archive  # noqa: F401 (archive is a fixture)
 
 pytestmark = pytest.mark.django_db
 

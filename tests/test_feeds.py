@@ -9,7 +9,7 @@ import pytest
 from archive import feeds
 from archive.models import Release
 from tests.conftest import make_release
-from tests.test_views import ATOM, archive  # noqa: F401 (archive is a fixture)
+from tests.test_views import ATOM
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from archive.models import Appearance, Quote
-from tests.test_views import ATOM, archive, titles  # noqa: F401 (archive is a fixture)
+from tests.test_views import ATOM, titles
 
 pytestmark = pytest.mark.django_db
 
