@@ -6,7 +6,11 @@ import io
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from archive.models import Institution, Person, Quote
+from tests.conftest import make_release
 from tests.test_views import archive  # noqa: F401 (archive is a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +86,23 @@ def test_a_json_export_keeps_text_in_its_own_script(client, archive):
     assert text.startswith("[\n{") and text.endswith("}\n]\n")
     text, _ = _download(client, "/releases/export.json", {"institution": "no-such-bank"})
     assert text == "[\n]\n"
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        _download(client, url)
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", ["/releases/export.csv", "/quotes/export.json"])
+def test_an_export_runs_as_many_queries_for_ten_more_rows(client, archive, url):
+    before = _queries(client, url)
+    for number in range(10):
+        release = make_release(f"Notice {number}", "Rates.")
+        bank = Institution.objects.create(name=f"Bank {number}")
+        release.institutions.add(bank)
+        Quote.objects.create(release=release, institution=bank, kind="direct", position=1,
+                             text=f"Rates hold {number}")
+        Quote.objects.create(release=release, person=Person.objects.create(name=f"Li {number}"),
+                             kind="direct", position=2, text=f"Rates rise {number}")
+    assert _queries(client, url) == before
