@@ -106,3 +106,13 @@ def test_an_export_runs_as_many_queries_for_ten_more_rows(client, archive, url):
         Quote.objects.create(release=release, person=Person.objects.create(name=f"Li {number}"),
                              kind="direct", position=2, text=f"Rates rise {number}")
     assert _queries(client, url) == before
+
+
+def test_an_exported_address_is_the_release_pages_whatever_its_slug_holds(client, archive):
+    second = archive["second"]
+    for slug in ["rate:cut@2025!", "央行-利率", "a&b=c"]:
+        second.__class__.objects.filter(pk=second.pk).update(slug=slug)
+        second.refresh_from_db()
+        text, _ = _download(client, "/releases/export.csv",
+                            {"institution": "bank-of-communications"})
+        assert _csv_rows(text)[0]["url"] == f"http://testserver{second.get_absolute_url()}", slug
