@@ -6,7 +6,11 @@ import io
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from archive.models import Institution, Person, Quote
+from tests.conftest import make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +85,33 @@ def test_a_json_export_keeps_text_in_its_own_script(client, archive):
     assert text.startswith("[\n{") and text.endswith("}\n]\n")
     text, _ = _download(client, "/releases/export.json", {"institution": "no-such-bank"})
     assert text == "[\n]\n"
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        _download(client, url)
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", ["/releases/export.csv", "/quotes/export.json"])
+def test_an_export_runs_as_many_queries_for_ten_more_rows(client, archive, url):
+    before = _queries(client, url)
+    for number in range(10):
+        release = make_release(f"Notice {number}", "Rates.")
+        bank = Institution.objects.create(name=f"Bank {number}")
+        release.institutions.add(bank)
+        Quote.objects.create(release=release, institution=bank, kind="direct", position=1,
+                             text=f"Rates hold {number}")
+        Quote.objects.create(release=release, person=Person.objects.create(name=f"Li {number}"),
+                             kind="direct", position=2, text=f"Rates rise {number}")
+    assert _queries(client, url) == before
+
+
+def test_an_exported_address_is_the_release_pages_whatever_its_slug_holds(client, archive):
+    second = archive["second"]
+    for slug in ["rate:cut@2025!", "央行-利率", "a&b=c"]:
+        second.__class__.objects.filter(pk=second.pk).update(slug=slug)
+        second.refresh_from_db()
+        text, _ = _download(client, "/releases/export.csv",
+                            {"institution": "bank-of-communications"})
+        assert _csv_rows(text)[0]["url"] == f"http://testserver{second.get_absolute_url()}", slug

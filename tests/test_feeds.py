@@ -5,6 +5,8 @@ import datetime
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from archive import feeds
 from archive.models import Release
@@ -83,3 +85,18 @@ def test_a_feed_carries_the_newest_releases_up_to_its_size(client, archive, url)
     entries = [e.findtext(f"{ATOM}title")
                for e in _atom(client, url.format(slug=bank.slug)).iter(f"{ATOM}entry")]
     assert entries == [f"Notice {number:02}" for number in [feeds.SIZE, *range(feeds.SIZE - 1)]]
+
+
+@pytest.mark.parametrize("url", ["/releases/feed.rss", "/institutions/{slug}/feed.rss"])
+def test_a_feed_runs_as_many_queries_for_ten_more_entries(client, archive, url):
+    url = url.format(slug=archive["ccb"].slug)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        return len(captured)
+
+    before = queries()
+    for number in range(10):
+        make_release(f"Notice {number}", "Rates.").institutions.add(archive["ccb"])
+    assert queries() == before
