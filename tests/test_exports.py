@@ -30,16 +30,21 @@ def test_the_releases_export_has_every_column_of_a_release(client, archive):
     second.topics.add(archive["second"].topics.model.objects.get(slug="monetary-policy"))
     expected = {
         "id": second.pk, "title": "Green loans rise at state lenders", "published": "2025-06-01",
-        "source": "China Daily", "institutions": "Bank of Communications; China Construction Bank",
-        "topics": "green-finance; monetary-policy; technology-finance",
+        "source": "China Daily",
+        "institutions": ["Bank of Communications", "China Construction Bank"],
+        "topics": ["green-finance", "monetary-policy", "technology-finance"],
         "url": f"http://testserver{second.get_absolute_url()}", "sha256": second.document.sha256,
+        "people": [], "body": "Bank of Communications issued green bonds and technology loans.",
     }
     text, response = _download(client, "/releases/export.csv", {"source": "China Daily",
                                                                  "year": "2025", "month": "6"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="releases.csv"'
-    assert text.splitlines()[0] == "id,title,published,source,institutions,topics,url,sha256"
-    assert _csv_rows(text) == [{k: str(v) for k, v in expected.items()}]
+    # A byte-order mark first, so that spreadsheets read the file as UTF-8.
+    assert text.splitlines()[0] == (
+        "\ufeffid,title,published,source,institutions,topics,url,sha256,people,body")
+    assert _csv_rows(text.removeprefix("\ufeff")) == [
+        {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in expected.items()}]
     text, response = _download(client, "/releases/export.json", {"source": "China Daily",
                                                                   "year": "2025", "month": "6"})
     assert response["Content-Type"] == "application/json"
@@ -54,16 +59,17 @@ def test_the_statements_export_has_every_column_of_a_statement(client, archive):
          "kind": "indirect", "text": "it will expand technology loans",
          "release": "Banks back technology firms", "published": "2025-12-24",
          "url": f"http://testserver{archive['first'].get_absolute_url()}#statement-1",
-         "verified": False},
+         "verified": False, "speaker_institution": "China Construction Bank"},
         {"speaker": lou.name, "speaker_type": "person", "role": "researcher", "kind": "indirect",
          "text": "re-lending helps <script>alert(1)</script>",
          "release": "Banks back technology firms", "published": "2025-12-24",
          "url": f"http://testserver{archive['first'].get_absolute_url()}#statement-2",
-         "verified": False},
+         "verified": False, "speaker_institution": "China Construction Bank"},
         {"speaker": "Pan Gongsheng", "speaker_type": "person", "role": "governor",
          "kind": "direct", "text": "We will keep liquidity reasonably ample",
          "release": third.title, "published": "2024-03-05",
-         "url": f"http://testserver{third.get_absolute_url()}#statement-1", "verified": False},
+         "url": f"http://testserver{third.get_absolute_url()}#statement-1", "verified": False,
+         "speaker_institution": "People's Bank of China"},
     ]
     text, response = _download(client, "/quotes/export.json")
     assert response["Content-Type"] == "application/json"
@@ -71,9 +77,10 @@ def test_the_statements_export_has_every_column_of_a_statement(client, archive):
     assert [{k: v for k, v in d.items() if k != "id"} for d in json.loads(text)] == expected
     text, response = _download(client, "/quotes/export.csv")
     assert response["Content-Disposition"] == 'attachment; filename="statements.csv"'
-    assert text.splitlines()[0] == (
-        "id,speaker,speaker_type,role,kind,text,release,published,url,verified")
-    assert [{k: v for k, v in row.items() if k != "id"} for row in _csv_rows(text)] == [
+    assert text.splitlines()[0] == ("\ufeffid,speaker,speaker_type,role,kind,text,release,"
+                                    "published,url,verified,speaker_institution")
+    assert [{k: v for k, v in row.items() if k != "id"}
+            for row in _csv_rows(text.removeprefix("\ufeff"))] == [
         {k: str(v) for k, v in row.items()} for row in expected]
 
 

@@ -60,15 +60,18 @@ def test_an_entry_has_its_release_link_date_summary_and_institutions(client, arc
     entry = next(e for e in _atom(client, "/releases/feed.atom").iter(f"{ATOM}entry")
                  if e.findtext(f"{ATOM}title") == second.title)
     assert entry.find(f"{ATOM}link").get("href") == f"http://testserver{second.get_absolute_url()}"
-    # Dated when the archive took it in: a reader lists what is new to it.
-    assert entry.findtext(f"{ATOM}published") == "2025-06-02T09:30:00+00:00"
-    # The summary is the body's opening, not all of it.
-    assert entry.findtext(f"{ATOM}summary") == ("Rates. " * 200)[:600]
+    # Published on the release's own date; updated when the archive last changed it.
+    published = second.published.isoformat()
+    assert entry.findtext(f"{ATOM}published") == f"{published}T00:00:00+00:00"
+    second.refresh_from_db()
+    assert entry.findtext(f"{ATOM}updated") == second.updated.isoformat()
+    # The summary is the body's opening, not all of it, cut at a word.
+    assert entry.findtext(f"{ATOM}summary") == " ".join(["Rates."] * 90) + " …"
     assert sorted(c.get("term") for c in entry.iter(f"{ATOM}category")) == [
         "Bank of Communications", "China Construction Bank"]
     item = next(i for i in _rss(client, "/releases/feed.rss").iter("item")
                 if i.findtext("title") == second.title)
-    assert item.findtext("pubDate") == "Mon, 02 Jun 2025 09:30:00 +0000"
+    assert item.findtext("pubDate") == second.published.strftime("%a, %d %b %Y 00:00:00 +0000")
     assert sorted(c.text for c in item.iter("category")) == [
         "Bank of Communications", "China Construction Bank"]
 
