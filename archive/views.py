@@ -249,8 +249,10 @@ def home(request):
         "size_label": f"{counts.total:,}",
         # The first and last dates from the index's two ends: MIN() and MAX() over visible
         # releases read every row on SQLite.
-        "span": {"first": dated.order_by("published").first(),
-                 "last": dated.order_by("-published").first()},
+        # In the NULLS LAST order of the index (migration 0020) read either way: the
+        # database's default NULLS FIRST for a descending order would sort every row.
+        "span": {"first": dated.order_by(F("published").asc(nulls_first=True)).first(),
+                 "last": dated.order_by(F("published").desc(nulls_last=True)).first()},
         "quote_count": quotes,
         "quote_count_label": f"{quotes:,}",
         "institutions": most_quoted(Institution, "quoted_institution"),
@@ -381,7 +383,7 @@ def release_versions(release: Release) -> list[dict]:
     return versions[::-1]
 
 
-def related_releases(release: Release, appearances, size: int = 5, window: int = 200):
+def related_releases(release: Release, appearances, size: int = 5, window: int = 50):
     """Other releases sharing the most institutions, people and topics with this one, the
     newest first among equals. The candidates are each shared link's latest `window`
     releases, read backwards from the link tables' indexes, so that a big bank's hundred

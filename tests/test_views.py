@@ -792,3 +792,18 @@ def test_a_page_whose_query_the_timeout_stops_says_so_through_a_real_request(cli
     assert response.status_code == 503
     assert "This request took too long" in response.text
     assert client.get(release.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_the_home_pages_date_span_reads_the_index_without_sorting(client, archive):
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    spans = [q["sql"] for q in queries.captured_queries
+             if 'SELECT "archive_release"."published" AS "published"' in q["sql"]]
+    assert len(spans) == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a large table
+        for sql in spans:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Index" in plan and "Sort" not in plan, plan
