@@ -205,6 +205,8 @@ def date_page(request, criteria: Criteria, oldest: bool = False, total: int | No
             after = int(request.GET["after"])
         except ValueError:
             raise Http404("There is no such page of results.") from None
+    if after is not None and not 0 <= after < 2**63:  # no key of the index's 64 bits
+        raise Http404("There is no such page of results.")
     index = get_index()
     page = index.by_date(criteria, PER_PAGE, after=after, oldest=oldest, count=total is None)
     preceding = index.preceding(criteria, after, oldest) if after is not None else 0

@@ -364,3 +364,12 @@ def test_statements_are_counted_and_ranked_over_every_match(client, generated):
     response = client.get("/quotes/", {"institution": bank.slug, "page": "2"})
     assert f"<strong>{spoke:,}</strong> statements" in response.text
     assert all(not q.release.hidden for q in response.context["page_obj"])
+
+
+def test_a_page_key_out_of_range_is_no_page(client):
+    bank = Institution.objects.create(name="Keyed Bank", kind="commercial_bank")
+    make_release("Keyed", "Keys.", published=datetime.date(2020, 1, 1)).institutions.add(bank)
+    for url in ("/releases/", f"/institutions/{bank.slug}/"):
+        # Past the index's 64 bits: refused, where the index would fail on it.
+        assert client.get(url, {"after": "9" * 30}).status_code == 404, url
+    assert client.get(f"/institutions/{bank.slug}/", {"after": "-5"}).status_code == 404
