@@ -273,6 +273,10 @@ def toggle(params, name: str, value: str) -> str:
     data.pop("after", None)
     values = data.getlist(name)
     data.setlist(name, [v for v in values if v != value] if value in values else [*values, value])
+    return _query_string(data)
+
+
+def _query_string(data) -> str:
     return "?" + urlencode(sorted(data.lists()), doseq=True)
 
 
@@ -340,7 +344,7 @@ def replaced(params, **values) -> str:
     data = params.copy()
     for name, value in values.items():
         data[name] = value
-    return "?" + urlencode(sorted(data.lists()), doseq=True)
+    return _query_string(data)
 
 
 def chips(filterset) -> list[Option]:

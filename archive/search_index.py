@@ -318,11 +318,9 @@ class SearchIndex:
               high: int | None = None, oldest: bool = False) -> list[int]:
         """Up to `limit` sort keys of the matches strictly between `low` and `high`."""
         if low is not None or high is not None:
-            keyset = tantivy.Query.range_query(
+            query = _narrowed(query, tantivy.Query.range_query(
                 self.schema, "sort_key", tantivy.FieldType.Integer, low, high,
-                include_lower=low is None, include_upper=high is None)
-            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
-                                                 (tantivy.Occur.Must, keyset)])
+                include_lower=low is None, include_upper=high is None))
         order = tantivy.Order.Asc if oldest else tantivy.Order.Desc
         result = searcher.search(query, limit=limit, count=False,
                                  order_by_field="sort_key", order=order)
@@ -341,10 +339,8 @@ class SearchIndex:
         else:  # among the undated, which follow every dated release
             spans = [(DATED, None), (None, after)]
         searcher = self.searcher()
-        return sum(searcher.search(tantivy.Query.boolean_query([
-            (tantivy.Occur.Must, query),
-            (tantivy.Occur.Must, tantivy.Query.range_query(
-                self.schema, "sort_key", tantivy.FieldType.Integer, low, high))]),
+        return sum(searcher.search(_narrowed(query, tantivy.Query.range_query(
+            self.schema, "sort_key", tantivy.FieldType.Integer, low, high)),
             limit=1, count=True).count for low, high in spans)
 
     def facets(self, criteria: Criteria, names: list[str]) -> Facets:
@@ -401,11 +397,8 @@ class SearchIndex:
         """`query` narrowed to the releases of the first `buckets` sample buckets."""
         if buckets >= SAMPLE_BUCKETS:
             return query
-        sample = tantivy.Query.range_query(self.schema, "sample", tantivy.FieldType.Unsigned,
-                                           0, buckets - 1)
-        return tantivy.Query.boolean_query([
-            (tantivy.Occur.Must, query),
-            (tantivy.Occur.Must, tantivy.Query.const_score_query(sample, 0.0))])
+        return _narrowed(query, tantivy.Query.range_query(
+            self.schema, "sample", tantivy.FieldType.Unsigned, 0, buckets - 1))
 
     @staticmethod
     def _aggregate(searcher, query, names, count=False) -> tuple[int, dict[str, list[tuple]]]:
@@ -440,6 +433,13 @@ class SearchIndex:
                 if time.monotonic() > deadline:
                     raise IndexBusy(f"Another process is writing the index at {self.path}.")
                 time.sleep(0.05)
+
+
+def _narrowed(query: tantivy.Query, condition: tantivy.Query) -> tantivy.Query:
+    """`query`'s matches that also meet `condition`, scored by `query` alone."""
+    return tantivy.Query.boolean_query([
+        (tantivy.Occur.Must, query),
+        (tantivy.Occur.Must, tantivy.Query.const_score_query(condition, 0.0))])
 
 
 def about(estimate: float) -> int:
