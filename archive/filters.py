@@ -77,7 +77,9 @@ class ListFilterSet(django_filters.FilterSet):
         return queryset.search(value)
 
     def searching(self) -> bool:
-        return bool(self.is_bound and self.form.cleaned_data.get("q"))
+        """Whether the search holds words to rank by: speaker: alone only narrows."""
+        return bool(self.is_bound and search.parse_websearch(
+            self.form.cleaned_data.get("q") or "").ranks())
 
     @property
     def query(self) -> str:
@@ -186,7 +188,7 @@ class ReleaseFilter(ListFilterSet):
 
 class QuoteFilter(ListFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search statements",
-                                  validators=[search.validate_terms])
+                                  validators=[search.validate_statement_terms])
     speaker = django_filters.ModelChoiceFilter(
         queryset=Person.objects.all(), to_field_name="slug", field_name="person", label="Speaker")
     institution = django_filters.ModelChoiceFilter(

@@ -105,6 +105,26 @@ class NamedQuerySet(models.QuerySet):
             Q(name__lower=lowered(name)) | Q(pk__in=matching.values(aliases.field.attname))
         )
 
+    def matching(self, text: str):
+        """Rows named or aliased `text`; failing that, those whose name or an alias holds
+        each word of it as a word, ignoring case ("Gongsheng" finds "Pan Gongsheng")."""
+        exact = self.named(text)
+        if exact.exists():
+            return exact
+        words = [w.casefold() for w in re.findall(r"\w+", text)]
+        if not words:
+            return self.none()
+        aliases = self.model._meta.get_field("aliases")
+        names = Q(*(Q(name__icontains=w) for w in words))
+        candidates = [*self.filter(names).values_list("name", "pk"),
+                      *aliases.related_model.objects.filter(names)
+                      .values_list("name", aliases.field.attname)]
+        # The database finds the names holding each word somewhere ("yi" in "Zhu Yiming");
+        # the words are then compared whole.
+        found = {pk for name, pk in candidates
+                 if set(words) <= {w.casefold() for w in re.findall(r"\w+", name)}}
+        return self.filter(pk__in=found)
+
     def ids_by_name(self, names) -> dict[str, int]:
         """The primary key of each of `names` that is a row's name, ignoring case, in one
         query; names of no row are left out. An import asks this at nearly every document:
@@ -302,11 +322,9 @@ class ReleaseQuerySet(models.QuerySet):
 
     def search(self, text: str):
         """Full-text search in web-search syntax, annotated with `rank` (higher is better)."""
-        return search.search(self, text, "archive_release_fts", rank_weights=RELEASE_WEIGHTS)
-
-    def ranked(self, text: str):
-        """`rank` for releases already known to match `text`."""
-        return search.rank(self, text, "archive_release_fts", rank_weights=RELEASE_WEIGHTS)
+        return search.search(self, text, "archive_release_fts", rank_weights=RELEASE_WEIGHTS,
+                             spoken_by=lambda people: Q(pk__in=Quote.objects.filter(
+                                 person__in=people).values("release_id")))
 
     def for_listing(self):
         return self.prefetch_related("institutions", "topics")
@@ -428,12 +446,10 @@ class QuoteQuerySet(models.QuerySet):
         return self.filter(release__hidden=False)
 
     def search(self, text: str):
-        """Full-text search over statement text, annotated with `rank`."""
-        return search.search(self, text, "archive_quote_fts")
-
-    def ranked(self, text: str):
-        """`rank` for statements already known to match `text`."""
-        return search.rank(self, text, "archive_quote_fts")
+        """Full-text search over statement text, annotated with `rank`. Statements have no
+        title: their filters refuse title: (search.validate_statement_terms)."""
+        return search.search(self, text, "archive_quote_fts",
+                             spoken_by=lambda people: Q(person__in=people))
 
 
 class Quote(models.Model):

@@ -3,7 +3,8 @@
 PostgreSQL: a stored generated tsvector column (weighted, `english` config) with a GIN index,
 queried with a tsquery built from the same parse. SQLite: an FTS5 table per searchable model, kept in sync
 by triggers (migration 0002), queried with every user token quoted so that no input is an FTS5
-syntax error. Both accept web-search syntax: words, "exact phrases", OR, -word.
+syntax error. Both accept web-search syntax: words, "exact phrases", OR, -word, and two
+fields: title:word or title:"a phrase" (in the title only) and speaker:name (a person quoted).
 """
 
 import re
@@ -58,15 +59,37 @@ class SearchDocument(Func):
         return "NULL", []
 
 
+@dataclass(frozen=True)
+class FieldTerm:
+    """`title:…`, a word or phrase the title must hold, or `speaker:…`, a person who must be
+    quoted; with a leading minus, one that must not."""
+
+    name: str  # one of FIELDS
+    value: str
+    negated: bool = False
+
+
 @dataclass
 class ParsedQuery:
-    """A web-search query: every group must match (any of its phrases); no excluded phrase may."""
+    """A web-search query: every group must match (any of its phrases); no excluded phrase may;
+    every field term must hold."""
 
     groups: list[list[str]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    fields: list[FieldTerm] = field(default_factory=list)
+
+    def __bool__(self):
+        return bool(self.groups or self.excluded or self.fields)
+
+    def ranks(self) -> bool:
+        """Whether anything in it scores a match (words), rather than only narrowing."""
+        return any(term.name == "title" and not term.negated for term in self.fields) or bool(
+            self.groups)
 
 
-TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+FIELDS = ("title", "speaker")
+# A token: an optional minus, an optional field name and colon, then a quoted phrase or a word.
+TOKEN_RE = re.compile(r'(-?)(?:(title|speaker):(?=\S))?(?:"([^"]*)"?|(\S+))', re.IGNORECASE)
 # PostgreSQL's `english` configuration ignores these words; SQLite must ignore them too, or
 # "the bank" would find different releases on the two databases.
 STOP_WORDS = frozenset("""
@@ -82,18 +105,25 @@ WORD_RE = re.compile(r"\w+")
 
 
 def parse_websearch(text: str) -> ParsedQuery:
-    """Parse words, "quoted phrases", OR and -negation, keeping only word characters inside
-    each phrase (so quotes, stars and parentheses lose any special meaning)."""
+    """Parse words, "quoted phrases", OR, -negation and field terms, keeping only word
+    characters inside each phrase (so quotes, stars and parentheses lose any special meaning).
+    OR joins two plain words or phrases; next to a field term it is ignored."""
     parsed = ParsedQuery()
-    join_next = False
+    join_next = after_field = False
     for match in TOKEN_RE.finditer(text):
-        negated, quoted, bare = match.group(1), match.group(2), match.group(3)
+        negated, name, quoted, bare = match.groups()
         if bare is not None:
-            if bare == "OR":
-                join_next = bool(parsed.groups)
+            if bare == "OR" and not name and not negated:
+                join_next = bool(parsed.groups) and not after_field
                 continue
-            negated = "-" if bare.startswith("-") else ""
+            negated = negated or ("-" if bare.startswith("-") else "")
             quoted = bare.lstrip("-")
+        if name and name.lower() == "speaker":
+            # A name as written: its small words ("de", "van") count.
+            if person := " ".join(quoted.split()):
+                parsed.fields.append(FieldTerm("speaker", person, bool(negated)))
+            join_next, after_field = False, True
+            continue
         words = WORD_RE.findall(quoted)
         if bare is not None or all(w.lower() in STOP_WORDS for w in words):
             # A stop word alone is ignored, as PostgreSQL ignores it; a phrase keeps its
@@ -102,24 +132,42 @@ def parse_websearch(text: str) -> ParsedQuery:
         if not words:
             continue
         phrase = " ".join(words)
-        if negated:
+        if name:
+            parsed.fields.append(FieldTerm("title", phrase, bool(negated)))
+        elif negated:
             parsed.excluded.append(phrase)
         elif join_next:
             parsed.groups[-1].append(phrase)
         else:
             parsed.groups.append([phrase])
-        join_next = False
+        join_next, after_field = False, bool(name)
     return parsed
+
+
+# A name in speaker: that is no one's exact name or alias finds the people whose names hold
+# all its words; so many at most, so that a one-letter name does not list half the archive.
+MAX_SPEAKERS = 100
+
+
+def speaker_ids(name: str) -> list[int]:
+    """The people `speaker:name` means: the one so named or aliased, or else those whose name
+    or an alias holds every word of it, in any case."""
+    from archive.models import Person  # the models import this module
+
+    return list(Person.objects.matching(name).order_by("pk")
+                .values_list("pk", flat=True)[:MAX_SPEAKERS])
 
 
 def _fts5_phrase(phrase: str) -> str:
     return '"' + phrase.replace('"', "") + '"'
 
 
-def _fts5_match(groups: list[list[str]]) -> str:
-    return " AND ".join(
-        "(" + " OR ".join(_fts5_phrase(p) for p in group) + ")" for group in groups
-    )
+def _fts5_match(parsed: ParsedQuery) -> str:
+    """The groups and the title phrases that must match, as one FTS5 query."""
+    terms = ["(" + " OR ".join(_fts5_phrase(p) for p in group) + ")" for group in parsed.groups]
+    terms += [f"title : {_fts5_phrase(t.value)}" for t in parsed.fields
+              if t.name == "title" and not t.negated]
+    return " AND ".join(terms)
 
 
 def _tsquery(parsed: ParsedQuery) -> SearchQuery:
@@ -127,64 +175,80 @@ def _tsquery(parsed: ParsedQuery) -> SearchQuery:
     websearch_to_tsquery so that both databases read `a OR b -c` the same way, and written
     flat as one to_tsquery text: Django's `&` and `|` nest one expression per term, whose
     compilation ran out of recursion past some 190 terms. The words hold only word
-    characters (parse_websearch), none of to_tsquery's operators."""
+    characters (parse_websearch), none of to_tsquery's operators. A title phrase's words
+    carry the weight A, which only the title's words have."""
 
-    def phrase(text):
-        return " <-> ".join(text.split())  # as phraseto_tsquery reads it
+    def phrase(text, weight=""):
+        return " <-> ".join(word + weight for word in text.split())  # as phraseto_tsquery
 
     terms = ["(" + " | ".join(map(phrase, group)) + ")" for group in parsed.groups]
     terms += [f"!({phrase(excluded)})" for excluded in parsed.excluded]
+    terms += [("!" if t.negated else "") + f"({phrase(t.value, ':A')})" for t in parsed.fields
+              if t.name == "title"]
     return SearchQuery(" & ".join(terms), search_type="raw", config=SEARCH_CONFIG)
+
+
+def _words(parsed: ParsedQuery) -> ParsedQuery:
+    """What of a query the text index answers: all but the speakers."""
+    return ParsedQuery(parsed.groups, parsed.excluded,
+                       [t for t in parsed.fields if t.name != "speaker"])
 
 
 def validate_terms(text: str) -> None:
     """Refuse a query of more than MAX_TERMS words: each costs every search (an exclusion
     is a subquery on SQLite), and no one needs so many."""
     parsed = parse_websearch(text)
-    count = sum(len(p.split()) for p in [*sum(parsed.groups, []), *parsed.excluded])
+    phrases = [*sum(parsed.groups, []), *parsed.excluded, *(t.value for t in parsed.fields)]
+    count = sum(len(p.split()) for p in phrases)
     if count > MAX_TERMS:
         raise ValidationError(f"Search for at most {MAX_TERMS} words (this has {count}).")
 
 
-def search(queryset, text: str, fts_table: str, rank_weights: tuple = ()):
+def validate_statement_terms(text: str) -> None:
+    """As validate_terms, for statements, which have no title to search."""
+    validate_terms(text)
+    if any(t.name == "title" for t in parse_websearch(text).fields):
+        raise ValidationError("Statements have no title: search the releases for title:…, "
+                              "or leave out “title:” to search the statements’ words.")
+
+
+def search(queryset, text: str, fts_table: str, rank_weights: tuple = (), spoken_by=None):
     """Filter `queryset` to rows matching `text` and annotate `rank` (higher is better).
+    `spoken_by(person_ids)` is the condition on a row that those people are quoted in it.
 
     An empty or wordless query matches nothing rather than everything, so a bad query never
     returns the whole archive as if it were an answer.
     """
     parsed = parse_websearch(text)
-    if not parsed.groups and not parsed.excluded:
+    if not parsed:
         return queryset.annotate(rank=Value(0.0, output_field=FloatField())).none()
+    for term in parsed.fields:
+        if term.name == "speaker":
+            spoken = spoken_by(speaker_ids(term.value))
+            queryset = queryset.exclude(spoken) if term.negated else queryset.filter(spoken)
+    words = _words(parsed)
+    if not words:
+        return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
     if connection.vendor == "postgresql":
-        query = _tsquery(parsed)
+        query = _tsquery(words)
         return queryset.filter(search_vector=query).annotate(
             rank=SearchRank(F("search_vector"), query)
         )
-    for phrase in parsed.excluded:
+    excluded = [_fts5_phrase(p) for p in words.excluded]
+    excluded += [f"title : {_fts5_phrase(t.value)}" for t in words.fields if t.negated]
+    for match in excluded:
         queryset = queryset.exclude(
-            id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s",
-                          [_fts5_phrase(phrase)])
+            id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s", [match])
         )
-    if not parsed.groups:
+    if not words.ranks():
         return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
-    match = _fts5_match(parsed.groups)
     # The FTS5 table is joined, not looked up row by row: FTS5 then computes bm25() for all
     # matches in one pass (a correlated subquery recomputed the term statistics for every
     # row). bm25() is lower for better matches; negated so that higher is better everywhere.
     index = "fts__index"
-    return queryset.filter(**{f"{index}__match": match}).annotate(
+    return queryset.filter(**{f"{index}__match": _fts5_match(words)}).annotate(
         rank=Func(F(index), *rank_weights, function="-bm25", output_field=FloatField())
     )
-
-
-def rank(queryset, text: str, fts_table: str, rank_weights: tuple = ()):
-    """Annotate `rank` on rows already known to match `text`. PostgreSQL ranks the stored
-    vectors without searching again; SQLite's bm25() exists only within a MATCH query, so
-    there the rows are searched again."""
-    if connection.vendor == "postgresql":
-        query = _tsquery(parse_websearch(text))
-        return queryset.annotate(rank=SearchRank(F("search_vector"), query))
-    return search(queryset, text, fts_table, rank_weights)
 
 
 class Match(Lookup):
@@ -233,6 +297,6 @@ def snippets(model, ids: list[int], text: str, column: str, fts_table: str,
         cursor.execute(
             f"SELECT rowid, snippet({fts_table}, {fts_column}, %s, %s, ' … ', 32) "
             f"FROM {fts_table} WHERE {fts_table} MATCH %s AND rowid IN ({placeholders})",
-            [MARK_START, MARK_END, _fts5_match(parsed.groups), *ids],
+            [MARK_START, MARK_END, _fts5_match(ParsedQuery(parsed.groups)), *ids],
         )
         return dict(cursor.fetchall())

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS as PRIMARY
 from django.db import connections, transaction
 
-from archive.search import parse_websearch
+from archive.search import parse_websearch, speaker_ids
 
 # A sort key holds the publication day and the id, so that one fast field orders a list by
 # date and breaks ties by id, and a page's last key is where the next page starts.
@@ -46,7 +46,7 @@ LOCK_WAIT_SECONDS, BUSY_WAIT_SECONDS = 30, 2
 KEPT_COUNTS = 500  # facet counts without search words kept per process, until the index changes
 # The index's format: a change to a schema bumps it, so that a new index is built in a folder
 # of its own (Tantivy does not open an index under a schema other than its own).
-FORMAT = 2
+FORMAT = 4
 # Search results are counted exactly up to EXACT_UP_TO matches. Past it, the count and the
 # facets come from a uniform sample of about SAMPLED_MATCHES matches (labelled "about"), so
 # that a word found in most of a million releases costs what one found in 150,000 does.
@@ -62,6 +62,10 @@ def _schema() -> tantivy.Schema:
     builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name="archive")
     builder.add_text_field("body", tokenizer_name="archive")
+    # The body's pairs of neighbouring words ("green_bond"), so that a two-word phrase is one
+    # term: found and counted from its postings alone, where a phrase query reads the
+    # positions of both words in every release holding the two.
+    builder.add_text_field("body_pairs", tokenizer_name="whitespace", index_option="freq")
     builder.add_integer_field("sort_key", indexed=True, fast=True)
     builder.add_integer_field("day", indexed=True, fast=True)
     builder.add_unsigned_field("year", indexed=True, fast=True)
@@ -70,7 +74,7 @@ def _schema() -> tantivy.Schema:
     builder.add_unsigned_field("topic", indexed=True, fast=True)
     builder.add_unsigned_field("person", indexed=True, fast=True)
     builder.add_unsigned_field("quoted_institution", fast=True)
-    builder.add_unsigned_field("quoted_person", fast=True)
+    builder.add_unsigned_field("quoted_person", indexed=True, fast=True)  # speaker:
     builder.add_text_field("kind", tokenizer_name="raw", fast=True)
     builder.add_text_field("source", tokenizer_name="raw", fast=True)
     builder.add_unsigned_field("sample", indexed=True, fast=True)
@@ -121,6 +125,12 @@ def _analyzer() -> tantivy.TextAnalyzer:
 
 
 ANALYZER = _analyzer()
+
+
+def word_pairs(words: list[str]) -> list[str]:
+    """Each analysed word joined to the next. The simple tokenizer splits on every
+    character that is not a letter or digit, so "_" joins two words unambiguously."""
+    return list(map("_".join, zip(words, words[1:])))
 
 
 def sort_key(published: datetime.date | None, pk: int) -> int:
@@ -184,8 +194,12 @@ class SearchIndex:
     schema = SCHEMA
     # The fields words are looked for in, and their weights.
     text_fields = (("title", TITLE_BOOST), ("body", 1.0))
+    # The fields whose word pairs are indexed apart (word_pairs), and where.
+    pair_fields = {"body": "body_pairs"}
     # The field that holds the release a document comes from.
     release_field = "id"
+    # The field of the people quoted in it, which speaker: asks.
+    speaker_field = "quoted_person"
     sampled = True  # its documents carry a sample bucket
 
     def __init__(self, path: Path):
@@ -210,9 +224,10 @@ class SearchIndex:
     def query(self, criteria: Criteria) -> tantivy.Query | None:
         """The criteria as one Tantivy query, or None when the words can match nothing."""
         clauses = []
+        filters = []
         if criteria.text:
             parsed = parse_websearch(criteria.text)
-            if not parsed.groups and not parsed.excluded:
+            if not parsed:
                 return None
             for group in parsed.groups:
                 alternatives = [self._phrase(p) for p in group]
@@ -224,7 +239,23 @@ class SearchIndex:
                 excluded = self._phrase(phrase)
                 if excluded is not None:
                     clauses.append((tantivy.Occur.MustNot, excluded))
-        filters = []
+            for term in parsed.fields:
+                if term.name == "title":
+                    if "title" not in dict(self.text_fields):
+                        return None
+                    condition = self._phrase(term.value, [("title", TITLE_BOOST)])
+                    if condition is None:  # only words too long to be indexed
+                        if term.negated:
+                            continue
+                        return None
+                else:
+                    condition = self._terms(self.speaker_field, speaker_ids(term.value))
+                if term.negated:
+                    clauses.append((tantivy.Occur.MustNot, condition))
+                elif term.name == "title":
+                    clauses.append((tantivy.Occur.Must, condition))
+                else:
+                    filters.append(condition)
         if criteria.institutions:
             filters.append(self._terms("institution", criteria.institutions))
         if criteria.topics:
@@ -253,15 +284,23 @@ class SearchIndex:
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)
 
-    def _phrase(self, phrase: str) -> tantivy.Query | None:
-        """A word or phrase in any of the text fields (the title boosted)."""
+    def _phrase(self, phrase: str, fields=None) -> tantivy.Query | None:
+        """A word or phrase in any of the text fields (the title boosted), or of `fields`."""
         words = [token for token in ANALYZER.analyze(phrase)]
         if not words:
             return None
         per_field = []
-        for name, weight in self.text_fields:
+        for name, weight in fields or self.text_fields:
+            pairs = word_pairs(words)
             if len(words) == 1:
                 query = tantivy.Query.term_query(self.schema, name, words[0])
+            elif name in self.pair_fields and len(pairs) == 1:
+                query = tantivy.Query.term_query(self.schema, self.pair_fields[name], pairs[0])
+            elif name in self.pair_fields:
+                # Holding every pair is nearly always holding the phrase: the positions are
+                # read only in the releases that do.
+                query = _narrowed(tantivy.Query.phrase_query(self.schema, name, words),
+                                  self._all(self.pair_fields[name], pairs))
             else:
                 query = tantivy.Query.phrase_query(self.schema, name, words)
             per_field.append(tantivy.Query.boost_query(query, weight) if weight != 1.0
@@ -273,6 +312,11 @@ class SearchIndex:
         if len(queries) == 1:
             return queries[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+    def _all(self, name: str, words: list[str]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, name, word))
+            for word in words])
 
     def _terms(self, name: str, values) -> tantivy.Query:
         return tantivy.Query.term_set_query(self.schema, name, list(values))
@@ -458,6 +502,8 @@ class StatementIndex(SearchIndex):
     schema = STATEMENT_SCHEMA
     text_fields = (("text", 1.0),)
     release_field = "release"
+    speaker_field = "person"
+    pair_fields = {}  # statements are short: a phrase's positions are few
     sampled = False
 
     def documents(self, ids: list[int]):
@@ -726,7 +772,8 @@ def release_documents(ids: list[int]):
     quoted_institutions = _grouped(quotes.exclude(institution=None)
                                    .values_list("release_id", "institution_id"))
     for pk, title, body, published, source, document_kind in rows.iterator(chunk_size=500):
-        document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk))
+        document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk),
+                                    body_pairs=" ".join(word_pairs(ANALYZER.analyze(body))))
         document.add_unsigned("id", pk)
         if published:
             document.add_integer("day", (published - EPOCH).days)

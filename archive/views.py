@@ -301,11 +301,14 @@ def release_list(request):
         "filter": filterset,
         "page_obj": page,
         "named": named_in(query),
+        "unknown_speakers": unknown_speakers(query),
         "ranked": valid and filterset.order == "relevance",
         "total": total,
         "total_label": f"about {total:,}" if found.estimated else f"{total:,}",
         "estimated": found.estimated,
         "facets": facets,
+        # With no filter to offer (nothing matches), no empty "Filter by" either.
+        "any_facets": any(facets.values()),
         "more": more,
         "chips": chips(filterset) if filterset.is_bound else [],
         "query": query,
@@ -326,6 +329,13 @@ def named_in(query: str) -> list:
     if not words or len(words) > 200:
         return []
     return [*Institution.objects.public().named(words)[:3], *Person.objects.public().named(words)[:3]]
+
+
+def unknown_speakers(query: str) -> list[str]:
+    """The names after speaker: that are no one's in the archive: the page says so, rather
+    than only finding nothing."""
+    return [term.value for term in search.parse_websearch(query).fields
+            if term.name == "speaker" and not search.speaker_ids(term.value)]
 
 
 def _opening(body: str, words: int = 40) -> str:
@@ -618,7 +628,7 @@ def quote_list(request):
     for quote in page:
         quote.snippet = highlighted(extracts.get(quote.pk) or quote.text)
     context = {"filter": filterset, "page_obj": page, "query": query, "total": total,
-               "total_label": f"{total:,}",
+               "total_label": f"{total:,}", "unknown_speakers": unknown_speakers(query),
                "chips": chips(filterset) if filterset.is_bound else []}
     return render(request, "archive/quote_list.html", context)
 

@@ -2,6 +2,7 @@
 commits, whoever writes. Each test builds its own index from its own records."""
 
 import datetime
+import json
 import re
 from collections import Counter
 from io import StringIO
@@ -13,7 +14,7 @@ from django.db.models import Count
 
 from archive import filters, merge, search_index, views
 from archive.filters import QuoteFilter, ReleaseInstitution, Year
-from archive.models import Institution, Quote, Release, Topic
+from archive.models import Appearance, Institution, PersonAlias, Quote, Release, Topic
 from tests.conftest import make_release
 from tests.test_search_parity import DOCUMENTS, QUERIES
 
@@ -373,3 +374,70 @@ def test_a_page_key_out_of_range_is_no_page(client):
         # Past the index's 64 bits: refused, where the index would fail on it.
         assert client.get(url, {"after": "9" * 30}).status_code == 404, url
     assert client.get(f"/institutions/{bank.slug}/", {"after": "-5"}).status_code == 404
+
+
+def test_speaker_search_finds_who_is_quoted_on_every_path(client, archive):
+    """speaker: on the lists (the index) and in the exports (the database) alike."""
+    pan, first, second, third = archive["pan"], archive["first"], archive["second"], archive["third"]
+    # Named in a release without being quoted there: not its speaker.
+    Appearance.objects.create(release=second, person=pan, role="governor")
+    PersonAlias.objects.create(person=pan, name="Governor Pan")
+
+    def releases(query):
+        listed = titles(client.get("/releases/", {"q": query}))
+        exported = [r["title"] for r in json.loads(b"".join(
+            client.get("/releases/export.json", {"q": query}).streaming_content))]
+        assert listed == exported
+        return listed
+
+    assert releases('speaker:"Pan Gongsheng"') == [third.title]
+    assert releases("speaker:gongsheng") == [third.title]  # a word of the name
+    assert releases('speaker:"governor pan"') == [third.title]  # an alias
+    assert releases("speaker:gong") == []  # words are compared whole
+    assert releases("speaker:nobody") == []
+    assert releases("speaker:lou technology") == [first.title]
+    assert releases("speaker:lou rate") == []
+    # Without words nothing ranks: newest first.
+    assert releases("-speaker:pan") == [first.title, second.title]
+
+    def statements(query):
+        listed = [q.text for q in client.get("/quotes/", {"q": query}).context["page_obj"]]
+        exported = [q["text"] for q in json.loads(b"".join(
+            client.get("/quotes/export.json", {"q": query}).streaming_content))]
+        assert listed == exported
+        return listed
+
+    assert statements("speaker:pan") == ["We will keep liquidity reasonably ample"]
+    assert statements("speaker:pan liquidity") == ["We will keep liquidity reasonably ample"]
+    assert statements("speaker:pan loans") == []
+    assert len(statements("-speaker:pan")) == 2
+    response = client.get("/quotes/", {"q": "title:policy"})
+    assert "Statements have no title" in response.text
+    assert list(response.context["page_obj"]) == []
+
+
+def test_a_speaker_no_one_is_named_is_said_so(client, archive):
+    response = client.get("/releases/", {"q": "speaker:Zhou loans"})
+    assert "No one named “Zhou” is in the archive." in response.text
+    assert "/people/?name=Zhou" in response.text
+    # Nothing matches, so there is nothing to filter by either.
+    assert "Filter by" not in response.text
+    response = client.get("/quotes/", {"q": "speaker:Zhou"})
+    assert "No one named “Zhou” is in the archive." in response.text
+    response = client.get("/releases/", {"q": "speaker:Pan"})
+    assert "No one named" not in response.text
+    assert "Filter by" in response.text
+
+
+def test_a_phrase_is_its_words_in_order_not_only_its_pairs(client):
+    # Every pair of "bank of china" is here, but not the phrase.
+    make_release("Governors meet", "The bank of England and the governor of China met.")
+    make_release("Lending", "The Bank of China lends. Policy banks lend more.")
+    assert titles(client.get("/releases/", {"q": '"bank of china"'})) == ["Lending"]
+    assert titles(client.get("/releases/", {"q": '"china met"'})) == ["Governors meet"]
+    assert titles(client.get("/releases/", {"q": '"met china"'})) == []
+    assert titles(client.get("/releases/", {"q": '"policy banks"'})) == ["Lending"]
+    assert titles(client.get("/releases/", {"q": '"policy bank"'})) == ["Lending"]  # stems
+    assert titles(client.get("/releases/", {"q": 'bank -"china lends"'})) == ["Governors meet"]
+    # Title and body are apart: a title's last word and the body's first are no phrase.
+    assert titles(client.get("/releases/", {"q": '"lending the"'})) == []

@@ -51,6 +51,16 @@ QUERIES = [
     ('"', set()),
     ("OR", set()),
     ("-", set()),
+    # Field search: title: looks in the title alone.
+    ("title:bank", {"rrr", "boc"}),
+    ('title:"bank of china"', {"boc"}),
+    ("TITLE:yuan", {"fx"}),                           # "yuan" is in another body too
+    ("title:lending", {"relend"}),
+    ("bank -title:bank", {"green", "relend"}),
+    ("-title:bank", {"green", "relend", "fx", "zh"}),
+    ("title:dollar OR wind", set()),                  # OR next to a field term is ignored
+    ("title:the", set()),
+    ("title: steady", set()),                         # "title:" then a space is a word
 ]
 
 
