@@ -179,6 +179,7 @@ class Page:
     ids: list[int]
     total: int
     next_key: int | None = None  # date-ordered lists: where the next page starts
+    preceding: int = 0  # and how many come before this page
 
 
 @dataclass
@@ -337,7 +338,7 @@ class SearchIndex:
                 oldest: bool = False, count: bool = True) -> Page:
         """Releases newest (or oldest) first, undated ones last in both orders, `limit` after
         the key `after`: a page costs the same at the end of a list as at its start. Counted
-        unless `count` is false."""
+        unless `count` is false; a page after a key also says how many come before it."""
         query = self.query(criteria)
         if query is None:
             return Page([], 0)
@@ -356,7 +357,8 @@ class SearchIndex:
                                    low=after if undated_after else None, oldest=True)
         more = len(keys) > limit
         keys = keys[:limit]
-        return Page([key_id(k) for k in keys], total, keys[-1] if more else None)
+        preceding = self._preceding(searcher, query, after, oldest) if after is not None else 0
+        return Page([key_id(k) for k in keys], total, keys[-1] if more else None, preceding)
 
     def _keys(self, searcher, query, limit: int, low: int | None = None,
               high: int | None = None, oldest: bool = False) -> list[int]:
@@ -370,19 +372,15 @@ class SearchIndex:
                                  order_by_field="sort_key", order=order)
         return [key for key, _ in result.hits]
 
-    def preceding(self, criteria: Criteria, after: int, oldest: bool = False) -> int:
+    def _preceding(self, searcher, query, after: int, oldest: bool) -> int:
         """How many matches come before the page that starts after the key `after` in a
         date-ordered list: where that page stands ("41–60 of …")."""
-        query = self.query(criteria)
-        if query is None:
-            return 0
         if not oldest:
             spans = [(after, None)]
         elif after >= DATED:
             spans = [(DATED, after)]
         else:  # among the undated, which follow every dated release
             spans = [(DATED, None), (None, after)]
-        searcher = self.searcher()
         return sum(searcher.search(_narrowed(query, tantivy.Query.range_query(
             self.schema, "sort_key", tantivy.FieldType.Integer, low, high)),
             limit=1, count=True).count for low, high in spans)

@@ -207,11 +207,9 @@ def date_page(request, criteria: Criteria, oldest: bool = False, total: int | No
             raise Http404("There is no such page of results.") from None
     if after is not None and not 0 <= after < 2**63:  # no key of the index's 64 bits
         raise Http404("There is no such page of results.")
-    index = get_index()
-    page = index.by_date(criteria, PER_PAGE, after=after, oldest=oldest, count=total is None)
-    preceding = index.preceding(criteria, after, oldest) if after is not None else 0
+    page = get_index().by_date(criteria, PER_PAGE, after=after, oldest=oldest, count=total is None)
     return DatePage(releases_in_order(page.ids), page.total if total is None else total,
-                    page.next_key, after is None, oldest, preceding)
+                    page.next_key, after is None, oldest, page.preceding)
 
 
 def highlighted(snippet: str) -> str:
