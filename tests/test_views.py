@@ -201,6 +201,10 @@ def test_institution_page_with_chart_statements_and_speakers(client, archive):
     # Speaking for the bank only in the hidden release does not make Pan one of its speakers.
     Appearance.objects.create(release=archive["hidden"], person=archive["pan"],
                               affiliation=archive["ccb"])
+    # Nor does being named as one of its people where he says nothing: speakers are counted
+    # by their statements.
+    Appearance.objects.create(release=archive["second"], person=archive["pan"],
+                              affiliation=archive["ccb"])
     response = client.get(archive["ccb"].get_absolute_url())
     assert response.status_code == 200
     assert [r.title for r in response.context["page_obj"]] == [
