@@ -266,6 +266,7 @@ class Option:
     count: int
     selected: bool
     href: str
+    about: bool = False  # the count comes from a sample
 
 
 def toggle(params, name: str, value: str) -> str:
@@ -306,7 +307,8 @@ def release_facets(filterset: ReleaseFilter, size: int = 12
 
     def options(rows, name, label=lambda v: v):
         return [Option(str(label(value)), count, str(value) in chosen[name],
-                       toggle(params, name, str(value))) for value, count in rows]
+                       toggle(params, name, str(value)), name in found.sampled)
+                for value, count in rows]
 
     def cut(rows, name):
         """`rows` cut to `size` unless all of this facet's options are asked for."""

@@ -186,7 +186,8 @@ class Page:
 class Facets:
     total: int
     counts: dict[str, list[tuple]] = field(default_factory=dict)
-    estimated: bool = False  # counted from a sample: the numbers are "about"
+    estimated: bool = False  # the total counted from a sample: it is "about"
+    sampled: set[str] = field(default_factory=set)  # the facets whose counts are "about"
 
 
 class SearchIndex:
@@ -403,26 +404,37 @@ class SearchIndex:
                 return found
         own = {name for name in names if criteria.without(name) != criteria}
         # Counts without words are kept (above), so only a search's are ever sampled.
-        buckets = (self._sample_size(searcher, query) if criteria.text and self.sampled
-                   else SAMPLE_BUCKETS)
-        # The matches are counted in the same pass as the facets that share the query.
-        total, counts = self._aggregate(searcher, self._in_sample(query, buckets),
-                                        [n for n in names if n not in own], count=True)
+        sampling = bool(criteria.text) and self.sampled
+        # The matches are counted in the same pass as the facets that share the query; a
+        # facet whose own filter is set, in a pass of its own, sampled by its own matches
+        # (a phrase in one bank's releases may be in five times as many of all banks').
+        found = self._counted(searcher, query, [n for n in names if n not in own], sampling)
         for name in own:
-            counts.update(self._aggregate(
-                searcher, self._in_sample(self.query(criteria.without(name)), buckets),
-                [name])[1])
-        found = Facets(total, counts)
-        if buckets < SAMPLE_BUCKETS:
-            scale = SAMPLE_BUCKETS / buckets
-            found = Facets(about(total * scale),
-                           {name: [(value, about(n * scale)) for value, n in rows]
-                            for name, rows in counts.items()}, estimated=True)
+            facet = self._counted(searcher, self.query(criteria.without(name)), [name],
+                                  sampling, count=False)
+            found.counts.update(facet.counts)
+            found.sampled |= facet.sampled
         if not criteria.text:
             if len(self.counted) >= KEPT_COUNTS:
                 self.counted.pop(next(iter(self.counted)))  # the oldest
             self.counted[key] = (self.version, found)
         return found
+
+    def _counted(self, searcher, query: tantivy.Query, names: list[str], sampling: bool,
+                 count: bool = True) -> Facets:
+        """The matches of `query` (unless not `count`) and its facets `names`, counted in
+        one pass: exactly, or when `sampling` and there are more than EXACT_UP_TO, in a
+        sample, then scaled."""
+        buckets = self._sample_size(searcher, query) if sampling else SAMPLE_BUCKETS
+        total, counts = self._aggregate(searcher, self._in_sample(query, buckets), names,
+                                        count=count)
+        if buckets == SAMPLE_BUCKETS:
+            return Facets(total, counts)
+        scale = SAMPLE_BUCKETS / buckets
+        return Facets(about(total * scale),
+                      {name: [(value, about(n * scale)) for value, n in rows]
+                       for name, rows in counts.items()},
+                      estimated=True, sampled=set(names))
 
     def _sample_size(self, searcher, query: tantivy.Query) -> int:
         """How many sample buckets to count `query` in: all of them (an exact count) unless

@@ -100,6 +100,19 @@ def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, gener
     # A question with fewer matches than the limit is counted exactly, and not labelled.
     rare = client.get("/releases/", {"q": '"pension savings"'})
     assert not rare.context["estimated"] and "<strong>3</strong> results" in rare.text
+    # One bank's matches are few, and counted exactly; the institution facet, which counts
+    # every bank's as if none were chosen, is sampled by its own matches and marked alone.
+    bank = Institution.objects.get(name="Old Pension Bank")
+    response = client.get("/releases/", {"q": "pension", "institution": bank.slug})
+    in_bank = links.filter(institution=bank).count()
+    assert not response.context["estimated"] and f"<strong>{in_bank}</strong> results" in response.text
+    facets = response.context["facets"]
+    assert all(option.about for option in facets["institution"])
+    assert not any(option.about for option in facets["topic"] + facets["year"])
+    assert response.text.count("<abbr title=\"about") == len(facets["institution"])
+    for option in facets["institution"]:
+        truth = by_institution[option.label]
+        assert abs(option.count - truth) <= 3 * (truth ** 0.5) + 1, option.label
 
 
 def test_the_sample_buckets_spread_consecutive_ids_evenly():
