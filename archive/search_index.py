@@ -470,7 +470,12 @@ class SearchIndex:
         query = self.query(criteria)
         if query is None:
             return 0
-        return self.searcher().search(query, limit=1, count=True).count
+        searcher = self.searcher()
+        if criteria == Criteria():
+            # Everything: the index's number of live documents, where counting visited each
+            # (20 ms for the home page's 2.5 million statements).
+            return searcher.num_docs
+        return searcher.search(query, limit=1, count=True).count
 
     def documents(self, ids: list[int]):
         return release_documents(ids)

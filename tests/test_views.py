@@ -41,6 +41,12 @@ def test_home_counts_every_release_and_statement(client, archive):
                                                                   ("Pan Gongsheng", 1)]
     topics = {t.slug: t.n for t in response.context["topics"]}
     assert topics["technology-finance"] == 2 and topics["monetary-policy"] == 1
+    # A statement edited is indexed again (its old document deleted), and one of a release
+    # hidden leaves the index: the count is of the live documents.
+    Quote.objects.filter(text="it will expand technology loans").update(text="it will lend")
+    assert "3 releases and 3 statements" in client.get("/").text
+    Release.objects.filter(pk=archive["third"].pk).update(hidden=True)
+    assert "2 releases and 2 statements" in client.get("/").text
 
 
 def test_release_list_is_newest_first_without_hidden(client, archive):
