@@ -355,3 +355,17 @@ def test_the_fixity_check_names_only_the_originals_whose_bytes_changed():
     assert list(damaged_originals()) == [
         (changed.pk, "changed.txt", hashlib.sha256(b"as read").hexdigest(),
          hashlib.sha256(b"altered").hexdigest())]
+
+
+def test_a_name_left_out_of_an_insert_is_found_by_its_alias_before_anything_is_created():
+    from archive.ingest.store import _get_or_create
+
+    # An alias a curator added after the run read them: the name is that person's.
+    lee = Person.objects.create(name="Lee Min-jun")
+    PersonAlias.objects.create(person=lee, name="M. J. Lee")
+    assert _get_or_create(Person, "m. j. lee", {"name": "m. j. lee"}) == lee
+    assert Person.objects.count() == 1
+    # A name of no row is created, with a slug of its own when its own is taken.
+    Person.objects.create(name="Park Jiho", slug="park-ji-ho")
+    park = _get_or_create(Person, "Park Ji-ho", {"name": "Park Ji-ho"})
+    assert (park.name, park.slug) == ("Park Ji-ho", "park-ji-ho-2")
