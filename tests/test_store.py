@@ -322,12 +322,15 @@ def test_reextraction_rewrites_releases_from_their_originals_and_reports_the_unr
     text = ("Bank of Korea holds rates\n\nMarch 4, 2025\n\nThe Bank of Korea kept its "
             "policy rate at 3 percent on Tuesday.\n").encode()
     good = make_release("Old title", "Old body.", document=make_document(text, origin="k.txt"))
+    other = make_release("Old", document=make_document(text.replace(b"3", b"4"), origin="j.txt"))
+    # The unreadable one comes first: the others are still done.
     empty = make_release("Lost notice", document=make_document(b"", origin="empty.txt"))
     done, failures = reextract(Release.objects.order_by("-pk"))
-    assert (done, failures) == (1, ["Lost notice: the file is empty"])
+    assert (done, failures) == (2, ["Lost notice: the file is empty"])
     good.refresh_from_db()
     assert good.title == "Bank of Korea holds rates"
     assert "policy rate at 3 percent" in good.body
+    assert "policy rate at 4 percent" in Release.objects.get(pk=other.pk).body
     assert Release.objects.get(pk=empty.pk).title == "Lost notice"
 
 
