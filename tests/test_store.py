@@ -230,6 +230,11 @@ def test_people_appear_once_each_with_the_role_and_affiliation_stated():
     assert appearances["Lee Min-jun"].person == lee
     assert appearances["Park Ji-ho"].role == ("analyst " * 40)[:200]
     assert appearances["Park Ji-ho"].affiliation is None
+    # A new name is a row of its own, at the address its name gives.
+    assert sorted(Person.objects.values_list("name", "slug")) == [
+        ("Lee Min-jun", "lee-min-jun"), ("Park Ji-ho", "park-ji-ho")]
+    assert list(Institution.objects.values_list("name", "slug")) == [
+        ("Bank of Korea", "bank-of-korea")]
 
 
 def test_a_reimport_replaces_the_people_unless_a_curator_chose_them():
@@ -372,3 +377,39 @@ def test_a_name_left_out_of_an_insert_is_found_by_its_alias_before_anything_is_c
     Person.objects.create(name="Park Jiho", slug="park-ji-ho")
     park = _get_or_create(Person, "Park Ji-ho", {"name": "Park Ji-ho"})
     assert (park.name, park.slug) == ("Park Ji-ho", "park-ji-ho-2")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_create_that_loses_a_race_takes_the_row_the_other_import_wrote():
+    import threading
+
+    from django.db import connection, transaction
+
+    from archive.ingest.store import _get_or_create
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: no create can lose a race there")
+    written, commit, winner = threading.Event(), threading.Event(), {}
+
+    def other_import():
+        # Another import writes the name and commits only once this one has looked for it
+        # (and found nothing) and is waiting on the insert.
+        try:
+            with transaction.atomic():
+                winner["row"] = Person.objects.create(name="Kim Do-yun", slug="kim-do-yun")
+                written.set()
+                commit.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_import)
+    thread.start()
+    assert written.wait(10)
+    threading.Timer(1, commit.set).start()
+    try:
+        found = _get_or_create(Person, "Kim Do-yun", {"name": "Kim Do-yun"})
+    finally:
+        commit.set()
+        thread.join()
+    assert found.pk == winner["row"].pk
+    assert Person.objects.count() == 1
