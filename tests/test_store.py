@@ -304,11 +304,14 @@ def test_names_are_found_by_name_or_alias_and_a_long_name_is_stored_cut_short():
         institutions=[InstitutionInfo(long_name)]))
     assert list(release.institutions.all()) == [committee]
     assert Institution.objects.count() == 2
+    # A name with nothing to make an address of takes the model's.
+    dots = archive.ids(Institution, archive.institution_ids, {"…": {}})["…"]
+    assert Institution.objects.get(pk=dots).slug == "institution"
     # A fresh run, which has looked up nothing yet, finds it in the database.
     fresh = Archive()
     assert fresh.ids(Institution, fresh.institution_ids, {long_name: {}}) == {
         long_name: committee.pk}
-    assert Institution.objects.count() == 2
+    assert Institution.objects.count() == 3
 
 
 def test_a_run_reads_the_curators_institutions_aliases_and_keywords():
