@@ -2,10 +2,13 @@
 bytes, the release, its institutions, people and statements), what a re-import keeps, and
 the maintenance a curator runs (re-extraction, re-tagging, the fixity check)."""
 
+import contextlib
 import datetime
 import hashlib
+import threading
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from archive.ingest.entities import InstitutionInfo, PersonInfo
@@ -382,24 +385,16 @@ def test_a_name_left_out_of_an_insert_is_found_by_its_alias_before_anything_is_c
     assert (park.name, park.slug) == ("Park Ji-ho", "park-ji-ho-2")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_create_that_loses_a_race_takes_the_row_the_other_import_wrote():
-    import threading
-
-    from django.db import connection, transaction
-
-    from archive.ingest.store import _get_or_create
-
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite lets one writer in at a time: no create can lose a race there")
-    written, commit, winner = threading.Event(), threading.Event(), {}
+@contextlib.contextmanager
+def racing_import(write):
+    """Another import on a connection of its own, which has run `write` and commits a second
+    later, while this one waits on the rows it holds; yields what `write` returned."""
+    written, commit, rows = threading.Event(), threading.Event(), []
 
     def other_import():
-        # Another import writes the name and commits only once this one has looked for it
-        # (and found nothing) and is waiting on the insert.
         try:
             with transaction.atomic():
-                winner["row"] = Person.objects.create(name="Kim Do-yun", slug="kim-do-yun")
+                rows.append(write())
                 written.set()
                 commit.wait(10)
         finally:
@@ -410,9 +405,44 @@ def test_a_create_that_loses_a_race_takes_the_row_the_other_import_wrote():
     assert written.wait(10)
     threading.Timer(1, commit.set).start()
     try:
-        found = _get_or_create(Person, "Kim Do-yun", {"name": "Kim Do-yun"})
+        yield rows[0]
     finally:
         commit.set()
         thread.join()
-    assert found.pk == winner["row"].pk
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite lets one writer in at a time: no import can lose a race there")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_create_that_loses_a_race_takes_the_row_the_other_import_wrote():
+    from archive.ingest.store import _get_or_create
+
+    # The other import's row is not committed when this one looks for the name: this one
+    # finds nothing, and its insert waits for the other to commit.
+    with racing_import(lambda: Person.objects.create(name="Kim Do-yun", slug="kim-do-yun")
+                       ) as winner:
+        found = _get_or_create(Person, "Kim Do-yun", {"name": "Kim Do-yun"})
+    assert found.pk == winner.pk
     assert Person.objects.count() == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bytes_another_import_archives_meanwhile_are_unchanged_not_a_failure():
+    def archive_them():
+        return Archive().store(b"the bytes", "other/a.txt", extraction())[1]
+
+    archive = Archive()
+    with racing_import(archive_them) as release:
+        assert archive.store(b"the bytes", "a.txt", extraction(
+            institutions=[InstitutionInfo("Bank of Japan")])) == ("unchanged", None)
+    assert list(Release.objects.values_list("pk", flat=True)) == [release.pk]
+    assert not Institution.objects.exists()  # nothing of the lost attempt is left
+    # The run goes on with its next document.
+    status, _ = archive.store(b"other bytes", "b.txt", extraction(
+        institutions=[InstitutionInfo("Bank of Japan")]))
+    assert status == "created"
