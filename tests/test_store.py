@@ -114,6 +114,11 @@ def test_bytes_whose_release_was_deleted_make_it_again_from_the_same_document():
     assert Release.objects.get().pk == again.pk
     assert (again.title, again.document_id) == ("Made again", document)
     assert Document.objects.count() == 1
+    # The same bytes found at another origin: no release is left of them either way.
+    again.delete()
+    status, third = archive.store(b"the bytes", "copy/a.txt", extraction())
+    assert status == "created" and third.document_id == document
+    assert Document.objects.count() == 1
 
 
 def test_changed_bytes_from_an_origin_update_its_release_and_keep_the_old_bytes():
