@@ -262,7 +262,7 @@ def test_statements_are_stored_in_order_with_their_speakers():
     _, release = Archive().store(b"one", "a.txt", extraction(
         persons=[PersonInfo("Lee Min-jun", "governor " * 30, "Bank of Korea")],
         quotes=[said("Lee Min-jun", "Rates will stay where they are."),
-                said("Bank of Korea", "it will watch prices", "institution", "indirect"),
+                said("Bank of Japan", "it will watch prices", "institution", "indirect"),
                 said("Park Ji-ho", "Cuts come later.")]))
     quotes = list(Quote.objects.filter(release=release).order_by("position"))
     assert [(q.position, q.text, q.kind) for q in quotes] == [
@@ -270,8 +270,12 @@ def test_statements_are_stored_in_order_with_their_speakers():
         (2, "it will watch prices", "indirect"),
         (3, "Cuts come later.", "direct")]
     assert (quotes[0].person.name, quotes[0].institution) == ("Lee Min-jun", None)
-    assert (quotes[1].person, quotes[1].institution.name) == (None, "Bank of Korea")
+    assert (quotes[1].person, quotes[1].institution.name) == (None, "Bank of Japan")
     assert quotes[2].person.name == "Park Ji-ho"  # a speaker named nowhere else
+    # Each speaker is a row of its kind only: a bank is no person, a person no institution.
+    assert sorted(Person.objects.values_list("name", flat=True)) == ["Lee Min-jun", "Park Ji-ho"]
+    assert sorted(Institution.objects.values_list("name", flat=True)) == [
+        "Bank of Japan", "Bank of Korea"]
     # The speaker's role as the document states it, cut to the field; none for the others.
     assert [q.role for q in quotes] == [("governor " * 30)[:200], "", ""]
     assert not any(q.verified for q in quotes)
