@@ -455,3 +455,19 @@ def test_bytes_another_import_archives_meanwhile_are_unchanged_not_a_failure():
     status, _ = archive.store(b"other bytes", "b.txt", extraction(
         institutions=[InstitutionInfo("Bank of Japan")]))
     assert status == "created"
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bytes_whose_release_was_deleted_are_made_one_release_by_two_imports_at_once():
+    archive = Archive()
+    archive.store(b"the bytes", "a.txt", extraction())[1].delete()
+
+    def make_it_again():
+        return Archive().store(b"the bytes", "a.txt", extraction())[1]
+
+    # Both find the bytes without a release; the second waits for the first's lock, then
+    # finds the release it made, though from another origin.
+    with racing_import(make_it_again) as release:
+        assert archive.store(b"the bytes", "copy/a.txt", extraction()) == ("unchanged", None)
+    assert list(Release.objects.values_list("pk", flat=True)) == [release.pk]
