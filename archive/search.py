@@ -64,7 +64,7 @@ class FieldTerm:
     """`title:…`, a word or phrase the title must hold, or `speaker:…`, a person who must be
     quoted; with a leading minus, one that must not."""
 
-    name: str  # one of FIELDS
+    name: str  # "title" or "speaker"
     value: str
     negated: bool = False
 
@@ -87,7 +87,6 @@ class ParsedQuery:
             self.groups)
 
 
-FIELDS = ("title", "speaker")
 # A token: an optional minus, an optional field name and colon, then a quoted phrase or a word.
 TOKEN_RE = re.compile(r'(-?)(?:(title|speaker):(?=\S))?(?:"([^"]*)"?|(\S+))', re.IGNORECASE)
 # PostgreSQL's `english` configuration ignores these words; SQLite must ignore them too, or

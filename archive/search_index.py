@@ -291,9 +291,9 @@ class SearchIndex:
         words = [token for token in ANALYZER.analyze(phrase)]
         if not words:
             return None
+        pairs = word_pairs(words)
         per_field = []
         for name, weight in fields or self.text_fields:
-            pairs = word_pairs(words)
             if len(words) == 1:
                 query = tantivy.Query.term_query(self.schema, name, words[0])
             elif name in self.pair_fields and len(pairs) == 1:
