@@ -5,6 +5,7 @@ chosen banks appears once without a DISTINCT over the whole result.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 import django_filters
@@ -62,7 +63,7 @@ class FallbackChoiceFilter(django_filters.ChoiceFilter):
 
 class ListFilterSet(django_filters.FilterSet):
     """What list pages, feeds and exports share: results only for valid parameters. Pages
-    ask the search index (criteria()); feeds and exports the database (matches())."""
+    ask the search index (criteria); feeds and exports the database (matches())."""
 
     newest_first: tuple[str, ...]
 
@@ -151,8 +152,10 @@ class ReleaseFilter(ListFilterSet):
     def filter_sort(self, queryset, name, value):
         return queryset  # applied by `ordered()` or by the search index
 
+    @cached_property
     def criteria(self) -> Criteria:
-        """The valid parameters as a question for the search index."""
+        """The valid parameters as a question for the search index (made once: it looks up
+        the people a search names)."""
         data = self.form.cleaned_data if self.is_bound else {}
         year = data.get("year")
         return Criteria(
@@ -230,6 +233,7 @@ class QuoteFilter(ListFilterSet):
         links = ReleaseTopic.objects.filter(topic=value)
         return queryset.filter(release_id__in=links.values("release_id"))
 
+    @cached_property
     def criteria(self) -> Criteria:
         """The valid parameters as a question for the statements' search index."""
         data = self.form.cleaned_data if self.is_bound else {}
@@ -296,7 +300,7 @@ def release_facets(filterset: ReleaseFilter, size: int = 12
     whose own filter is set counts as if it were not (choosing one bank still shows the
     others'). Months are offered once a year is chosen."""
     params = filterset.data
-    criteria = filterset.criteria()
+    criteria = filterset.criteria
     names = ["institution", "topic", "document", "country", "kind", "source", "year"]
     if criteria.year is not None:
         names.append("month")

@@ -163,6 +163,15 @@ class Criteria:
     date_to: datetime.date | None = None
     year: int | None = None
     month: int | None = None  # with `year`
+    # The people each `speaker:` name in `text` means, looked up once when the criteria are
+    # made: the page, each facet's pass and the notice of names no one has all ask.
+    speakers: dict[str, list[int]] = field(default=None, compare=False, hash=False)
+
+    def __post_init__(self):
+        if self.speakers is None:
+            names = dict.fromkeys(term.value for term in parse_websearch(self.text).fields
+                                  if term.name == "speaker") if self.text else ()
+            object.__setattr__(self, "speakers", {name: speaker_ids(name) for name in names})
 
     def without(self, name: str) -> "Criteria":
         """The same criteria less one facet's filter: a facet's counts ignore their own
@@ -251,7 +260,7 @@ class SearchIndex:
                             continue
                         return None
                 else:
-                    condition = self._terms(self.speaker_field, speaker_ids(term.value))
+                    condition = self._terms(self.speaker_field, criteria.speakers[term.value])
                 if term.negated:
                     clauses.append((tantivy.Occur.MustNot, condition))
                 elif term.name == "title":

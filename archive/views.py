@@ -281,7 +281,7 @@ def release_list(request):
     valid = not filterset.is_bound or filterset.is_valid()
     found, facets, more = release_facets(filterset) if valid else (Facets(0), {}, {})
     total = found.total
-    criteria = filterset.criteria() if valid else None
+    criteria = filterset.criteria if valid else None
     if not valid:
         page = DatePage([], 0, None, True)
     elif filterset.order == "relevance":
@@ -299,7 +299,7 @@ def release_list(request):
         "filter": filterset,
         "page_obj": page,
         "named": named_in(query),
-        "unknown_speakers": unknown_speakers(query),
+        "unknown_speakers": unknown_speakers(criteria),
         "ranked": valid and filterset.order == "relevance",
         "total": total,
         "total_label": f"about {total:,}" if found.estimated else f"{total:,}",
@@ -329,11 +329,10 @@ def named_in(query: str) -> list:
     return [*Institution.objects.public().named(words)[:3], *Person.objects.public().named(words)[:3]]
 
 
-def unknown_speakers(query: str) -> list[str]:
+def unknown_speakers(criteria: Criteria | None) -> list[str]:
     """The names after speaker: that are no one's in the archive: the page says so, rather
     than only finding nothing."""
-    return [term.value for term in search.parse_websearch(query).fields
-            if term.name == "speaker" and not search.speaker_ids(term.value)]
+    return [name for name, ids in (criteria.speakers if criteria else {}).items() if not ids]
 
 
 def _opening(body: str, words: int = 40) -> str:
@@ -608,7 +607,7 @@ def quote_list(request):
         return cleaned
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
     index = get_statement_index()
-    criteria = filterset.criteria() if not filterset.is_bound or filterset.is_valid() else None
+    criteria = filterset.criteria if not filterset.is_bound or filterset.is_valid() else None
     total = index.count(criteria) if criteria else 0
     # By relevance when searching, else newest first; counted exactly over every match.
     find = index.ranked if filterset.searching() else index.dated
@@ -620,7 +619,7 @@ def quote_list(request):
     for quote in page:
         quote.snippet = highlighted(extracts.get(quote.pk) or quote.text)
     context = {"filter": filterset, "page_obj": page, "query": query, "total": total,
-               "total_label": f"{total:,}", "unknown_speakers": unknown_speakers(query),
+               "total_label": f"{total:,}", "unknown_speakers": unknown_speakers(criteria),
                "chips": chips(filterset) if filterset.is_bound else []}
     return render(request, "archive/quote_list.html", context)
 

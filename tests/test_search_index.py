@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from archive import filters, merge, search_index, views
 from archive.filters import QuoteFilter, ReleaseInstitution, Year
@@ -440,6 +441,15 @@ def test_a_speaker_no_one_is_named_is_said_so(client, archive):
     response = client.get("/releases/", {"q": "speaker:Pan"})
     assert "No one named" not in response.text
     assert "Filter by" in response.text
+
+
+def test_a_speaker_name_is_looked_up_once_a_page(client, archive):
+    # A name no one has is looked for word by word, in people's names and in their aliases:
+    # two queries, whether the page, its facets or its notice asks.
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/releases/", {"q": "speaker:Zhou loans"})
+    assert "No one named “Zhou”" in response.text
+    assert sum("%zhou%" in q["sql"].lower() for q in queries.captured_queries) == 2
 
 
 def test_a_phrase_is_its_words_in_order_not_only_its_pairs(client):
