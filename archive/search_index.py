@@ -143,6 +143,15 @@ def sort_key(published: datetime.date | None, pk: int) -> int:
 DATED = 1 << ID_BITS
 
 
+# A date-ordered page is looked for in the matches of this many days from where it starts,
+# then in eight times as many, and so on.
+FIRST_WINDOW_DAYS = 32
+
+
+def _tomorrow() -> datetime.date:
+    return datetime.date.today() + datetime.timedelta(days=1)
+
+
 def key_id(key: int) -> int:
     return key & ((1 << ID_BITS) - 1)
 
@@ -372,6 +381,40 @@ class SearchIndex:
 
     def _keys(self, searcher, query, limit: int, low: int | None = None,
               high: int | None = None, oldest: bool = False) -> list[int]:
+        """Up to `limit` sort keys of the matches strictly between `low` and `high`, in the
+        list's order. Dated keys are read a window of days at a time from the list's start
+        (FIRST_WINDOW_DAYS, then eight times as many each time) until the page is full: a
+        page reads the matches of a few weeks, where ordering every match by its key costs as
+        many matches as there are."""
+        keys: list[int] = []
+        days = FIRST_WINDOW_DAYS
+        if not oldest:
+            # Down from `high`, or from tomorrow with the first window open above (a release
+            # dated later is still the newest).
+            upper, edge = high, high if high is not None else sort_key(_tomorrow(), 0)
+            while len(keys) < limit:
+                edge -= days << ID_BITS
+                if edge <= DATED or low is not None and edge <= low + 1:
+                    return keys + self._keys_between(searcher, query, limit - len(keys),
+                                                      low, upper)
+                keys += self._keys_between(searcher, query, limit - len(keys), edge - 1, upper)
+                upper, days = edge, days * 8
+        else:
+            if low is None or low < DATED - 1:  # the undated: one day, no windows
+                return self._keys_between(searcher, query, limit, low, high, oldest=True)
+            lower = edge = low
+            while len(keys) < limit:
+                edge += days << ID_BITS
+                if edge >= sort_key(_tomorrow(), 0) or high is not None and edge >= high - 1:
+                    return keys + self._keys_between(searcher, query, limit - len(keys),
+                                                      lower, high, oldest=True)
+                keys += self._keys_between(searcher, query, limit - len(keys), lower, edge + 1,
+                                           oldest=True)
+                lower, days = edge, days * 8
+        return keys
+
+    def _keys_between(self, searcher, query, limit: int, low: int | None = None,
+                      high: int | None = None, oldest: bool = False) -> list[int]:
         """Up to `limit` sort keys of the matches strictly between `low` and `high`."""
         if low is not None or high is not None:
             query = _narrowed(query, tantivy.Query.range_query(

@@ -246,6 +246,42 @@ def test_every_page_says_which_results_it_shows(client, monkeypatch):
     assert "6–10 of 14" in ranked.text
 
 
+def test_date_ordered_pages_hold_every_release_in_order_across_the_years(client, monkeypatch):
+    # A page is looked for in windows of days growing from where it starts: releases on the
+    # windows' edges, decades apart, on one day, in the future and undated all come once,
+    # in order, page after page, in both orders, with and without search words.
+    monkeypatch.setattr(views, "PER_PAGE", 3)
+    today = datetime.date.today()
+    days = [0, 1, -1, 2, 400, -31, -32, -33, -287, -288, -289, -2335, -2336, -2337, -20000]
+    dates = [today + datetime.timedelta(days=d) for d in days]
+    dates += [datetime.date(1970, 1, 1), datetime.date(1970, 2, 2), datetime.date(1999, 12, 31),
+              datetime.date(2000, 1, 1), dates[0], dates[0], None, None]
+    releases = [make_release(f"Release {n}", "Millet." if n % 3 else "Millet and rice.",
+                             published=date) for n, date in enumerate(dates)]
+
+    def listed(params):
+        seen, params = [], dict(params)
+        while True:
+            page = client.get("/releases/", params).context["page_obj"]
+            seen += [r.pk for r in page]
+            if page.next_key is None:
+                return seen
+            params["after"] = page.next_key
+
+    def expected(chosen, oldest):
+        dated = sorted((r for r in chosen if r.published), reverse=not oldest,
+                       key=lambda r: (r.published, r.pk))
+        undated = sorted((r for r in chosen if not r.published), reverse=not oldest,
+                         key=lambda r: r.pk)
+        return [r.pk for r in dated + undated]
+
+    with_rice = [r for r in releases if "rice" in r.body]
+    assert listed({}) == expected(releases, oldest=False)
+    assert listed({"sort": "oldest"}) == expected(releases, oldest=True)
+    assert listed({"q": "rice", "sort": "newest"}) == expected(with_rice, oldest=False)
+    assert listed({"q": "rice", "sort": "oldest"}) == expected(with_rice, oldest=True)
+
+
 def test_a_name_searched_offers_its_page_and_every_release_linked_to_it(client):
     bank = Institution.objects.create(name="People's Bank of China", kind="central_bank")
     bank.aliases.create(name="PBOC")
