@@ -148,8 +148,9 @@ DATED = 1 << ID_BITS
 FIRST_WINDOW_DAYS = 32
 
 
-def _tomorrow() -> datetime.date:
-    return datetime.date.today() + datetime.timedelta(days=1)
+def _first_key(day: int) -> int:
+    """The smallest sort key of a release dated `day` days after 1970-01-01."""
+    return sort_key(EPOCH + datetime.timedelta(days=day), 0)
 
 
 def key_id(key: int) -> int:
@@ -231,6 +232,7 @@ class SearchIndex:
         self.lock = threading.Lock()
         self.version: Position | None = None
         self.counted: dict[tuple, tuple[Position | None, Facets]] = {}
+        self.days: tuple[Position | None, tuple[int, int] | None] | None = None
 
     # Reading.
 
@@ -386,32 +388,45 @@ class SearchIndex:
         (FIRST_WINDOW_DAYS, then eight times as many each time) until the page is full: a
         page reads the matches of a few weeks, where ordering every match by its key costs as
         many matches as there are."""
+        days = self._dated_days(searcher)
+        if days is None or oldest and (low is None or low < DATED - 1):
+            # Nothing dated, or the undated alone: all of one day, no windows.
+            return self._keys_between(searcher, query, limit, low, high, oldest)
+        first, last = _first_key(days[0]), _first_key(days[1] + 1)
         keys: list[int] = []
-        days = FIRST_WINDOW_DAYS
+        width = FIRST_WINDOW_DAYS << ID_BITS
         if not oldest:
-            # Down from `high`, or from tomorrow with the first window open above (a release
-            # dated later is still the newest).
-            upper, edge = high, high if high is not None else sort_key(_tomorrow(), 0)
+            # Down from `high`, or from the newest release's day.
+            upper, edge = high, min(high, last) if high is not None else last
             while len(keys) < limit:
-                edge -= days << ID_BITS
-                if edge <= DATED or low is not None and edge <= low + 1:
+                edge -= width
+                if edge <= first or low is not None and edge <= low + 1:
                     return keys + self._keys_between(searcher, query, limit - len(keys),
                                                       low, upper)
                 keys += self._keys_between(searcher, query, limit - len(keys), edge - 1, upper)
-                upper, days = edge, days * 8
+                upper, width = edge, width * 8
         else:
-            if low is None or low < DATED - 1:  # the undated: one day, no windows
-                return self._keys_between(searcher, query, limit, low, high, oldest=True)
-            lower = edge = low
+            # Up from `low`, or from the oldest release's day.
+            lower, edge = low, max(low, first - 1)
             while len(keys) < limit:
-                edge += days << ID_BITS
-                if edge >= sort_key(_tomorrow(), 0) or high is not None and edge >= high - 1:
+                edge += width
+                if edge >= last or high is not None and edge >= high - 1:
                     return keys + self._keys_between(searcher, query, limit - len(keys),
                                                       lower, high, oldest=True)
                 keys += self._keys_between(searcher, query, limit - len(keys), lower, edge + 1,
                                            oldest=True)
-                lower, days = edge, days * 8
+                lower, width = edge, width * 8
         return keys
+
+    def _dated_days(self, searcher) -> tuple[int, int] | None:
+        """The first and the last day a release in the index is dated (days since 1970),
+        kept until the index changes: where date-ordered pages start looking."""
+        if self.days is None or self.days[0] != self.version:
+            stats = searcher.aggregate(tantivy.Query.all_query(),
+                                       {"day": {"stats": {"field": "day"}}})["day"]
+            found = (int(stats["min"]), int(stats["max"])) if stats["count"] else None
+            self.days = (self.version, found)
+        return self.days[1]
 
     def _keys_between(self, searcher, query, limit: int, low: int | None = None,
                       high: int | None = None, oldest: bool = False) -> list[int]:
