@@ -406,10 +406,14 @@ def related_releases(release: Release, appearances, size: int = 5, window: int =
             shared.update(set(model.objects.filter(**{field: value}).exclude(release=release)
                               .order_by("-release_id").values_list("release_id", flat=True)
                               [:window]))
-    candidates = Release.objects.visible().filter(pk__in=list(shared)).only(
-        "pk", "title", "slug", "published")
-    newest = sorted(candidates, key=lambda r: (r.published or date.min, r.pk), reverse=True)
-    return sorted(newest, key=lambda r: -shared[r.pk])[:size]  # a stable sort keeps "newest"
+    # Ranked from (id, date) pairs; only the few shown are made into releases.
+    candidates = Release.objects.visible().filter(pk__in=list(shared)).values_list(
+        "pk", "published")
+    best = [pk for pk, published in sorted(
+        candidates, key=lambda row: (shared[row[0]], row[1] or date.min, row[0]),
+        reverse=True)[:size]]
+    shown = Release.objects.only("pk", "title", "slug", "published").in_bulk(best)
+    return [shown[pk] for pk in best]
 
 
 def linked_paragraphs(release: Release, appearances, quotes) -> list[str]:

@@ -2,6 +2,7 @@
 JSON, by name and value, and how the file is offered."""
 
 import csv
+import datetime
 import io
 import json
 
@@ -9,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from archive import exports
 from archive.models import Institution, Person, Quote
 from tests.conftest import make_release
 
@@ -23,6 +25,18 @@ def _download(client, url, params=None) -> tuple[str, object]:
 
 def _csv_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_csv_record_is_what_the_csv_module_writes_and_reads_back_whole():
+    values = ["plain", "a, comma", 'say "yes"', "two\nlines", "cr\ronly", "crlf\r\nend", "",
+              None, 7, 2.5, True, datetime.date(2025, 12, 24), " spaced ", "银行, “引号”", '"']
+    expected = io.StringIO()
+    csv.writer(expected).writerow(values)
+    assert exports.csv_record(values) == expected.getvalue()
+    assert next(csv.reader(io.StringIO(exports.csv_record(values), newline=""))) == [
+        "" if v is None else str(v) for v in values]
+    # Formulas are still defused, and lists joined.
+    assert exports.csv_record(["=1+1", ["a", "b"]]) == "'=1+1,a; b\r\n"
 
 
 def test_the_releases_export_has_every_column_of_a_release(client, archive):
