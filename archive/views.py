@@ -396,22 +396,33 @@ def related_releases(release: Release, appearances, size: int = 5, window: int =
     """Other releases sharing the most institutions, people and topics with this one, the
     newest first among equals. The candidates are each shared link's latest `window`
     releases, read backwards from the link tables' indexes, so that a big bank's hundred
-    thousand releases are never all read."""
-    links = [(ReleaseInstitution, "institution_id", [i.pk for i in release.institutions.all()]),
-             (ReleaseTopic, "topic_id", [t.pk for t in release.topics.all()]),
-             (Appearance, "person_id", {a.person_id for a in appearances})]
-    shared = Counter()
+    thousand releases are never all read; all links are read in one statement."""
+    links = [(ReleaseInstitution, "institution", [i.pk for i in release.institutions.all()]),
+             (ReleaseTopic, "topic", [t.pk for t in release.topics.all()]),
+             (Appearance, "person", sorted({a.person_id for a in appearances}))]
+    quote = connection.ops.quote_name
+    parts, params = [], []
     for model, field, values in links:
+        table = quote(model._meta.db_table)
+        column, other = (quote(model._meta.get_field(name).column) for name in (field, "release"))
         for value in values:
-            shared.update(set(model.objects.filter(**{field: value}).exclude(release=release)
-                              .order_by("-release_id").values_list("release_id", flat=True)
-                              [:window]))
-    # Ranked from (id, date) pairs; only the few shown are made into releases.
-    candidates = Release.objects.visible().filter(pk__in=list(shared)).values_list(
-        "pk", "published")
-    best = [pk for pk, published in sorted(
-        candidates, key=lambda row: (shared[row[0]], row[1] or date.min, row[0]),
-        reverse=True)[:size]]
+            parts.append(f"SELECT {other} AS shared_id FROM (SELECT {other} "
+                         f"FROM {table} WHERE {column} = %s AND {other} <> %s "
+                         f"ORDER BY {other} DESC LIMIT %s) AS link{len(parts)}")
+            params += [value, release.pk, window]
+    if not parts:
+        return []
+    # Ranked in the same statement: by the number of links shared (a release is linked to an
+    # institution, a topic or a person once), then newest first.
+    releases, published = quote(Release._meta.db_table), quote("published")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.id FROM ({' UNION ALL '.join(parts)}) AS shared"
+            f" JOIN {releases} r ON r.id = shared.shared_id"
+            f" WHERE r.{quote('hidden')} = %s GROUP BY r.id, r.{published}"
+            f" ORDER BY COUNT(*) DESC, r.{published} DESC NULLS LAST, r.id DESC LIMIT %s",
+            [*params, False, size])
+        best = [pk for pk, in cursor.fetchall()]
     shown = Release.objects.only("pk", "title", "slug", "published").in_bulk(best)
     return [shown[pk] for pk in best]
 

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from archive.models import Appearance, Institution, Person, Topic
+from archive.models import Appearance, Institution, Person, Release, Topic
 from tests.conftest import make_release
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +77,23 @@ def test_a_statement_quoting_a_name_keeps_the_name_linked(client, archive):
     page = client.get(release.get_absolute_url()).text
     assert (f'<mark class="statement" id="said-1"><a href="{archive["ccb"].get_absolute_url()}">'
             'China Construction Bank</a> will name a chair</mark>') in page
+
+
+def test_related_releases_are_five_and_dated_ones_come_before_undated(client):
+    fed = Institution.objects.create(name="Federal Reserve", kind="central_bank")
+    powell = Person.objects.create(name="Jerome Powell")
+    source = make_release("Fed minutes", published=datetime.date(2025, 1, 1))
+    source.institutions.set([fed])
+    Appearance.objects.create(release=source, person=powell)
+    undated = make_release("Undated Fed note")
+    undated.institutions.set([fed])
+    Appearance.objects.create(release=make_release(
+        "Powell speaks", published=datetime.date(2020, 1, 1)), person=powell)
+    for day in range(1, 7):
+        make_release(f"Fed day {day}", published=datetime.date(2024, 1, day)).institutions.set(
+            [fed])
+    # One link shared each: five of them, newest first, the undated after every dated one.
+    assert related_titles(client, source) == [f"Fed day {day}" for day in range(6, 1, -1)]
+    for release in Release.objects.filter(title__startswith="Fed day"):
+        release.delete()
+    assert related_titles(client, source) == ["Powell speaks", "Undated Fed note"]
