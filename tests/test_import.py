@@ -462,7 +462,7 @@ def test_rows_of_several_tables_are_written_together_each_with_its_own_values():
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite",
-                    reason="PostgreSQL's driver sends any number of parameters in one statement")
+                    reason="PostgreSQL, its parameters bound in the client, takes any number of them")
 def test_an_insert_past_the_connections_own_limit_is_split_into_batches_that_write_every_row():
     # A SQLite built before 3.32, or set so, takes 999 parameters a statement: 1,000 rows
     # of two columns are three statements there (499, 499 and 2 rows), each one's rows
