@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from archive.models import Appearance, Quote
+from archive.models import Appearance, Institution, Quote
+from tests.conftest import make_release
 from tests.test_views import ATOM, titles
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +136,35 @@ def test_facet_options_are_counted_ordered_and_link_to_their_choice_on_page_one(
     # The sort and the page's position are no filters to remove.
     assert [(c.label, c.href) for c in response.context["chips"]] == [
         ("Institution: Bank of Communications", "?sort=newest")]
+
+
+def test_facets_list_the_most_found_first_and_offer_more_only_past_twelve(client):
+    # Sources written in the reverse of the order shown: the most found first, ties by name.
+    sources = [*(f"Source {letter}" for letter in "JIHGFEDCBA"), "Reuters", "Reuters",
+               "Caixin", "Caixin", "China Daily", "China Daily", "China Daily"]
+    releases = [make_release(f"Notice {n}", "Rates.", source=source)
+                for n, source in enumerate(sources)]
+    # Twelve banks, the first written last in name order; the last one counted twice.
+    banks = [Institution.objects.create(name=f"Bank {letter}") for letter in "LKJIHGFEDCBA"]
+    for bank, release in zip(banks, releases):
+        release.institutions.add(bank)
+    releases[-1].institutions.add(banks[-1])
+    response = client.get("/releases/")
+    facets = response.context["facets"]
+    assert [(o.label, o.count) for o in facets["source"]] == [
+        ("China Daily", 3), ("Caixin", 2), ("Reuters", 2),
+        *((f"Source {letter}", 1) for letter in "ABCDEFGHI")]  # the thirteenth is cut
+    assert [(o.label, o.count) for o in facets["institution"]] == [
+        ("Bank A", 2), *((f"Bank {letter}", 1) for letter in "BCDEFGHIJKL")]
+    # Twelve banks fit; thirteen sources do not.
+    assert list(response.context["more"]) == ["source"]
+
+
+def test_a_chosen_person_is_a_chip_by_name(client, archive):
+    response = client.get("/releases/", {"person": "lou-feipeng", "source": "China Daily"})
+    assert [(c.label, c.href) for c in response.context["chips"]] == [
+        ("Person: Lou Feipeng", "?source=China+Daily"),
+        ("Source: China Daily", "?person=lou-feipeng")]
 
 
 def test_a_chosen_year_offers_its_months_in_calendar_order(client, archive):

@@ -3,11 +3,13 @@
 import datetime
 import json
 import shutil
+import sqlite3
 import subprocess
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from archive.ingest.pipeline import Context
@@ -457,6 +459,27 @@ def test_rows_of_several_tables_are_written_together_each_with_its_own_values():
     assert Person.objects.filter(name="Person 3", slug="person-3").exists()
     written = PersonAlias.objects.values_list("name", "person__name")
     assert sorted(written) == sorted((f"P. {n}", f"Person {n % 3}") for n in range(600))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite",
+                    reason="PostgreSQL, its parameters bound in the client, takes any number of them")
+def test_an_insert_past_the_connections_own_limit_is_split_into_batches_that_write_every_row():
+    # A SQLite built before 3.32, or set so, takes 999 parameters a statement: 1,000 rows
+    # of two columns are three statements there (499, 499 and 2 rows), each one's rows
+    # written once and their columns returned.
+    connection.ensure_connection()
+    before = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    try:
+        people = [{"name": f"Person {n}", "slug": f"person-{n}"} for n in range(1000)]
+        returned = insert_rows(Person, people, returning=["id", "name"])
+        aliases = [{"person": pk, "name": f"P. {name}"} for pk, name in returned]
+        insert_together([(PersonAlias, aliases)])
+    finally:
+        connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+    assert sorted(name for _, name in returned) == sorted(row["name"] for row in people)
+    assert dict(Person.objects.values_list("name", "id")) == {n: pk for pk, n in returned}
+    assert sorted(PersonAlias.objects.values_list("name", "person__name")) == sorted(
+        (f"P. {row['name']}", row["name"]) for row in people)
 
 
 def test_an_insert_skipping_conflicts_leaves_out_the_rows_that_clash_and_returns_the_rest():

@@ -449,6 +449,10 @@ def test_speaker_search_finds_who_is_quoted_on_every_path(client, archive):
     assert releases("speaker:lou rate") == []
     # Without words nothing ranks: newest first.
     assert releases("-speaker:pan") == [first.title, second.title]
+    # A speaker left out is no word left out: a release naming him, not quoting him, stays.
+    named = make_release("Pan Gongsheng to visit Hong Kong", "A visit is planned.",
+                         published=datetime.date(2025, 1, 2))
+    assert releases("-speaker:pan") == [first.title, second.title, named.title]
 
     def statements(query):
         listed = [q.text for q in client.get("/quotes/", {"q": query}).context["page_obj"]]
@@ -462,7 +466,8 @@ def test_speaker_search_finds_who_is_quoted_on_every_path(client, archive):
     assert statements("speaker:pan loans") == []
     assert len(statements("-speaker:pan")) == 2
     response = client.get("/quotes/", {"q": "title:policy"})
-    assert "Statements have no title" in response.text
+    assert ("Statements have no title: search the releases for title:…, or leave out "
+            "“title:” to search the statements’ words.") in response.text
     assert list(response.context["page_obj"]) == []
 
 

@@ -40,6 +40,7 @@ QUERIES = [
     ("OR wind", {"green"}),                           # an OR with nothing before it
     ("wind OR", {"green"}),
     ("dollar OR wind bonds", {"green"}),              # OR joins its two neighbours only
+    ("dollar or wind", set()),                        # "or" in small letters is a stop word
     ("-the bonds", {"green"}),                        # a stop word excluded is ignored
     ('"bank of china" -"central bank"', {"boc"}),
     ("bank -green", {"rrr", "relend", "boc"}),
@@ -47,6 +48,8 @@ QUERIES = [
     ('"Bank of China"', {"boc", "rrr"}),
     ("the", set()),                                   # a stop word alone finds nothing
     ("the yuan", {"green", "fx"}),
+    ("the-yuan", {"green", "fx"}),                    # a stop word inside a word too
+    ('"the"', set()),                                 # and a phrase of stop words alone
     ("intelligence payments", {"boc"}),
     ('"', set()),
     ("OR", set()),
@@ -58,7 +61,9 @@ QUERIES = [
     ("title:lending", {"relend"}),
     ("bank -title:bank", {"green", "relend"}),
     ("-title:bank", {"green", "relend", "fx", "zh"}),
+    ("title:-bank", {"green", "relend", "fx", "zh"}),  # the minus may follow the colon
     ("title:dollar OR wind", set()),                  # OR next to a field term is ignored
+    ("wind title:bonds OR dollar", set()),            # after words too
     ("title:the", set()),
     ("title: steady", set()),                         # "title:" then a space is a word
 ]

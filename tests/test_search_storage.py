@@ -3,7 +3,7 @@
 import pytest
 
 from archive.models import Institution, Quote, Release
-from archive.search import parse_websearch
+from archive.search import FieldTerm, parse_websearch
 from tests.conftest import make_release
 
 pytestmark = pytest.mark.django_db
@@ -97,4 +97,13 @@ def test_statements_are_searchable():
 def test_parse_websearch_reads_phrases_or_and_negation():
     parsed = parse_websearch('"green bond" OR climate -coal "unclosed')
     assert parsed.groups == [["green bond", "climate"], ["unclosed"]]
+    assert parsed.excluded == ["coal"]
+
+
+def test_parse_websearch_reads_field_terms_and_keeps_each_words_own_letters():
+    parsed = parse_websearch("--coal Xinhua title:-bank bonds speaker:pan OR wind")
+    # A minus before a field's value negates it; OR after a field term joins nothing.
+    assert parsed.fields == [FieldTerm("title", "bank", negated=True),
+                             FieldTerm("speaker", "pan", negated=False)]
+    assert parsed.groups == [["Xinhua"], ["bonds"], ["wind"]]
     assert parsed.excluded == ["coal"]
