@@ -1,7 +1,6 @@
 import difflib
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
