@@ -65,6 +65,10 @@ class ListFilterSet(django_filters.FilterSet):
     """What list pages, feeds and exports share: results only for valid parameters. Pages
     ask the search index (criteria); feeds and exports the database (matches())."""
 
+    # Where a date-ordered page starts: the last key of the page before (a search index's
+    # sort key).
+    after = django_filters.NumberFilter(method="filter_sort", label="After", min_value=0)
+
     newest_first: tuple[str, ...]
 
     def matches(self):
@@ -76,6 +80,9 @@ class ListFilterSet(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # the order and where a page starts are the search index's
 
     def searching(self) -> bool:
         """Whether the search holds words to rank by: speaker: alone only narrows."""
@@ -115,8 +122,6 @@ class ReleaseFilter(ListFilterSet):
                                       max_value=12)
     sort = FallbackChoiceFilter(choices=SORTS, method="filter_sort", empty_label=None,
                                 label="Sort")
-    # Where a date-ordered page starts: the last key of the page before (search_index.sort_key).
-    after = django_filters.NumberFilter(method="filter_sort", label="After", min_value=0)
 
     newest_first = NEWEST_FIRST
 
@@ -148,9 +153,6 @@ class ReleaseFilter(ListFilterSet):
     def filter_country(self, queryset, name, value):
         links = ReleaseInstitution.objects.filter(institution__country=value)
         return queryset.filter(pk__in=links.values("release_id"))
-
-    def filter_sort(self, queryset, name, value):
-        return queryset  # applied by `ordered()` or by the search index
 
     @cached_property
     def criteria(self) -> Criteria:

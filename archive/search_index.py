@@ -139,18 +139,9 @@ def sort_key(published: datetime.date | None, pk: int) -> int:
     return (day << ID_BITS) | pk
 
 
-# The first key of a dated release: undated releases' keys are their ids alone.
-DATED = 1 << ID_BITS
-
-
 # A date-ordered page is looked for in the matches of this many days from where it starts,
 # then in eight times as many, and so on.
 FIRST_WINDOW_DAYS = 32
-
-
-def _first_key(day: int) -> int:
-    """The smallest sort key of a release dated `day` days after 1970-01-01."""
-    return sort_key(EPOCH + datetime.timedelta(days=day), 0)
 
 
 def key_id(key: int) -> int:
@@ -222,6 +213,8 @@ class SearchIndex:
     # The field of the people quoted in it, which speaker: asks.
     speaker_field = "quoted_person"
     sampled = True  # its documents carry a sample bucket
+    # Where the day starts in a sort key (sort_key): the bits below it order one day's matches.
+    day_shift = ID_BITS
 
     def __init__(self, path: Path):
         self.path = path
@@ -365,36 +358,48 @@ class SearchIndex:
             return Page([], 0)
         searcher = self.searcher()
         total = searcher.search(query, limit=1, count=True).count if count else 0
+        dated = self._first_key(0)
         if not oldest:
-            keys = self._keys(searcher, query, limit + 1, high=after)
+            hits = self._keys(searcher, query, limit + 1, high=after)
         else:
-            # Dated keys (from DATED up) in ascending order, then the undated ones below it.
-            undated_after = after is not None and after < DATED
-            keys = [] if undated_after else self._keys(
-                searcher, query, limit + 1, low=DATED - 1 if after is None else after,
+            # Dated keys (from the first dated one up) in ascending order, then the undated
+            # ones below them.
+            undated_after = after is not None and after < dated
+            hits = [] if undated_after else self._keys(
+                searcher, query, limit + 1, low=dated - 1 if after is None else after,
                 oldest=True)
-            if len(keys) <= limit:
-                keys += self._keys(searcher, query, limit + 1 - len(keys), high=DATED,
+            if len(hits) <= limit:
+                hits += self._keys(searcher, query, limit + 1 - len(hits), high=dated,
                                    low=after if undated_after else None, oldest=True)
-        more = len(keys) > limit
-        keys = keys[:limit]
+        more = len(hits) > limit
+        hits = hits[:limit]
         preceding = self._preceding(searcher, query, after, oldest) if after is not None else 0
-        return Page([key_id(k) for k in keys], total, keys[-1] if more else None, preceding)
+        return Page(self._ids(searcher, hits), total, hits[-1][0] if more else None, preceding)
+
+    def _first_key(self, day: int) -> int:
+        """The smallest sort key of a match dated `day` days after 1970-01-01 (undated
+        matches' keys are below the first dated day's)."""
+        return (day + 1) << self.day_shift
+
+    @staticmethod
+    def _ids(searcher, hits: list[tuple[int, int]]) -> list[int]:
+        """The ids of the matches `hits` (sort key, address): a release's id ends its key."""
+        return [key_id(key) for key, _ in hits]
 
     def _keys(self, searcher, query, limit: int, low: int | None = None,
-              high: int | None = None, oldest: bool = False) -> list[int]:
-        """Up to `limit` sort keys of the matches strictly between `low` and `high`, in the
-        list's order. Dated keys are read a window of days at a time from the list's start
+              high: int | None = None, oldest: bool = False) -> list[tuple[int, int]]:
+        """Up to `limit` matches strictly between the sort keys `low` and `high`, in the
+        list's order, as (sort key, address). Dated keys are read a window of days at a time from the list's start
         (FIRST_WINDOW_DAYS, then eight times as many each time) until the page is full: a
         page reads the matches of a few weeks, where ordering every match by its key costs as
         many matches as there are."""
         days = self._dated_days(searcher)
-        if days is None or oldest and (low is None or low < DATED - 1):
+        if days is None or oldest and (low is None or low < self._first_key(0) - 1):
             # Nothing dated, or the undated alone: all of one day, no windows.
             return self._keys_between(searcher, query, limit, low, high, oldest)
-        first, last = _first_key(days[0]), _first_key(days[1] + 1)
-        keys: list[int] = []
-        width = FIRST_WINDOW_DAYS << ID_BITS
+        first, last = self._first_key(days[0]), self._first_key(days[1] + 1)
+        keys: list[tuple[int, int]] = []
+        width = FIRST_WINDOW_DAYS << self.day_shift
         if not oldest:
             # Down from `high`, or from the newest release's day.
             upper, edge = high, min(high, last) if high is not None else last
@@ -429,8 +434,9 @@ class SearchIndex:
         return self.days[1]
 
     def _keys_between(self, searcher, query, limit: int, low: int | None = None,
-                      high: int | None = None, oldest: bool = False) -> list[int]:
-        """Up to `limit` sort keys of the matches strictly between `low` and `high`."""
+                      high: int | None = None, oldest: bool = False) -> list[tuple[int, int]]:
+        """Up to `limit` matches strictly between the sort keys `low` and `high`, as
+        (sort key, address)."""
         if low is not None or high is not None:
             query = _narrowed(query, tantivy.Query.range_query(
                 self.schema, "sort_key", tantivy.FieldType.Integer, low, high,
@@ -438,17 +444,18 @@ class SearchIndex:
         order = tantivy.Order.Asc if oldest else tantivy.Order.Desc
         result = searcher.search(query, limit=limit, count=False,
                                  order_by_field="sort_key", order=order)
-        return [key for key, _ in result.hits]
+        return result.hits
 
     def _preceding(self, searcher, query, after: int, oldest: bool) -> int:
         """How many matches come before the page that starts after the key `after` in a
         date-ordered list: where that page stands ("41–60 of …")."""
+        dated = self._first_key(0)
         if not oldest:
             spans = [(after, None)]
-        elif after >= DATED:
-            spans = [(DATED, after)]
+        elif after >= dated:
+            spans = [(dated, after)]
         else:  # among the undated, which follow every dated release
-            spans = [(DATED, None), (None, after)]
+            spans = [(dated, None), (None, after)]
         return sum(searcher.search(_narrowed(query, tantivy.Query.range_query(
             self.schema, "sort_key", tantivy.FieldType.Integer, low, high)),
             limit=1, count=True).count for low, high in spans)
@@ -589,20 +596,15 @@ class StatementIndex(SearchIndex):
     speaker_field = "person"
     pair_fields = {}  # statements are short: a phrase's positions are few
     sampled = False
+    day_shift = 48  # statement_sort_key
 
     def documents(self, ids: list[int]):
         return statement_documents(ids)
 
-    def dated(self, criteria: Criteria, offset: int, limit: int) -> Page:
-        """Statements newest first (by their release's date, then in the release's order),
-        `limit` from `offset`, uncounted."""
-        query = self.query(criteria)
-        if query is None or limit < 1:
-            return Page([], 0)
-        searcher = self.searcher()
-        result = searcher.search(query, limit=limit, offset=offset, count=False,
-                                 order_by_field="sort_key", order=tantivy.Order.Desc)
-        return Page([searcher.doc(address)["id"][0] for _, address in result.hits], 0)
+    @staticmethod
+    def _ids(searcher, hits: list[tuple[int, int]]) -> list[int]:
+        # A statement's key holds its release and position, not its id.
+        return [searcher.doc(address)["id"][0] for _, address in hits]
 
 
 _indexes: dict[Path, SearchIndex] = {}
@@ -883,7 +885,7 @@ def statement_sort_key(published: datetime.date | None, release: int, position: 
     """Newest release first, then the release's statements in their order: days (plus one)
     above the release id above the position counted down."""
     day = (published - EPOCH).days + 1 if published else 0
-    return (day << 48) | (release << 16) | (0xFFFF - min(position, 0xFFFF))
+    return (day << StatementIndex.day_shift) | (release << 16) | (0xFFFF - min(position, 0xFFFF))
 
 
 def statement_documents(ids: list[int]):

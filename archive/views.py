@@ -196,9 +196,9 @@ class DatePage:
 
 
 def date_page(request, criteria: Criteria, oldest: bool = False, total: int | None = None,
-              after: int | None = None) -> DatePage:
-    """The page of releases matching `criteria` newest (or oldest) first after the key in
-    the `after` parameter."""
+              after: int | None = None, index=None, load=releases_in_order) -> DatePage:
+    """The page of releases (or what `index` holds, read by `load`) matching `criteria`
+    newest (or oldest) first after the key in the `after` parameter."""
     if after is None and request.GET.get("after"):
         try:
             after = int(request.GET["after"])
@@ -206,8 +206,9 @@ def date_page(request, criteria: Criteria, oldest: bool = False, total: int | No
             raise Http404("There is no such page of results.") from None
     if after is not None and not 0 <= after < 2**63:  # no key of the index's 64 bits
         raise Http404("There is no such page of results.")
-    page = get_index().by_date(criteria, PER_PAGE, after=after, oldest=oldest, count=total is None)
-    return DatePage(releases_in_order(page.ids), page.total if total is None else total,
+    page = (index or get_index()).by_date(criteria, PER_PAGE, after=after, oldest=oldest,
+                                          count=total is None)
+    return DatePage(load(page.ids), page.total if total is None else total,
                     page.next_key, after is None, oldest, page.preceding)
 
 
@@ -623,17 +624,27 @@ def quote_list(request):
     index = get_statement_index()
     criteria = filterset.criteria if not filterset.is_bound or filterset.is_valid() else None
     total = index.count(criteria) if criteria else 0
-    # By relevance when searching, else newest first; counted exactly over every match.
-    find = index.ranked if filterset.searching() else index.dated
-    page = indexed_page(request, Indexed(
-        total, lambda offset, limit: find(criteria, offset, limit), statements_in_order))
+    # By relevance when searching, paged by number; else newest first, paged by key to the
+    # last statement. Counted exactly over every match.
+    ranked = criteria is not None and filterset.searching()
+    if criteria is None:
+        page = DatePage([], 0, None, True)
+    elif ranked:
+        page = indexed_page(request, Indexed(
+            total, lambda offset, limit: index.ranked(criteria, offset, limit),
+            statements_in_order))
+    else:
+        after = filterset.form.cleaned_data.get("after") if filterset.is_bound else None
+        page = date_page(request, criteria, total=total, index=index, load=statements_in_order,
+                         after=int(after) if after is not None else None)
     query = filterset.query
     extracts = search.snippets(Quote, [q.pk for q in page], query, "text",
                                "archive_quote_fts", 0) if query else {}
     for quote in page:
         quote.snippet = highlighted(extracts.get(quote.pk) or quote.text)
     context = {"filter": filterset, "page_obj": page, "query": query, "total": total,
-               "total_label": f"{total:,}", "unknown_speakers": unknown_speakers(criteria),
+               "ranked": ranked, "total_label": f"{total:,}",
+               "unknown_speakers": unknown_speakers(criteria),
                "chips": chips(filterset) if filterset.is_bound else []}
     return render(request, "archive/quote_list.html", context)
 

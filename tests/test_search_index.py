@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 
 from archive import filters, merge, search_index, views
 from archive.filters import QuoteFilter, ReleaseInstitution, Year
-from archive.models import Appearance, Institution, PersonAlias, Quote, Release, Topic
+from archive.models import (Appearance, Institution, Person, PersonAlias, Quote, Release,
+                            Topic)
 from tests.conftest import make_release
 from tests.test_search_parity import DOCUMENTS, QUERIES
 
@@ -280,6 +281,51 @@ def test_date_ordered_pages_hold_every_release_in_order_across_the_years(client,
     assert listed({"sort": "oldest"}) == expected(releases, oldest=True)
     assert listed({"q": "rice", "sort": "newest"}) == expected(with_rice, oldest=False)
     assert listed({"q": "rice", "sort": "oldest"}) == expected(with_rice, oldest=True)
+
+
+def test_the_statements_list_pages_by_key_to_its_last_statement(client, monkeypatch):
+    # Newest release first, each release's statements in their order, undated releases last:
+    # every statement once, page after page by "Older →", each page saying where it stands,
+    # with and without a speaker's institution; a search is still paged by number.
+    monkeypatch.setattr(views, "PER_PAGE", 3)
+    bank = Institution.objects.create(name="Keyed Bank", kind="commercial_bank")
+    today = datetime.date.today()
+    dates = [today, datetime.date(1990, 1, 2), None, today, datetime.date(2010, 7, 7), None,
+             today + datetime.timedelta(days=400), today - datetime.timedelta(days=40)]
+    quotes = []
+    for n, date in enumerate(dates):
+        release = make_release(f"Release {n}", "Rates.", published=date)
+        for position in (3, 1, 2)[: n % 3 + 1]:  # not made in their order
+            quotes.append(Quote.objects.create(
+                release=release, institution=bank if position != 2 else None,
+                person=None if position != 2 else Person.objects.get_or_create(name="Li")[0],
+                kind="direct", text=f"Liquidity {n}.{position}", position=position))
+    # Li speaks for the bank in one release (as its affiliation there), not in the others.
+    Appearance.objects.create(release=quotes[5].release, person=quotes[5].person,
+                              affiliation=bank)
+    expected = sorted(quotes, key=lambda q: (q.release.published is not None,
+                                             q.release.published or datetime.date.min,
+                                             q.release_id, -q.position), reverse=True)
+
+    def listed(params):
+        seen, params = [], dict(params)
+        while True:
+            response = client.get("/quotes/", params)
+            page = response.context["page_obj"]
+            assert f"{len(seen) + 1}–{len(seen) + len(page)} of" in response.text
+            seen += [q.pk for q in page]
+            if page.next_key is None:
+                return seen
+            assert "page=" not in response.text and "Older →" in response.text
+            params["after"] = page.next_key
+
+    assert listed({}) == [q.pk for q in expected]
+    by_bank = [q.pk for q in expected if q.institution == bank or q == quotes[5]]
+    assert len(by_bank) == len(quotes) - 1  # Li's other statement is not the bank's
+    assert listed({"institution": bank.slug}) == by_bank
+    response = client.get("/quotes/", {"q": "liquidity"})
+    assert response.context["page_obj"].paginator.count == len(quotes)
+    assert "page=2" in response.text
 
 
 def test_a_name_searched_offers_its_page_and_every_release_linked_to_it(client):

@@ -16,7 +16,7 @@ from django.test import Client
 
 from archive.management.commands.generate_archive import RARE  # words in ~0.2% of sentences
 from archive.models import Institution, Quote, Release, Topic
-from archive.search_index import sort_key
+from archive.search_index import sort_key, statement_sort_key
 
 COMMON = ["bank", "loans", "support", "credit", "market", "finance", "measures", "growth"]
 
@@ -78,6 +78,7 @@ class Command(BaseCommand):
         topics = list(Topic.objects.values_list("slug", flat=True))
         # A key halfway through the list by date: a page as deep as any.
         halfway = str(sort_key(datetime.date(2016, 1, 1), 0))
+        statements_halfway = str(statement_sort_key(datetime.date(2016, 1, 1), 0, 0xFFFF))
         deep = max(1, min(101, releases // 200))  # page 101 once there are enough matches
 
         def pick(options, i):
@@ -102,6 +103,7 @@ class Command(BaseCommand):
                 "year": pick(years, i)}),
             "release page": lambda i: (pick(release_urls, i), {}),
             "statements search": lambda i: ("/quotes/", {"q": pick(COMMON, i)}),
+            "statements, halfway (by key)": lambda i: ("/quotes/", {"after": statements_halfway}),
             "institution page": lambda i: (f"/institutions/{pick(banks, i)}/", {}),
             "topic page": lambda i: (f"/topics/{pick(topics, i)}/", {}),
         }
