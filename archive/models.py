@@ -418,11 +418,13 @@ class Appearance(models.Model):
     """A person named in a release, with the role and affiliation stated there: roles change
     over time, so they belong to the appearance, not to the person."""
 
-    # No index of their own (migration 0012): appearance_unique leads with the release and
-    # appearance_speaker_idx with the affiliation, and every index costs each import.
+    # No index of their own (migration 0012): appearance_unique leads with the release,
+    # appearance_speaker_idx with the affiliation and appearance_person_latest_idx with the
+    # person, and every index costs each import.
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="appearances",
                                 db_index=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="appearances")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="appearances",
+                               db_index=False)
     role = models.CharField(max_length=200, blank=True)
     affiliation = models.ForeignKey(
         Institution, null=True, blank=True, on_delete=models.SET_NULL, related_name="appearances",
@@ -434,8 +436,12 @@ class Appearance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["release", "person"], name="appearance_unique"),
         ]
-        # An institution's speakers, counted from the index alone.
-        indexes = [models.Index(fields=["affiliation", "person"], name="appearance_speaker_idx")]
+        indexes = [
+            # An institution's speakers, counted from the index alone.
+            models.Index(fields=["affiliation", "person"], name="appearance_speaker_idx"),
+            # A person's latest releases, read backwards (related releases).
+            models.Index(fields=["person", "-release"], name="appearance_person_latest_idx"),
+        ]
 
     def __str__(self):
         return f"{self.person} in {self.release}"

@@ -163,6 +163,13 @@ def test_a_write_is_found_by_the_next_search(client):
     Quote.objects.create(release=release, institution=bank, kind="indirect", position=1,
                          text="it will lend more")
     assert [i.name for i in client.get("/").context["institutions"]] == ["Harbin Bank"]
+    # A person named in it, a topic given to it: each link table is followed.
+    person = Person.objects.create(name="Zhou Liang")
+    Appearance.objects.create(release=release, person=person, role="Governor")
+    assert titles(client.get("/releases/", {"person": person.slug})) == ["Millet loans"]
+    topic = Topic.objects.create(name="Rural credit", slug="rural-credit")
+    release.topics.add(topic)
+    assert titles(client.get("/releases/", {"topic": topic.slug})) == ["Millet loans"]
     release.delete()
     assert titles(client.get("/releases/", {"q": "millet"})) == []
 
