@@ -19,6 +19,7 @@ import os
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,6 +56,24 @@ FORMAT = 4
 EXACT_UP_TO = 100_000
 SAMPLED_MATCHES = 150_000
 SAMPLE_BUCKETS, PILOT_BUCKETS = 1024, 64
+# A page's counting passes run side by side, a core each: Tantivy lets go of Python's lock
+# while it searches. They read no database (this thread's connection is not theirs).
+CORES = os.cpu_count() or 1
+
+
+def _passes() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=CORES, thread_name_prefix="search")
+
+
+PASSES = _passes()
+
+
+def _after_fork():
+    global PASSES
+    PASSES = _passes()  # a forked process has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _schema() -> tantivy.Schema:
@@ -479,13 +498,18 @@ class SearchIndex:
         own = {name for name in names if criteria.without(name) != criteria}
         # Counts without words are kept (above), so only a search's are ever sampled.
         sampling = bool(criteria.text) and self.sampled
-        # The matches are counted in the same pass as the facets that share the query; a
-        # facet whose own filter is set, in a pass of its own, sampled by its own matches
-        # (a phrase in one bank's releases may be in five times as many of all banks').
-        found = self._counted(searcher, query, [n for n in names if n not in own], sampling)
-        for name in own:
-            facet = self._counted(searcher, self.query(criteria.without(name)), [name],
-                                  sampling, count=False)
+        # The matches are counted with the facets that share their query; a facet whose own
+        # filter is set, apart, sampled by its own matches (a phrase in one bank's releases
+        # may be in five times as many of all banks'). The passes run side by side, the
+        # shared facets spread over the cores (each pass reads the matches again, which
+        # costs less than counting the facets).
+        shared = [name for name in names if name not in own]
+        passes = [(query, shared[core::CORES], core == 0) for core in range(CORES)]
+        passes += [(self.query(criteria.without(name)), [name], False) for name in own]
+        counted = list(PASSES.map(
+            lambda done: self._counted(searcher, *done[:2], sampling, count=done[2]), passes))
+        found = counted[0]
+        for facet in counted[1:]:
             found.counts.update(facet.counts)
             found.sampled |= facet.sampled
         if not criteria.text:

@@ -3,6 +3,7 @@ commits, whoever writes. Each test builds its own index from its own records."""
 
 import datetime
 import json
+import os
 import re
 from collections import Counter
 from io import StringIO
@@ -558,3 +559,17 @@ def test_a_phrase_is_its_words_in_order_not_only_its_pairs(client):
     assert titles(client.get("/releases/", {"q": 'bank -"china lends"'})) == ["Governors meet"]
     # Title and body are apart: a title's last word and the body's first are no phrase.
     assert titles(client.get("/releases/", {"q": '"lending the"'})) == []
+
+
+def test_the_counting_threads_serve_a_forked_process_too():
+    # A process forked after a search (an import's workers, a server's) has none of its
+    # parent's threads: counting there must not wait forever for them.
+    assert search_index.PASSES.submit(int, "1").result() == 1  # the threads are started
+    child = os.fork()
+    if child == 0:
+        try:
+            os._exit(0 if search_index.PASSES.submit(int, "7").result(timeout=10) == 7 else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
