@@ -19,7 +19,7 @@ import os
 import shutil
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -355,17 +355,24 @@ class SearchIndex:
     def _terms(self, name: str, values) -> tantivy.Query:
         return tantivy.Query.term_set_query(self.schema, name, list(values))
 
-    def ranked(self, criteria: Criteria, offset: int, limit: int) -> Page:
-        """Releases by relevance (BM25 over every match), `limit` from `offset`, uncounted."""
+    def ranked(self, criteria: Criteria, offset: int, limit: int, searcher=None) -> Page:
+        """Releases by relevance (BM25 over every match), `limit` from `offset`, uncounted;
+        in `searcher` when given (one caught up by another thread: this one may not read
+        the database)."""
         query = self.query(criteria)
         if query is None or limit < 1:
             return Page([], 0)
-        searcher = self.searcher()
+        searcher = searcher or self.searcher()
         # Not counted here (the facets count): counting visits every match, where the top
         # results alone let block-max WAND skip the blocks that cannot reach them.
         result = searcher.search(query, limit=limit, offset=offset, count=False)
         ids = [searcher.doc(address)["id"][0] for _, address in result.hits]
         return Page(ids, 0)
+
+    def ranked_started(self, criteria: Criteria, offset: int, limit: int) -> Future:
+        """ranked(), looked for on another core while this thread goes on (a page counts its
+        matches meanwhile); the index is caught up here first."""
+        return PASSES.submit(self.ranked, criteria, offset, limit, self.searcher())
 
     def by_date(self, criteria: Criteria, limit: int, after: int | None = None,
                 oldest: bool = False, count: bool = True) -> Page:

@@ -1,7 +1,7 @@
 import difflib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import PurePath
 from urllib.parse import quote as url_quote
@@ -46,9 +46,10 @@ from archive.models import (
     Release,
     Topic,
 )
-from archive.search_index import Criteria, Facets, get_index, get_statement_index
+from archive.search_index import Criteria, Facets, Page, get_index, get_statement_index
 
 PER_PAGE = 20
+ORPHANS = 3  # a last page takes up to this many results more rather than leave them alone
 # Statements and appearances by their release's date, newest first, undated last.
 LATEST_RELEASE_FIRST = F("release__published").desc(nulls_last=True)
 logger = logging.getLogger(__name__)
@@ -145,16 +146,35 @@ class Indexed:
         return self.load(self.find(window.start, window.stop - window.start).ids)
 
 
-def ranked_page(request, criteria: Criteria, total: int):
+def ranked_ahead(request, criteria: Criteria):
+    """`find(offset, limit)` for a list by relevance whose requested page is already being
+    looked for on another core, while this one counts the matches; None for no such page."""
+    try:
+        start = (int(request.GET.get("page") or 1) - 1) * PER_PAGE
+    except ValueError:
+        return None
+    if not 0 <= start < RANKED_PAGES * PER_PAGE:
+        return None
+    index = get_index()
+    started = index.ranked_started(criteria, start, PER_PAGE + ORPHANS)
+
+    def find(offset: int, limit: int) -> Page:
+        if offset == start and limit <= PER_PAGE + ORPHANS:
+            return replace(started.result(), ids=started.result().ids[:limit])
+        return index.ranked(criteria, offset, limit)
+    return find
+
+
+def ranked_page(request, criteria: Criteria, total: int, find=None):
     """The requested page of releases by relevance; a page that does not exist is a 404."""
     return indexed_page(request, Indexed(
-        total, lambda offset, limit: get_index().ranked(criteria, offset, limit),
+        total, find or (lambda offset, limit: get_index().ranked(criteria, offset, limit)),
         releases_in_order))
 
 
 def indexed_page(request, results: Indexed):
     """The requested page of `results`; a page that does not exist is a 404."""
-    paginator = Paginator(results, PER_PAGE, orphans=3)
+    paginator = Paginator(results, PER_PAGE, orphans=ORPHANS)
     try:
         number = int(request.GET.get("page") or 1)
     except ValueError:
@@ -279,13 +299,15 @@ def release_list(request):
         return cleaned
     filterset = ReleaseFilter(request.GET or None, queryset=Release.objects.visible())
     valid = not filterset.is_bound or filterset.is_valid()
+    criteria = filterset.criteria if valid else None
+    ranked = valid and filterset.order == "relevance"
+    find = ranked_ahead(request, criteria) if ranked else None
     found, facets, more = release_facets(filterset) if valid else (Facets(0), {}, {})
     total = found.total
-    criteria = filterset.criteria if valid else None
     if not valid:
         page = DatePage([], 0, None, True)
-    elif filterset.order == "relevance":
-        page = ranked_page(request, criteria, total)
+    elif ranked:
+        page = ranked_page(request, criteria, total, find)
     else:
         after = filterset.form.cleaned_data.get("after") if filterset.is_bound else None
         page = date_page(request, criteria, oldest=filterset.order == "oldest", total=total,
@@ -300,7 +322,7 @@ def release_list(request):
         "page_obj": page,
         "named": named_in(query),
         "unknown_speakers": unknown_speakers(criteria),
-        "ranked": valid and filterset.order == "relevance",
+        "ranked": ranked,
         "total": total,
         "total_label": f"about {total:,}" if found.estimated else f"{total:,}",
         "estimated": found.estimated,

@@ -255,6 +255,25 @@ def test_every_page_says_which_results_it_shows(client, monkeypatch):
     assert "6–10 of 14" in ranked.text
 
 
+def test_results_by_relevance_page_through_every_match_once(client, monkeypatch):
+    # Each page is looked for while the matches are counted: page after page, the last one
+    # holding the few left over, every match comes once in the index's order of relevance.
+    monkeypatch.setattr(views, "PER_PAGE", 4)
+    for n in range(1, 19):  # relevance falls as the body grows
+        make_release(f"Note {n}", "Sorghum. " + "Grain prices held. " * n)
+    ranked = [r.title for r in Release.objects.order_by("pk")]
+    seen, number = [], 1
+    while True:
+        response = client.get("/releases/", {"q": "sorghum", "page": number})
+        seen += titles(response)
+        if not response.context["page_obj"].has_next():
+            break
+        number += 1
+    assert seen == ranked and number == 4  # 4, 4, 4 and the last 6
+    for number in ("5", "0", "-1", "x"):
+        assert client.get("/releases/", {"q": "sorghum", "page": number}).status_code == 404
+
+
 def test_date_ordered_pages_hold_every_release_in_order_across_the_years(client, monkeypatch):
     # A page is looked for in windows of days growing from where it starts: releases on the
     # windows' edges, decades apart, on one day, in the future and undated all come once,
