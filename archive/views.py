@@ -1,6 +1,7 @@
 import difflib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import PurePath
@@ -146,30 +147,21 @@ class Indexed:
         return self.load(self.find(window.start, window.stop - window.start).ids)
 
 
-def ranked_ahead(request, criteria: Criteria):
-    """`find(offset, limit)` for a list by relevance whose requested page is already being
-    looked for on another core, while this one counts the matches; None for no such page."""
+def ranked_ahead(request, criteria: Criteria, index) -> Callable[[int, int], Page]:
+    """`find(offset, limit)` for a list by relevance from `index`, the page `request` asks
+    for already being looked for on another core while this one counts the matches."""
     try:
         start = (int(request.GET.get("page") or 1) - 1) * PER_PAGE
     except ValueError:
-        return None
-    if not 0 <= start < RANKED_PAGES * PER_PAGE:
-        return None
-    index = get_index()
-    started = index.ranked_started(criteria, start, PER_PAGE + ORPHANS)
+        start = -1
+    started = (index.ranked_started(criteria, start, PER_PAGE + ORPHANS)
+               if 0 <= start < RANKED_PAGES * PER_PAGE else None)
 
     def find(offset: int, limit: int) -> Page:
-        if offset == start and limit <= PER_PAGE + ORPHANS:
+        if started and offset == start and limit <= PER_PAGE + ORPHANS:
             return replace(started.result(), ids=started.result().ids[:limit])
         return index.ranked(criteria, offset, limit)
     return find
-
-
-def ranked_page(request, criteria: Criteria, total: int, find=None):
-    """The requested page of releases by relevance; a page that does not exist is a 404."""
-    return indexed_page(request, Indexed(
-        total, find or (lambda offset, limit: get_index().ranked(criteria, offset, limit)),
-        releases_in_order))
 
 
 def indexed_page(request, results: Indexed):
@@ -301,13 +293,13 @@ def release_list(request):
     valid = not filterset.is_bound or filterset.is_valid()
     criteria = filterset.criteria if valid else None
     ranked = valid and filterset.order == "relevance"
-    find = ranked_ahead(request, criteria) if ranked else None
+    find = ranked_ahead(request, criteria, get_index()) if ranked else None
     found, facets, more = release_facets(filterset) if valid else (Facets(0), {}, {})
     total = found.total
     if not valid:
         page = DatePage([], 0, None, True)
     elif ranked:
-        page = ranked_page(request, criteria, total, find)
+        page = indexed_page(request, Indexed(total, find, releases_in_order))
     else:
         after = filterset.form.cleaned_data.get("after") if filterset.is_bound else None
         page = date_page(request, criteria, oldest=filterset.order == "oldest", total=total,
@@ -645,16 +637,15 @@ def quote_list(request):
     filterset = QuoteFilter(request.GET or None, queryset=Quote.objects.visible())
     index = get_statement_index()
     criteria = filterset.criteria if not filterset.is_bound or filterset.is_valid() else None
-    total = index.count(criteria) if criteria else 0
     # By relevance when searching, paged by number; else newest first, paged by key to the
     # last statement. Counted exactly over every match.
     ranked = criteria is not None and filterset.searching()
+    find = ranked_ahead(request, criteria, index) if ranked else None
+    total = index.count(criteria) if criteria else 0
     if criteria is None:
         page = DatePage([], 0, None, True)
     elif ranked:
-        page = indexed_page(request, Indexed(
-            total, lambda offset, limit: index.ranked(criteria, offset, limit),
-            statements_in_order))
+        page = indexed_page(request, Indexed(total, find, statements_in_order))
     else:
         after = filterset.form.cleaned_data.get("after") if filterset.is_bound else None
         page = date_page(request, criteria, total=total, index=index, load=statements_in_order,

@@ -353,6 +353,10 @@ def test_the_statements_list_pages_by_key_to_its_last_statement(client, monkeypa
     response = client.get("/quotes/", {"q": "liquidity"})
     assert response.context["page_obj"].paginator.count == len(quotes)
     assert "page=2" in response.text
+    searched = [q.pk for number in range(1, 5)  # 3, 3, 3 and the last 6
+                for q in client.get("/quotes/", {"q": "liquidity", "page": number})
+                .context["page_obj"]]
+    assert sorted(searched) == sorted(q.pk for q in quotes)
 
 
 def test_a_name_searched_offers_its_page_and_every_release_linked_to_it(client):
