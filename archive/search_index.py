@@ -415,10 +415,10 @@ class SearchIndex:
     def _keys(self, searcher, query, limit: int, low: int | None = None,
               high: int | None = None, oldest: bool = False) -> list[tuple[int, int]]:
         """Up to `limit` matches strictly between the sort keys `low` and `high`, in the
-        list's order, as (sort key, address). Dated keys are read a window of days at a time from the list's start
-        (FIRST_WINDOW_DAYS, then eight times as many each time) until the page is full: a
-        page reads the matches of a few weeks, where ordering every match by its key costs as
-        many matches as there are."""
+        list's order, as (sort key, address). Dated keys are read a window of days at a time
+        from the list's start (FIRST_WINDOW_DAYS, then eight times as many each time) until
+        the page is full: a page reads the matches of a few weeks, where ordering every match
+        by its key costs as many matches as there are."""
         days = self._dated_days(searcher)
         if days is None or oldest and (low is None or low < self._first_key(0) - 1):
             # Nothing dated, or the undated alone: all of one day, no windows.
@@ -511,7 +511,8 @@ class SearchIndex:
         # shared facets spread over the cores (each pass reads the matches again, which
         # costs less than counting the facets).
         shared = [name for name in names if name not in own]
-        passes = [(query, shared[core::CORES], core == 0) for core in range(CORES)]
+        passes = [(query, shared[core::CORES], core == 0) for core in range(CORES)
+                  if core == 0 or shared[core::CORES]]
         passes += [(self.query(criteria.without(name)), [name], False) for name in own]
         counted = list(PASSES.map(
             lambda done: self._counted(searcher, *done[:2], sampling, count=done[2]), passes))
