@@ -19,6 +19,7 @@ import os
 import shutil
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -56,8 +57,9 @@ FORMAT = 4
 EXACT_UP_TO = 100_000
 SAMPLED_MATCHES = 150_000
 SAMPLE_BUCKETS, PILOT_BUCKETS = 1024, 64
-# A page's counting passes run side by side, a core each: Tantivy lets go of Python's lock
-# while it searches. They read no database (this thread's connection is not theirs).
+# A counting pass is split between the cores, and a search's best results are looked for
+# beside it (Tantivy lets go of Python's lock while it searches). The threads read no database
+# (this thread's connection is not theirs).
 CORES = os.cpu_count() or 1
 
 
@@ -505,19 +507,13 @@ class SearchIndex:
         own = {name for name in names if criteria.without(name) != criteria}
         # Counts without words are kept (above), so only a search's are ever sampled.
         sampling = bool(criteria.text) and self.sampled
-        # The matches are counted with the facets that share their query; a facet whose own
-        # filter is set, apart, sampled by its own matches (a phrase in one bank's releases
-        # may be in five times as many of all banks'). The passes run side by side, the
-        # shared facets spread over the cores (each pass reads the matches again, which
-        # costs less than counting the facets).
-        shared = [name for name in names if name not in own]
-        passes = [(query, shared[core::CORES], core == 0) for core in range(CORES)
-                  if core == 0 or shared[core::CORES]]
-        passes += [(self.query(criteria.without(name)), [name], False) for name in own]
-        counted = list(PASSES.map(
-            lambda done: self._counted(searcher, *done[:2], sampling, count=done[2]), passes))
-        found = counted[0]
-        for facet in counted[1:]:
+        # The matches are counted in the same pass as the facets that share the query; a
+        # facet whose own filter is set, in a pass of its own, sampled by its own matches
+        # (a phrase in one bank's releases may be in five times as many of all banks').
+        found = self._counted(searcher, query, [n for n in names if n not in own], sampling)
+        for name in own:
+            facet = self._counted(searcher, self.query(criteria.without(name)), [name],
+                                  sampling, count=False)
             found.counts.update(facet.counts)
             found.sampled |= facet.sampled
         if not criteria.text:
@@ -529,11 +525,22 @@ class SearchIndex:
     def _counted(self, searcher, query: tantivy.Query, names: list[str], sampling: bool,
                  count: bool = True) -> Facets:
         """The matches of `query` (unless not `count`) and its facets `names`, counted in
-        one pass: exactly, or when `sampling` and there are more than EXACT_UP_TO, in a
-        sample, then scaled."""
+        one pass split between the cores: exactly, or when `sampling` and there are more
+        than EXACT_UP_TO, in a sample, then scaled."""
         buckets = self._sample_size(searcher, query) if sampling else SAMPLE_BUCKETS
-        total, counts = self._aggregate(searcher, self._in_sample(query, buckets), names,
-                                        count=count)
+        if buckets < SAMPLE_BUCKETS:
+            # A sample: its buckets split between the cores, each part counted whole.
+            parts = [(part, names, count) for part in self._parts(query, buckets)]
+        else:
+            # Every match: the facets split between the cores instead, each part reading the
+            # matches again (a part of the buckets would read the postings of a part of the
+            # whole index), the first counting them.
+            parts = [(query, names[core::CORES], count and core == 0)
+                     for core in range(max(1, min(CORES, len(names))))]
+        counted = list(PASSES.map(lambda part: self._aggregate(searcher, *part), parts))
+        total = sum(matches for matches, _ in counted)
+        counts = {name: _summed(rows[name] for _, rows in counted if name in rows)
+                  for name in names}
         if buckets == SAMPLE_BUCKETS:
             return Facets(total, counts)
         scale = SAMPLE_BUCKETS / buckets
@@ -546,12 +553,20 @@ class SearchIndex:
         """How many sample buckets to count `query` in: all of them (an exact count) unless
         the pilot buckets foretell more than EXACT_UP_TO matches by half again, which no
         pilot's error turns into fewer than EXACT_UP_TO; else enough for SAMPLED_MATCHES."""
-        pilot = searcher.search(self._in_sample(query, PILOT_BUCKETS), limit=1,
-                                count=True).count
+        pilot = sum(PASSES.map(lambda part: searcher.search(part, limit=1, count=True).count,
+                               self._parts(query, PILOT_BUCKETS)))
         expected = pilot * SAMPLE_BUCKETS / PILOT_BUCKETS
         if expected <= EXACT_UP_TO * 1.5:
             return SAMPLE_BUCKETS
         return max(PILOT_BUCKETS, math.ceil(SAMPLE_BUCKETS * SAMPLED_MATCHES / expected))
+
+    def _parts(self, query: tantivy.Query, buckets: int) -> list[tantivy.Query]:
+        """`query` narrowed to the releases of the first `buckets` sample buckets (fewer
+        than all), in as many parts as there are cores, no release in two: each part is
+        counted on a core of its own, then the parts summed."""
+        edges = [buckets * core // CORES for core in range(CORES + 1)]
+        return [_narrowed(query, self._terms("sample", range(low, high)))
+                for low, high in zip(edges, edges[1:]) if high > low]
 
     def _in_sample(self, query: tantivy.Query, buckets: int) -> tantivy.Query:
         """`query` narrowed to the releases of the first `buckets` sample buckets."""
@@ -607,6 +622,14 @@ def _narrowed(query: tantivy.Query, condition: tantivy.Query) -> tantivy.Query:
     return tantivy.Query.boolean_query([
         (tantivy.Occur.Must, query),
         (tantivy.Occur.Must, tantivy.Query.const_score_query(condition, 0.0))])
+
+
+def _summed(parts) -> list[tuple]:
+    """Each value's count summed over the parts' (value, count) rows, the largest first."""
+    total: Counter = Counter()
+    for rows in parts:
+        total.update(dict(rows))
+    return sorted(total.items(), key=lambda row: -row[1])
 
 
 def about(estimate: float) -> int:
