@@ -328,11 +328,13 @@ def release_facets(filterset: ReleaseFilter, size: int = 12
 
     def named(name, model):
         rows = found.counts[name]
-        objects = model.objects.in_bulk([pk for pk, _ in rows])
-        rows = sorted(((objects[pk], n) for pk, n in rows if pk in objects),
-                      key=lambda row: (-row[1], row[0].name))
-        labels = {o.slug: o.name for o, _ in rows}
-        return options(cut([(o.slug, n) for o, n in rows], name), name, labels.get)
+        # Slugs and names alone: a bank's search counts hundreds of institutions.
+        names = {pk: (slug, label) for pk, slug, label in model.objects.filter(
+            pk__in=[pk for pk, _ in rows]).values_list("pk", "slug", "name")}
+        rows = sorted(((names[pk], n) for pk, n in rows if pk in names),
+                      key=lambda row: (-row[1], row[0][1]))
+        labels = dict(named for named, _ in rows)
+        return options(cut([(slug, n) for (slug, _), n in rows], name), name, labels.get)
 
     facets = {
         "institution": named("institution", Institution),
