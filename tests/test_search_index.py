@@ -118,6 +118,34 @@ def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, gener
         assert abs(option.count - truth) <= 3 * (truth ** 0.5) + 1, option.label
 
 
+@pytest.mark.parametrize("cores", [1, 3])
+def test_counts_are_the_same_however_many_cores_share_them(generated, monkeypatch, cores):
+    # Each pass is split between the cores (a sample by its buckets, every match by its
+    # facets) and the parts summed: as many cores or one, the same numbers.
+    monkeypatch.setattr(search_index, "EXACT_UP_TO", 200)
+    monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 1250)
+    index = search_index.get_index()
+    bank = Institution.objects.get(name="Old Pension Bank")
+    names = ["institution", "topic", "document", "country", "kind", "source", "year"]
+    questions = [search_index.Criteria(text="pension"),  # sampled
+                 search_index.Criteria(text='"pension savings"'),  # exact
+                 search_index.Criteria(text="pension", institutions=(bank.pk,)),  # both
+                 search_index.Criteria(year=2007)]  # no words: every match
+    counted = [index.facets(question, names) for question in questions]
+    monkeypatch.setattr(search_index, "CORES", cores)
+    for question, before in zip(questions, counted):
+        index.counted.clear()
+        found = index.facets(question, names)
+        assert (found.total, found.estimated, found.sampled) == (
+            before.total, before.estimated, before.sampled), question
+        assert {n: sorted(found.counts[n]) for n in names} == {
+            n: sorted(before.counts[n]) for n in names}, question
+        assert all(found.counts[n] == sorted(found.counts[n], key=lambda row: -row[1])
+                   for n in names)
+    assert counted[0].estimated and not counted[1].estimated
+    assert counted[0].total > 1000 and sum(n for _, n in counted[0].counts["document"]) > 1000
+
+
 def test_the_sample_buckets_spread_consecutive_ids_evenly():
     buckets = Counter(search_index.sample_bucket(pk) for pk in range(1, 102_401))
     assert set(buckets) == set(range(search_index.SAMPLE_BUCKETS))
