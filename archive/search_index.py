@@ -245,7 +245,7 @@ class SearchIndex:
         self.index.config_reader(reload_policy="Manual")
         self.lock = threading.Lock()
         self.version: Position | None = None
-        self.counted: dict[tuple, tuple[Position | None, Facets]] = {}
+        self.counted: dict[tuple, tuple[Position | None, Facets | dict[int, int]]] = {}
         self.days: tuple[Position | None, tuple[int, int] | None] | None = None
 
     # Reading.
@@ -401,7 +401,8 @@ class SearchIndex:
                                    low=after if undated_after else None, oldest=True)
         more = len(hits) > limit
         hits = hits[:limit]
-        preceding = self._preceding(searcher, query, after, oldest) if after is not None else 0
+        preceding = (self._preceding(searcher, query, after, oldest, criteria)
+                     if after is not None else 0)
         return Page(self._ids(searcher, hits), total, hits[-1][0] if more else None, preceding)
 
     def _first_key(self, day: int) -> int:
@@ -474,19 +475,42 @@ class SearchIndex:
                                  order_by_field="sort_key", order=order)
         return result.hits
 
-    def _preceding(self, searcher, query, after: int, oldest: bool) -> int:
+    def _preceding(self, searcher, query, after: int, oldest: bool, criteria: Criteria) -> int:
         """How many matches come before the page that starts after the key `after` in a
-        date-ordered list: where that page stands ("41–60 of …")."""
+        date-ordered list: where that page stands ("41–60 of …"). Without search words the
+        days before the key's are read from the matches counted by day (kept until the index
+        changes), and only the key's own day is counted."""
         dated = self._first_key(0)
+        day = (after >> self.day_shift) - 1  # days since 1970, or -1: undated
+        spans = []
         if not oldest:
             spans = [(after, None)]
         elif after >= dated:
             spans = [(dated, after)]
         else:  # among the undated, which follow every dated release
             spans = [(dated, None), (None, after)]
-        return sum(searcher.search(_narrowed(query, tantivy.Query.range_query(
+        before = 0
+        if not criteria.text and day >= 0:
+            by_day = self._by_day(searcher, query, criteria)
+            before = sum(n for d, n in by_day.items() if (d < day if oldest else d > day))
+            spans = [(self._first_key(day), after) if oldest
+                     else (after, self._first_key(day + 1) - 1)]
+        return before + sum(searcher.search(_narrowed(query, tantivy.Query.range_query(
             self.schema, "sort_key", tantivy.FieldType.Integer, low, high)),
             limit=1, count=True).count for low, high in spans)
+
+    def _by_day(self, searcher, query, criteria: Criteria) -> dict[int, int]:
+        """The matches of `criteria` (no search words) counted by day, kept until the index
+        changes."""
+        key = (criteria, "day")
+        if key in self.counted and self.counted[key][0] == self.version:
+            return self.counted[key][1]
+        _, counts = self._aggregate(searcher, query, ["day"])
+        by_day = {int(day): n for day, n in counts["day"]}
+        if len(self.counted) >= KEPT_COUNTS:
+            self.counted.pop(next(iter(self.counted)))  # the oldest
+        self.counted[key] = (self.version, by_day)
+        return by_day
 
     def facets(self, criteria: Criteria, names: list[str]) -> Facets:
         """The number of matches and, for each facet in `names`, every value with its

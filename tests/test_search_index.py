@@ -319,6 +319,7 @@ def test_date_ordered_pages_hold_every_release_in_order_across_the_years(client,
         seen, params = [], dict(params)
         while True:
             page = client.get("/releases/", params).context["page_obj"]
+            assert page.start_index() == len(seen) + 1  # where it stands
             seen += [r.pk for r in page]
             if page.next_key is None:
                 return seen
