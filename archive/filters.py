@@ -316,9 +316,10 @@ def release_facets(filterset: ReleaseFilter, size: int = 12
                        toggle(params, name, str(value)), name in found.sampled)
                 for value, count in rows]
 
-    def cut(rows, name):
-        """`rows` cut to `size` unless all of this facet's options are asked for."""
-        if len(rows) > size and expanded != name:
+    def cut(rows, name, available=None):
+        """`rows` (of `available` options, when fewer were read) cut to `size` unless all of
+        this facet's options are asked for."""
+        if (len(rows) if available is None else available) > size and expanded != name:
             more[name] = replaced(params, more=name)
             return rows[:size]
         return rows
@@ -328,13 +329,18 @@ def release_facets(filterset: ReleaseFilter, size: int = 12
 
     def named(name, model):
         rows = found.counts[name]
-        # Slugs and names alone: a bank's search counts hundreds of institutions.
+        if len(rows) > size and expanded != name:
+            # Only the options shown are looked up (a bank's search counts hundreds of
+            # institutions): the largest, and those tied with the last of them.
+            least = sorted((n for _, n in rows), reverse=True)[size - 1]
+            rows = [row for row in rows if row[1] >= least]
         names = {pk: (slug, label) for pk, slug, label in model.objects.filter(
             pk__in=[pk for pk, _ in rows]).values_list("pk", "slug", "name")}
         rows = sorted(((names[pk], n) for pk, n in rows if pk in names),
                       key=lambda row: (-row[1], row[0][1]))
         labels = dict(named for named, _ in rows)
-        return options(cut([(slug, n) for (slug, _), n in rows], name), name, labels.get)
+        shown = cut([(slug, n) for (slug, _), n in rows], name, len(found.counts[name]))
+        return options(shown, name, labels.get)
 
     facets = {
         "institution": named("institution", Institution),

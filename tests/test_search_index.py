@@ -230,6 +230,31 @@ def test_date_ordered_lists_reach_their_end(client, monkeypatch):
     assert titles(response) == expected[::-1][:3]
 
 
+def test_a_facet_shows_its_largest_options_ties_in_name_order(client):
+    # Fifteen banks, made in the reverse of their names' order: three in two releases, the
+    # others in one. Twelve are shown: the three, then nine of the twelve tied, by name.
+    names = [f"Bank {letter}" for letter in "ONMLKJIHGFEDCBA"]
+    banks = [Institution.objects.create(name=name, kind="commercial_bank") for name in names]
+    for n, bank in enumerate(banks):
+        for copy in range(2 if bank.name in ("Bank N", "Bank H", "Bank B") else 1):
+            make_release(f"Rates {n}.{copy}", "Rates.").institutions.add(bank)
+    response = client.get("/releases/", {"q": "rates"})
+    shown = [(o.label, o.count) for o in response.context["facets"]["institution"]]
+    assert shown == [("Bank B", 2), ("Bank H", 2), ("Bank N", 2)] + [
+        (f"Bank {letter}", 1) for letter in "ACDEFGIJK"]
+    assert "more=institution" in response.context["more"]["institution"]
+    response = client.get("/releases/", {"q": "rates", "more": "institution"})
+    assert len(response.context["facets"]["institution"]) == 15
+    # Twelve banks in two releases, three in one: the twelve, and still the link to all.
+    for bank in banks:
+        if bank.name[-1] in "ACDEFGIJK":
+            make_release(f"Rates again {bank.name}", "Rates.").institutions.add(bank)
+    response = client.get("/releases/", {"q": "rates"})
+    shown = [(o.label, o.count) for o in response.context["facets"]["institution"]]
+    assert shown == [(f"Bank {letter}", 2) for letter in "ABCDEFGHIJKN"]
+    assert "more=institution" in response.context["more"]["institution"]
+
+
 def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
     countries = ["Chile", "Peru", "Japan"]
     banks = [Institution.objects.create(name=f"Bank of {c}", kind="central_bank", country=c)
