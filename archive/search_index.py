@@ -499,6 +499,14 @@ class SearchIndex:
             self.schema, "sort_key", tantivy.FieldType.Integer, low, high)),
             limit=1, count=True).count for low, high in spans)
 
+    def by_month(self, criteria: Criteria) -> dict[tuple[int, int], int]:
+        """The matches of `criteria` (no search words) counted by (year, month)."""
+        months: Counter = Counter()
+        for day, n in self._by_day(self.searcher(), self.query(criteria), criteria).items():
+            published = EPOCH + datetime.timedelta(days=day)
+            months[published.year, published.month] += n
+        return dict(months)
+
     def _by_day(self, searcher, query, criteria: Criteria) -> dict[int, int]:
         """The matches of `criteria` (no search words) counted by day, kept until the index
         changes."""

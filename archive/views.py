@@ -9,8 +9,8 @@ from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, F, OuterRef, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -91,28 +91,9 @@ class WindowPaginator(Paginator):
         return self.counted + ("+" if self.capped else "")
 
 
-class ExactPaginator(WindowPaginator):
-    """Counts every row: for lists known to be short enough."""
-
-    @cached_property
-    def seen(self) -> int:
-        return self.object_list.count()
-
-    @cached_property
-    def count(self) -> int:
-        return self.seen
-
-    @property
-    def capped(self) -> bool:
-        return False
-
-
-def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = None,
-             exact: bool = False):
-    """The requested page; a page that does not exist is a 404, not an error page. `exact`
-    counts every row instead of stopping at RESULT_WINDOW."""
-    paginator = (ExactPaginator if exact else WindowPaginator)(queryset, per_page, seen,
-                                                                orphans=3)
+def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = None):
+    """The requested page; a page that does not exist is a 404, not an error page."""
+    paginator = WindowPaginator(queryset, per_page, seen, orphans=3)
     try:
         return paginator.page(request.GET.get("page") or 1)
     except EmptyPage:
@@ -604,23 +585,24 @@ def person_detail(request, slug: str):
     person = Person.objects.public().filter(slug=slug).first()
     if person is None:
         return _merged_into(PersonAlias, slug)
-    quotes = (Quote.objects.visible().filter(person=person).select_related("release")
-              .order_by(LATEST_RELEASE_FIRST, "release_id", "position"))
-    # A person's statements are few enough to count by month in the database.
-    by_month = (quotes.filter(release__published__isnull=False).order_by()
-                .annotate(month=TruncMonth("release__published")).values("month")
-                .annotate(n=Count("pk")).values_list("month", "n"))
+    # Its statements from the statements' index: newest first, paged by key to the last, and
+    # counted by month from its counts by day, kept until the index changes.
+    criteria, index = Criteria(person=person.pk), get_statement_index()
     context = {
         "person": person,
-        "chart": counts_over_time({(m.year, m.month): n for m, n in by_month}, "statements"),
-        # Counted exactly and paged to the end: one person's statements are few enough.
-        "page_obj": paginate(request, quotes, exact=True),
+        "chart": counts_over_time(index.by_month(criteria), "statements"),
+        "page_obj": date_page(request, criteria, total=index.count(criteria), index=index,
+                              load=statements_in_order),
         "affiliations": Institution.objects.filter(
             appearances__person=person, appearances__release__hidden=False)
         .annotate(n=Count("appearances")).order_by("-n", "name"),
+        # The latest 30, sorted from the person's own appearances (their releases' dates as
+        # an expression: walking the index of every release by date until 30 of them name
+        # the person read a hundred thousand), with what the list shows of each alone.
         "roles": Appearance.objects.filter(person=person, release__hidden=False)
         .exclude(role="").select_related("release", "affiliation")
-        .order_by(LATEST_RELEASE_FIRST)[:30],
+        .only("role", "release__published", "affiliation__name")
+        .order_by(Coalesce("release__published", Value(date.min)).desc(), "-release_id")[:30],
     }
     return render(request, "archive/person_detail.html", context)
 

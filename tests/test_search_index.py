@@ -413,6 +413,47 @@ def test_the_statements_list_pages_by_key_to_its_last_statement(client, monkeypa
     assert sorted(searched) == sorted(q.pk for q in quotes)
 
 
+def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, monkeypatch):
+    # From the statements' index: newest release first, a release's statements in order,
+    # undated last, page after page by key; the chart counts each month's statements.
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    li = Person.objects.create(name="Li Yunze")
+    other = Person.objects.create(name="Pan Gongsheng")
+    dates = [datetime.date(2024, 3, 5), datetime.date(2024, 3, 30), None,
+             datetime.date(2023, 11, 1), datetime.date(2024, 5, 1)]
+    mine = []
+    for n, date in enumerate(dates):
+        release = make_release(f"Release {n}", "Rates.", published=date)
+        Appearance.objects.create(release=release, person=li, role=f"Role {n}")
+        for position in range(1, n % 2 + 3):  # two or three statements a release
+            speaker = other if position == 2 else li
+            quote = Quote.objects.create(release=release, person=speaker, kind="direct",
+                                         position=position, text=f"Said {n}.{position}")
+            if speaker == li:
+                mine.append(quote)
+    hidden = make_release("Withheld", "Rates.", published=datetime.date(2024, 3, 9), hidden=True)
+    Quote.objects.create(release=hidden, person=li, kind="direct", position=1, text="Hidden")
+    expected = [q.text for q in sorted(mine, key=lambda q: (
+        q.release.published is not None, q.release.published or datetime.date.min,
+        q.release_id, -q.position), reverse=True)]
+    seen, params = [], {}
+    while True:
+        response = client.get(li.get_absolute_url(), params)
+        page = response.context["page_obj"]
+        assert f"{len(seen) + 1}–{len(seen) + len(page)} of {len(mine)}" in response.text
+        seen += [q.text for q in page]
+        if page.next_key is None:
+            break
+        params = {"after": page.next_key}
+    assert seen == expected
+    # Li's: one and two in March's releases (the hidden one's not counted), two in November's.
+    assert "<td>Mar 2024</td><td>3</td>" in response.text
+    assert "<td>Nov 2023</td><td>2</td>" in response.text
+    assert "<td>Apr 2024</td><td>0</td>" in response.text
+    # Roles as stated, the latest first, undated last.
+    assert [a.role for a in response.context["roles"]] == [f"Role {n}" for n in (4, 1, 0, 3, 2)]
+
+
 def test_a_name_searched_offers_its_page_and_every_release_linked_to_it(client):
     bank = Institution.objects.create(name="People's Bank of China", kind="central_bank")
     bank.aliases.create(name="PBOC")

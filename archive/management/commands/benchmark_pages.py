@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
+from django.db.models import Count
 from django.test import Client
 
 from archive.management.commands.generate_archive import RARE  # words in ~0.2% of sentences
-from archive.models import Institution, Quote, Release, Topic
+from archive.models import Institution, Person, Quote, Release, Topic
 from archive.search_index import sort_key, statement_sort_key
 
 COMMON = ["bank", "loans", "support", "credit", "market", "finance", "measures", "growth"]
@@ -76,6 +77,8 @@ class Command(BaseCommand):
                         .only("pk", "slug")[:repeat]]
         years = [str(y) for y in range(2008, 2025)]
         topics = list(Topic.objects.values_list("slug", flat=True))
+        people = [p.get_absolute_url() for p in Person.objects.annotate(n=Count("quotes"))
+                  .order_by("-n")[:10]]  # those quoted most: the longest pages
         # A key halfway through the list by date: a page as deep as any.
         halfway = str(sort_key(datetime.date(2016, 1, 1), 0))
         statements_halfway = str(statement_sort_key(datetime.date(2016, 1, 1), 0, 0xFFFF))
@@ -106,6 +109,7 @@ class Command(BaseCommand):
             "statements, halfway (by key)": lambda i: ("/quotes/", {"after": statements_halfway}),
             "institution page": lambda i: (f"/institutions/{pick(banks, i)}/", {}),
             "topic page": lambda i: (f"/topics/{pick(topics, i)}/", {}),
+            "person page": lambda i: (pick(people, i), {}),
         }
         results = []
         connection.force_debug_cursor = True  # keep the query log with DEBUG off
