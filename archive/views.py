@@ -489,13 +489,15 @@ def institution_list(request):
     if cleaned := without_empty_fields(request):
         return cleaned
     filterset = InstitutionFilter(request.GET or None, queryset=Institution.objects.all())
-    institutions = (filterset.qs.with_counts().filter(release_count__gt=0)
-                    .order_by("kind", "-release_count", "name")
-                    if not filterset.is_bound or filterset.is_valid()
-                    else Institution.objects.none())
+    valid = not filterset.is_bound or filterset.is_valid()
+    releases, quotes = indexed_counts("institution")
+    institutions = [i for i in (filterset.qs.order_by("kind", "name") if valid else ())
+                    if releases.get(i.pk)]
     kinds = dict(Institution.Kind.choices)
     groups: dict[str, list] = {}
-    for institution in institutions:
+    for institution in sorted(institutions, key=lambda i: (i.kind, -releases[i.pk], i.name)):
+        institution.release_count = releases[institution.pk]
+        institution.quote_count = quotes.get(institution.pk, 0)
         groups.setdefault(kinds[institution.kind], []).append(institution)
     return render(request, "archive/institution_list.html",
                   {"groups": groups, "filter": filterset})
@@ -553,19 +555,31 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
     return ranked
 
 
+def indexed_counts(name: str) -> tuple[dict[int, int], dict[int, int]]:
+    """Each institution's or person's (`name`) visible releases and statements, counted by the
+    search indexes over the whole archive and kept until they change; a statement counts for
+    the institution its speaker spoke for, as the statements list filters."""
+    return (dict(get_index().facets(Criteria(), [name]).counts[name]),
+            dict(get_statement_index().facets(Criteria(), [name]).counts[name]))
+
+
 @require_safe
 def person_list(request):
     if cleaned := without_empty_fields(request):
         return cleaned
-    people = Person.objects.with_counts().filter(release_count__gt=0).order_by(
-        "-quote_count", "name")
+    people = Person.objects.only("pk", "name", "slug").order_by("name")
     name = request.GET.get("name", "").strip()[:100]
     letter = request.GET.get("letter", "").strip()[:1].upper()
     if name:
         people = people.filter(name__icontains=name)
     if letter.isalpha():
         people = people.filter(name__istartswith=letter)
-    page = paginate(request, people, 50)
+    releases, quotes = indexed_counts("person")
+    people = sorted((p for p in people if releases.get(p.pk)),
+                    key=lambda p: (-quotes.get(p.pk, 0), p.name))
+    for person in people:
+        person.release_count, person.quote_count = releases[person.pk], quotes.get(person.pk, 0)
+    page = paginate(request, people, 50, seen=len(people))
     # Each person's post as most lately stated, for the page's rows only.
     latest = Appearance.objects.filter(person=OuterRef("pk"), release__hidden=False).exclude(
         role="").order_by("-id")

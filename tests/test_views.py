@@ -228,9 +228,11 @@ def test_institutions_are_listed_by_kind(client, archive):
         "Central bank": ["People's Bank of China"],
         "Commercial bank": ["China Construction Bank", "Bank of Communications"],
     }
-    # The hidden release and its statement are not counted.
+    # The hidden release and its statement are not counted; its own statement and the one
+    # its researcher made for it are, as the statements list filtered by it shows them.
     ccb = groups["Commercial bank"][0]
-    assert (ccb.release_count, ccb.quote_count) == (2, 1)
+    assert (ccb.release_count, ccb.quote_count) == (2, 2)
+    assert client.get("/quotes/", {"institution": ccb.slug}).context["total"] == 2
     lou, pan = sorted(client.get("/people/").context["page_obj"], key=lambda p: p.name)
     assert (lou.release_count, lou.quote_count, pan.quote_count) == (1, 1, 1)
 

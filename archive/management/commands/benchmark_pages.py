@@ -110,6 +110,7 @@ class Command(BaseCommand):
             "institution page": lambda i: (f"/institutions/{pick(banks, i)}/", {}),
             "topic page": lambda i: (f"/topics/{pick(topics, i)}/", {}),
             "person page": lambda i: (pick(people, i), {}),
+            "people, institutions": lambda i: ("/people/" if i % 2 else "/institutions/", {}),
         }
         results = []
         connection.force_debug_cursor = True  # keep the query log with DEBUG off
