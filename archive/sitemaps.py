@@ -1,4 +1,5 @@
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
 
 from archive.models import Institution, Person, Release, Topic
 
@@ -11,6 +12,10 @@ class ReleaseSitemap(Sitemap):
 
     def lastmod(self, release):
         return release.updated
+
+    def get_latest_lastmod(self):
+        # For the index: one aggregate, where Django would ask every release its lastmod.
+        return self.items().aggregate(latest=Max("updated"))["latest"]
 
 
 class NamedSitemap(Sitemap):

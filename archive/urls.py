@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemaps
 from django.urls import path, register_converter
 
 from archive import feeds, views
@@ -48,7 +48,12 @@ urlpatterns = [
     path("quotes/export.<str:fmt>", views.export_quotes, name="quote-export"),
     path("topics/", views.topic_list, name="topic-list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # An index of the sitemaps, each section's in pages of its `limit`: every release is
+    # listed, however many.
+    path("sitemap.xml", sitemaps.index,
+         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}, name="sitemap"),
+    path("sitemap-<section>.xml", sitemaps.sitemap, {"sitemaps": SITEMAPS},
+         name="sitemap-section"),
     path("robots.txt", views.robots_txt, name="robots"),
     # Browsers ask for /favicon.ico whatever the page names.
     path("favicon.ico", views.favicon),

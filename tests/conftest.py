@@ -1,6 +1,7 @@
 import datetime
 import hashlib
 import itertools
+import re
 
 import pytest
 
@@ -85,3 +86,10 @@ def archive():
                          text="hidden technology statement")
     return {"first": first, "second": second, "third": third, "hidden": hidden, "ccb": ccb,
             "bocom": bocom, "pboc": pboc, "lou": lou, "pan": pan}
+
+
+def sitemap_text(client) -> str:
+    """Every sitemap the index at /sitemap.xml lists, read one after another."""
+    index = client.get("/sitemap.xml").text
+    return "".join(client.get(url.replace("http://testserver", "")).text
+                   for url in re.findall(r"<loc>([^<]+)</loc>", index))

@@ -10,7 +10,7 @@ from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 
 from archive.models import Release
-from tests.conftest import make_release
+from tests.conftest import make_release, sitemap_text
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +82,9 @@ def test_headings_descend_one_level_at_a_time(client, archive):
 def test_the_sitemap_leaves_out_who_appears_only_in_hidden_releases(client, archive):
     hidden = archive["hidden"]
     secret = hidden.institutions.create(name="Withdrawn Notice Bank", kind="commercial_bank")
-    sitemap = client.get("/sitemap.xml").text
+    sitemap = sitemap_text(client)
     assert archive["ccb"].get_absolute_url() in sitemap
     assert secret.get_absolute_url() not in sitemap
     assert client.get(secret.get_absolute_url()).status_code == 404
     Release.objects.filter(pk=hidden.pk).update(hidden=False)
-    assert secret.get_absolute_url() in client.get("/sitemap.xml").text
+    assert secret.get_absolute_url() in sitemap_text(client)

@@ -13,7 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from archive import views
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
-from tests.conftest import make_release
+from archive.sitemaps import ReleaseSitemap
+from tests.conftest import make_release, sitemap_text
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -301,7 +304,7 @@ def test_exports_stream_the_filtered_list(client, archive):
 
 
 def test_sitemap_robots_and_friendly_404(client, archive):
-    sitemap = client.get("/sitemap.xml").text
+    sitemap = sitemap_text(client)
     assert archive["first"].get_absolute_url() in sitemap
     assert archive["hidden"].get_absolute_url() not in sitemap
     assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").text
@@ -514,7 +517,7 @@ def test_names_only_in_hidden_releases_are_not_public(client, archive):
     secret_person = Person.objects.create(name="Hidden Whistleblower")
     archive["hidden"].institutions.add(secret_bank)
     Appearance.objects.create(release=archive["hidden"], person=secret_person, role="source")
-    sitemap = client.get("/sitemap.xml").text
+    sitemap = sitemap_text(client)
     assert archive["ccb"].get_absolute_url() in sitemap
     for row in (secret_bank, secret_person):
         assert row.get_absolute_url() not in sitemap
@@ -685,7 +688,7 @@ def test_a_hidden_release_is_in_no_feed_export_sitemap_relation_count_or_search(
         text = _export(client, url)
         assert "it will expand technology loans" in text, url
         assert "hidden technology statement" not in text, url
-    assert hidden.get_absolute_url() not in client.get("/sitemap.xml").text
+    assert hidden.get_absolute_url() not in sitemap_text(client)
     for release in ("first", "second"):
         related = client.get(archive[release].get_absolute_url()).context["related"]
         assert hidden.pk not in [r.pk for r in related], release
@@ -823,3 +826,23 @@ def test_the_home_pages_date_span_reads_the_index_without_sorting(client, archiv
             cursor.execute("EXPLAIN " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Index" in plan and "Sort" not in plan, plan
+
+
+def test_the_sitemap_lists_every_visible_release_page_after_page(client, archive, monkeypatch):
+    # A sitemap index: each section in pages of its limit, every page listed.
+    monkeypatch.setattr(ReleaseSitemap, "limit", 1)
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    pages = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
+    listed = set()
+    for page in pages:
+        response = client.get(page.replace("http://testserver", ""))
+        assert response.status_code == 200, page
+        listed |= {loc.text for loc in ET.fromstring(response.content).iter(f"{SITEMAP}loc")}
+    visible = Release.objects.visible()
+    assert len([p for p in pages if "sitemap-releases.xml" in p]) == visible.count() > 1
+    assert {f"http://testserver{r.get_absolute_url()}" for r in Release.objects.all()} & listed \
+        == {f"http://testserver{r.get_absolute_url()}" for r in visible}
+    assert f"http://testserver{archive['lou'].get_absolute_url()}" in listed
+    # Each release page is dated by the latest change to a visible release.
+    latest = max(r.updated for r in visible)
+    assert index.find(f"{SITEMAP}sitemap/{SITEMAP}lastmod").text == latest.isoformat()
