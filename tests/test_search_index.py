@@ -114,6 +114,18 @@ def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, gener
     for option in facets["institution"]:
         truth = by_institution[option.label]
         assert abs(option.count - truth) <= 3 * (truth ** 0.5) + 1, option.label
+    # A chosen kind of document that most matches have: the list and the facets counted with
+    # it are sampled, and so is its own facet, each marked.
+    response = client.get("/releases/", {"q": "pension", "document": "press_release"})
+    facets = response.context["facets"]
+    assert response.context["estimated"]
+    assert all(option.about for option in facets["institution"] + facets["document"])
+    # A list without search words is counted exactly, whatever its size.
+    response = client.get("/releases/")
+    everything = Release.objects.visible().count()
+    assert not response.context["estimated"]
+    assert f"<strong>{everything:,}</strong> results" in response.text
+    assert not any(option.about for option in response.context["facets"]["institution"])
 
 
 def test_the_sample_buckets_spread_consecutive_ids_evenly():
@@ -505,3 +517,39 @@ def test_a_phrase_is_its_words_in_order_not_only_its_pairs(client):
     assert titles(client.get("/releases/", {"q": 'bank -"china lends"'})) == ["Governors meet"]
     # Title and body are apart: a title's last word and the body's first are no phrase.
     assert titles(client.get("/releases/", {"q": '"lending the"'})) == []
+
+
+def test_a_title_left_out_in_words_too_long_to_index_keeps_the_rest_of_the_search(client,
+                                                                                  archive):
+    # No release's title holds a word of 150 letters: leaving it out leaves every release,
+    # and the speaker after it still narrows them.
+    long_word = "x" * 150
+    response = client.get("/releases/", {"q": f"-title:{long_word} speaker:pan"})
+    assert titles(response) == [archive["third"].title]
+
+
+def test_a_title_search_ranks_the_titles_the_words_weigh_most_in_first(client):
+    short, long = "Inflation", "Inflation report on prices, wages and rents in the region"
+    # Made in either order: equal scores would list them in the index's order.
+    for made in ([long, short], [short, long]):
+        Release.objects.all().delete()
+        for title in made:
+            make_release(title, "Prices.")
+        assert titles(client.get("/releases/", {"q": "title:inflation"})) == [short, long]
+
+
+def test_a_word_too_long_to_index_finds_no_release_and_no_statement(client, archive):
+    long_word = "x" * 150
+    response = client.get("/releases/", {"q": long_word})
+    assert "<strong>0</strong> results" in response.text and titles(response) == []
+    response = client.get("/quotes/", {"q": long_word})
+    assert "<strong>0</strong> statements" in response.text
+    assert list(response.context["page_obj"]) == []
+
+
+def test_counts_kept_for_lists_without_words_make_room_for_new_ones(client, archive,
+                                                                   monkeypatch):
+    monkeypatch.setattr(search_index, "KEPT_COUNTS", 1)
+    for params, count in [({}, 3), ({"year": "2025"}, 2), ({}, 3), ({"year": "2024"}, 1)]:
+        response = client.get("/releases/", params)
+        assert f"<strong>{count}</strong> result" in response.text, params
