@@ -4,6 +4,7 @@ commits, whoever writes. Each test builds its own index from its own records."""
 import datetime
 import json
 import re
+import time
 from collections import Counter
 from io import StringIO
 
@@ -406,7 +407,10 @@ def test_a_search_goes_on_while_another_process_writes_the_index(client, monkeyp
     writer = search_index.get_index().writer()  # as a rebuild holds it
     try:
         make_release("Barley notes", "Barley.")
+        started = time.monotonic()
         assert titles(client.get("/releases/", {"q": "barley"})) == ["Barley loans"]
+        # Not after waiting as long as a rebuild does, which a web worker would not outlive.
+        assert time.monotonic() - started < search_index.LOCK_WAIT_SECONDS / 3
     finally:
         writer.rollback()
         del writer
@@ -553,3 +557,24 @@ def test_counts_kept_for_lists_without_words_make_room_for_new_ones(client, arch
     for params, count in [({}, 3), ({"year": "2025"}, 2), ({}, 3), ({"year": "2024"}, 1)]:
         response = client.get("/releases/", params)
         assert f"<strong>{count}</strong> result" in response.text, params
+
+
+def test_the_first_release_written_after_the_index_is_built_is_found(client):
+    # The index is built from an empty change log; the release's change is the log's first.
+    assert titles(client.get("/releases/", {"q": "sorghum"})) == []
+    make_release("Sorghum loans", "Sorghum.")
+    assert titles(client.get("/releases/", {"q": "sorghum"})) == ["Sorghum loans"]
+
+
+def test_catching_up_reports_how_many_releases_it_indexed(client):
+    make_release("Shown", "Quinoa.")
+
+    def caught_up():
+        out = StringIO()
+        call_command("rebuild_search_index", "--changes-only", stdout=out)
+        return re.search(r"Indexed (\d+) releases", out.getvalue())[1]
+
+    assert caught_up() == "1"  # a new index, built whole
+    assert caught_up() == "0"
+    make_release("Shown too", "Quinoa.")
+    assert caught_up() == "1"
