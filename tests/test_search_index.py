@@ -578,3 +578,16 @@ def test_catching_up_reports_how_many_releases_it_indexed(client):
     assert caught_up() == "0"
     make_release("Shown too", "Quinoa.")
     assert caught_up() == "1"
+
+
+def test_a_date_ordered_page_is_a_whole_page_of_the_default_size(client):
+    # More releases a page than a search returns unless told how many.
+    for n in range(views.PER_PAGE + 5):
+        make_release(f"Millet {n}", "Millet.", published=datetime.date(2020, 1, n + 1))
+    for sort in ("newest", "oldest"):
+        first = client.get("/releases/", {"sort": sort})
+        assert len(titles(first)) == views.PER_PAGE, sort
+        assert f"1–{views.PER_PAGE} of {views.PER_PAGE + 5}" in first.text
+        after = first.context["page_obj"].next_key
+        second = client.get("/releases/", {"sort": sort, "after": after})
+        assert len(titles(second)) == 5, sort
