@@ -591,3 +591,12 @@ def test_a_date_ordered_page_is_a_whole_page_of_the_default_size(client):
         after = first.context["page_obj"].next_key
         second = client.get("/releases/", {"sort": sort, "after": after})
         assert len(titles(second)) == 5, sort
+
+
+def test_pages_by_relevance_are_whole_and_each_follows_the_one_before(client):
+    made = {make_release(f"Millet {n}", "Millet. " * (n + 1)).title
+            for n in range(views.PER_PAGE + 5)}
+    first = titles(client.get("/releases/", {"q": "millet"}))
+    second = titles(client.get("/releases/", {"q": "millet", "page": "2"}))
+    assert len(first) == views.PER_PAGE and len(second) == 5
+    assert set(first) | set(second) == made
