@@ -582,7 +582,14 @@ def test_catching_up_reports_how_many_releases_it_indexed(client):
 
 def test_a_date_ordered_page_is_a_whole_page_of_the_default_size(client):
     # More releases a page than a search returns unless told how many.
-    for n in range(views.PER_PAGE + 5):
+    for n in range(views.PER_PAGE):
+        make_release(f"Millet {n}", "Millet.", published=datetime.date(2020, 1, n + 1))
+    for sort in ("newest", "oldest"):
+        # A list that fills its page exactly has no page after it.
+        response = client.get("/releases/", {"sort": sort})
+        assert len(titles(response)) == views.PER_PAGE, sort
+        assert response.context["page_obj"].next_key is None and 'rel="next"' not in response.text
+    for n in range(views.PER_PAGE, views.PER_PAGE + 5):
         make_release(f"Millet {n}", "Millet.", published=datetime.date(2020, 1, n + 1))
     for sort in ("newest", "oldest"):
         first = client.get("/releases/", {"sort": sort})
