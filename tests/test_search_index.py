@@ -393,6 +393,30 @@ def test_a_change_committed_after_a_later_one_is_not_missed(client):
         other.close()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite has one writer at a time: its changes commit in id order")
+def test_changes_of_several_transactions_still_running_are_found_once_they_commit(client):
+    first, second = make_release("First", "Walnuts."), make_release("Second", "Walnuts.")
+    assert len(titles(client.get("/releases/", {"q": "walnuts"}))) == 2
+    others = [connections.create_connection(DEFAULT_DB_ALIAS) for _ in range(2)]
+    try:
+        for other, release in zip(others, (first, second)):
+            other.set_autocommit(False)
+            with other.cursor() as cursor:
+                cursor.execute("UPDATE archive_release SET title = %s WHERE id = %s",
+                               [f"{release.title} pecans", release.pk])
+        make_release("Third pecans", "Walnuts.")  # committed while both are running
+        assert titles(client.get("/releases/", {"q": "pecans"})) == ["Third pecans"]
+        for other in others:
+            other.commit()
+        assert sorted(titles(client.get("/releases/", {"q": "pecans"}))) == [
+            "First pecans", "Second pecans", "Third pecans"]
+    finally:
+        for other in others:
+            other.close()
+
+
 @pytest.mark.parametrize("query, expected", QUERIES)
 def test_the_index_finds_what_the_database_finds(client, query, expected):
     keys = {make_release(title, body).title: key for key, (title, body) in DOCUMENTS.items()}
