@@ -276,6 +276,20 @@ def test_topic_page(client, archive):
     assert "hidden technology statement" not in response.text
 
 
+def test_a_topic_page_quotes_its_newest_releases(client):
+    topic = Topic.objects.get(slug="green-finance")
+    bank = Institution.objects.create(name="Quoting Bank", kind="commercial_bank")
+    for day in range(1, 26):
+        release = make_release(f"Green note {day}", "Green.",
+                               published=datetime.date(2021, 3, day))
+        release.topics.add(topic)
+        Quote.objects.create(release=release, institution=bank, kind="indirect", position=1,
+                             text=f"green loans grew on day {day}")
+    quotes = client.get(topic.get_absolute_url()).context["quotes"]
+    assert [q.text for q in quotes] == [f"green loans grew on day {day}"
+                                        for day in range(25, 5, -1)]
+
+
 def test_feeds_carry_the_lists_query(client, archive):
     root = ET.fromstring(client.get("/releases/feed.atom", {"topic": "green-finance"}).content)
     assert [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")] == [
