@@ -338,7 +338,7 @@ def release_facets(filterset: ReleaseFilter, size: int = 12
             pk__in=[pk for pk, _ in rows]).values_list("pk", "slug", "name")}
         rows = sorted(((names[pk], n) for pk, n in rows if pk in names),
                       key=lambda row: (-row[1], row[0][1]))
-        labels = dict(named for named, _ in rows)
+        labels = dict(slug_and_name for slug_and_name, _ in rows)
         shown = cut([(slug, n) for (slug, _), n in rows], name, len(found.counts[name]))
         return options(shown, name, labels.get)
 

@@ -93,7 +93,7 @@ class WindowPaginator(Paginator):
 
 def paginate(request, queryset, per_page: int = PER_PAGE, seen: int | None = None):
     """The requested page; a page that does not exist is a 404, not an error page."""
-    paginator = WindowPaginator(queryset, per_page, seen, orphans=3)
+    paginator = WindowPaginator(queryset, per_page, seen, orphans=ORPHANS)
     try:
         return paginator.page(request.GET.get("page") or 1)
     except EmptyPage:
