@@ -32,8 +32,9 @@ def test_the_institutions_list_labels_its_counts_and_filters_by_country_and_kind
     Institution.objects.filter(pk=archive["pboc"].pk).update(country="China")
     Institution.objects.filter(pk=archive["ccb"].pk).update(country="China")
     page = client.get("/institutions/").text
+    # Its own statement and its researcher's, who spoke for it.
     assert re.search(r"China Construction Bank</a> <span class=\"meta\">China</span></span> "
-                     r"<span class=\"count\">2 releases, 1 statement</span>", page)
+                     r"<span class=\"count\">2 releases, 2 statements</span>", page)
     assert "1 release, 0 statements" in page  # Bank of Communications
     assert '<option value="China">China</option>' in page
     response = client.get("/institutions/", {"country": "China", "kind": "commercial_bank"})
