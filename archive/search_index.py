@@ -595,19 +595,13 @@ class SearchIndex:
     def _parts(self, query: tantivy.Query, buckets: int) -> list[tantivy.Query]:
         """`query` narrowed to the releases of the first `buckets` sample buckets (fewer
         than all), in as many parts as there are cores, no release in two: each part is
-        counted on a core of its own, then the parts summed."""
+        counted on a core of its own, then the parts summed. Each part's buckets are a set
+        of terms, not a range: the set's postings can lead the intersection, so that a pilot
+        of 1/16 reads about 1/16 of the matches (a range over the fast field is only checked
+        against each match of the words)."""
         edges = [buckets * core // CORES for core in range(CORES + 1)]
         return [_narrowed(query, self._terms("sample", range(low, high)))
                 for low, high in zip(edges, edges[1:]) if high > low]
-
-    def _in_sample(self, query: tantivy.Query, buckets: int) -> tantivy.Query:
-        """`query` narrowed to the releases of the first `buckets` sample buckets."""
-        if buckets >= SAMPLE_BUCKETS:
-            return query
-        # As a set of terms, not a range: the set's postings can lead the intersection, so
-        # that a pilot of 1/16 reads about 1/16 of the matches (a range over the fast field
-        # is only checked against each match of the words).
-        return _narrowed(query, self._terms("sample", range(buckets)))
 
     @staticmethod
     def _aggregate(searcher, query, names, count=False) -> tuple[int, dict[str, list[tuple]]]:
