@@ -482,19 +482,18 @@ class SearchIndex:
         changes), and only the key's own day is counted."""
         dated = self._first_key(0)
         day = (after >> self.day_shift) - 1  # days since 1970, or -1: undated
-        spans = []
-        if not oldest:
-            spans = [(after, None)]
-        elif after >= dated:
-            spans = [(dated, after)]
-        else:  # among the undated, which follow every dated release
-            spans = [(dated, None), (None, after)]
         before = 0
         if not criteria.text and day >= 0:
             by_day = self._by_day(searcher, query, criteria)
             before = sum(n for d, n in by_day.items() if (d < day if oldest else d > day))
             spans = [(self._first_key(day), after) if oldest
                      else (after, self._first_key(day + 1) - 1)]
+        elif not oldest:
+            spans = [(after, None)]
+        elif after >= dated:
+            spans = [(dated, after)]
+        else:  # among the undated, which follow every dated release
+            spans = [(dated, None), (None, after)]
         return before + sum(searcher.search(_narrowed(query, tantivy.Query.range_query(
             self.schema, "sort_key", tantivy.FieldType.Integer, low, high)),
             limit=1, count=True).count for low, high in spans)
@@ -510,15 +509,8 @@ class SearchIndex:
     def _by_day(self, searcher, query, criteria: Criteria) -> dict[int, int]:
         """The matches of `criteria` (no search words) counted by day, kept until the index
         changes."""
-        key = (criteria, "day")
-        if key in self.counted and self.counted[key][0] == self.version:
-            return self.counted[key][1]
-        _, counts = self._aggregate(searcher, query, ["day"])
-        by_day = {int(day): n for day, n in counts["day"]}
-        if len(self.counted) >= KEPT_COUNTS:
-            self.counted.pop(next(iter(self.counted)))  # the oldest
-        self.counted[key] = (self.version, by_day)
-        return by_day
+        return self._kept((criteria, "day"), lambda: {
+            int(day): n for day, n in self._aggregate(searcher, query, ["day"])[1]["day"]})
 
     def facets(self, criteria: Criteria, names: list[str]) -> Facets:
         """The number of matches and, for each facet in `names`, every value with its
@@ -528,30 +520,38 @@ class SearchIndex:
         if query is None:
             return Facets(0, {name: [] for name in names})
         searcher = self.searcher()
+
+        def counted() -> Facets:
+            own = {name for name in names if criteria.without(name) != criteria}
+            # Counts without words are kept (below), so only a search's are ever sampled.
+            sampling = bool(criteria.text) and self.sampled
+            # The matches are counted in the same pass as the facets that share the query;
+            # a facet whose own filter is set, in a pass of its own, sampled by its own
+            # matches (a phrase in one bank's releases may be in five times as many of all
+            # banks').
+            found = self._counted(searcher, query, [n for n in names if n not in own],
+                                  sampling)
+            for name in own:
+                facet = self._counted(searcher, self.query(criteria.without(name)), [name],
+                                      sampling, count=False)
+                found.counts.update(facet.counts)
+                found.sampled |= facet.sampled
+            return found
+
         # Counts without search words (the whole archive, an institution's or a topic's
         # releases, a year) are kept until the index changes: the pages most asked for, and
         # the same for everyone.
-        key = (criteria, tuple(names))
-        if not criteria.text and key in self.counted:
-            version, found = self.counted[key]
-            if version == self.version:
-                return found
-        own = {name for name in names if criteria.without(name) != criteria}
-        # Counts without words are kept (above), so only a search's are ever sampled.
-        sampling = bool(criteria.text) and self.sampled
-        # The matches are counted in the same pass as the facets that share the query; a
-        # facet whose own filter is set, in a pass of its own, sampled by its own matches
-        # (a phrase in one bank's releases may be in five times as many of all banks').
-        found = self._counted(searcher, query, [n for n in names if n not in own], sampling)
-        for name in own:
-            facet = self._counted(searcher, self.query(criteria.without(name)), [name],
-                                  sampling, count=False)
-            found.counts.update(facet.counts)
-            found.sampled |= facet.sampled
-        if not criteria.text:
-            if len(self.counted) >= KEPT_COUNTS:
-                self.counted.pop(next(iter(self.counted)))  # the oldest
-            self.counted[key] = (self.version, found)
+        return counted() if criteria.text else self._kept((criteria, tuple(names)), counted)
+
+    def _kept(self, key: tuple, count):
+        """What `count()` counts, kept under `key` until the index changes (the oldest of
+        KEPT_COUNTS dropped first)."""
+        if key in self.counted and self.counted[key][0] == self.version:
+            return self.counted[key][1]
+        found = count()
+        if len(self.counted) >= KEPT_COUNTS:
+            self.counted.pop(next(iter(self.counted)))  # the oldest
+        self.counted[key] = (self.version, found)
         return found
 
     def _counted(self, searcher, query: tantivy.Query, names: list[str], sampling: bool,
