@@ -151,8 +151,7 @@ def quotes(request, fmt: str):
     base = request.build_absolute_uri("/")[:-1]
     header = ["id", "speaker", "speaker_type", "role", "kind", "text", "release", "published",
               "url", "verified", "speaker_institution"]
-    statements = (queryset.select_related("person", "institution", "release")
-                  .defer("release__body").iterator(chunk_size=CHUNK))
+    statements = queryset.for_listing().iterator(chunk_size=CHUNK)
     return _stream(_quote_rows(statements, base), header, fmt, "statements")
 
 

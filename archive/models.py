@@ -94,6 +94,15 @@ class Document(models.Model):
             "imported_at", "pk")
 
 
+class WithoutSearchVector(models.Manager):
+    """Rows read without their `search_vector`: the database's own search reads that column
+    where it is stored, no page shows it, and on PostgreSQL a release's is larger than its
+    body. Rows of this model read through another's `select_related` defer it by name."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("search_vector")
+
+
 class NamedQuerySet(models.QuerySet):
     """Institutions and people: found by name or alias, counted by releases and statements."""
 
@@ -382,7 +391,7 @@ class Release(models.Model):
         db_persist=True,
     )
 
-    objects = ReleaseQuerySet.as_manager()
+    objects = WithoutSearchVector.from_queryset(ReleaseQuerySet)()
 
     class Meta:
         ordering = NEWEST_FIRST
@@ -457,6 +466,12 @@ class QuoteQuerySet(models.QuerySet):
         return search.search(self, text, "archive_quote_fts",
                              spoken_by=lambda people: Q(person__in=people))
 
+    def for_listing(self):
+        """With what a list of statements shows of each: its speaker, and its release's title
+        and date (not the release's body)."""
+        return self.select_related("release", "person", "institution").defer(
+            "release__body", "release__search_vector")
+
 
 class Quote(models.Model):
     class Kind(models.TextChoices):
@@ -486,7 +501,7 @@ class Quote(models.Model):
         db_persist=True,
     )
 
-    objects = QuoteQuerySet.as_manager()
+    objects = WithoutSearchVector.from_queryset(QuoteQuerySet)()
 
     class Meta:
         ordering = ["release", "position"]

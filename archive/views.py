@@ -338,9 +338,9 @@ def _opening(body: str, words: int = 40) -> str:
 @require_safe
 def release_detail(request, pk: int, slug: str):
     release = get_object_or_404(
-        Release.objects.visible().select_related("document", "issuer").prefetch_related(
-            "institutions", "topics"
-        ),
+        # The original bytes are downloaded from their own address, never read here.
+        Release.objects.visible().select_related("document", "issuer").defer("document__content")
+        .prefetch_related("institutions", "topics"),
         pk=pk,
     )
     if slug != release.slug:
@@ -528,7 +528,7 @@ def institution_detail(request, slug: str):
         # its statements by release, where ordering all of a central bank's statements by
         # date took a sort of a hundred thousand.
         "quotes": sorted(Quote.objects.visible().filter(institution=institution)
-                         .select_related("release").order_by("-release_id", "position")[:20],
+                         .for_listing().order_by("-release_id", "position")[:20],
                          key=lambda q: (q.release.published or date.min, q.release_id),
                          reverse=True),
         "speakers": speakers_for(institution),
@@ -622,7 +622,7 @@ def person_detail(request, slug: str):
 
 
 def statements_in_order(ids: list[int]) -> list[Quote]:
-    rows = Quote.objects.select_related("release", "person", "institution").in_bulk(ids)
+    rows = Quote.objects.for_listing().in_bulk(ids)
     return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -681,7 +681,7 @@ def topic_detail(request, slug: str):
         # The statements of its newest releases, found by the index: ordering every
         # statement of a topic's releases by date read a large share of the archive.
         "quotes": Quote.objects.filter(release_id__in=get_index().by_date(
-            criteria, 20, count=False).ids).select_related("release", "person", "institution")
+            criteria, 20, count=False).ids).for_listing()
         .order_by(LATEST_RELEASE_FIRST, "-release_id", "position")[:20],
     }
     return render(request, "archive/topic_detail.html", context)
