@@ -467,6 +467,19 @@ def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, m
     assert [a.role for a in response.context["roles"]] == [f"Role {n}" for n in (4, 1, 0, 3, 2)]
 
 
+def test_a_persons_latest_roles_are_found_past_releases_stating_none():
+    # The newest releases are read first, then ten times as many past them, until enough
+    # state a role or none is left.
+    person = Person.objects.create(name="Yi Gang")
+    for n in range(6):
+        release = make_release(f"Release {n}", "Rates.", published=datetime.date(2024, 1, n + 1))
+        Appearance.objects.create(release=release, person=person,
+                                  role=f"Role {n}" if n < 2 else "")
+    assert [a.role for a in views.latest_roles(person, size=2)] == ["Role 1", "Role 0"]
+    assert [a.role for a in views.latest_roles(person, size=3)] == ["Role 1", "Role 0"]
+    assert [a.release.published.day for a in views.latest_roles(person, size=1)] == [2]
+
+
 def test_a_name_searched_offers_its_page_and_every_release_linked_to_it(client):
     bank = Institution.objects.create(name="People's Bank of China", kind="central_bank")
     bank.aliases.create(name="PBOC")

@@ -244,7 +244,12 @@ def test_person_page_has_statements_with_roles_and_institutions(client, archive)
     response = client.get(archive["pan"].get_absolute_url())
     assert [q.text for q in response.context["page_obj"]] == ["We will keep liquidity reasonably ample"]
     assert "As governor" in response.text
-    assert [i.name for i in response.context["affiliations"]] == ["People's Bank of China"]
+    # The institutions spoken for, each with its statements, which its count links to.
+    [pboc] = response.context["spoke_for"]
+    assert (pboc.name, pboc.n) == ("People's Bank of China", 1)
+    statements = client.get("/quotes/", {"speaker": archive["pan"].slug, "institution": pboc.slug})
+    assert statements.context["total"] == 1
+    assert f'institution={pboc.slug}" title="These statements">1</a>' in response.text
     assert [p.name for p in client.get("/people/").context["page_obj"]] == [
         "Lou Feipeng", "Pan Gongsheng"]
 
