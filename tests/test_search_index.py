@@ -321,6 +321,30 @@ def test_every_page_says_which_results_it_shows(client, monkeypatch):
     assert "6–10 of 14" in ranked.text
 
 
+def test_oldest_first_a_page_says_where_it_stands_from_1970_to_the_undated(client,
+                                                                          monkeypatch):
+    # Oldest first, the undated come after every dated release: a page among them counts
+    # the dated ones before it, and a page after one dated 1 January 1970 is a dated page.
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    for day in (datetime.date(1970, 1, 1), datetime.date(1970, 1, 1),
+                datetime.date(2000, 1, 1), datetime.date(2001, 1, 1), None, None, None):
+        make_release("Millet note", "Millet.", published=day)
+
+    def labels(params):
+        seen, params = [], {"sort": "oldest", **params}
+        while True:
+            response = client.get("/releases/", params)
+            page = response.context["page_obj"]
+            seen.append(f"{page.start_index()}–{page.end_index()} of {page.total}")
+            if page.next_key is None:
+                return seen
+            params["after"] = page.next_key
+
+    expected = ["1–2 of 7", "3–4 of 7", "5–6 of 7", "7–7 of 7"]
+    assert labels({}) == expected
+    assert labels({"q": "millet"}) == expected
+
+
 def test_results_by_relevance_page_through_every_match_once(client, monkeypatch):
     # Each page is looked for while the matches are counted: page after page, the last one
     # holding the few left over, every match comes once in the index's order of relevance.
