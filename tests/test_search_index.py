@@ -825,6 +825,7 @@ def test_catching_up_reports_how_many_releases_it_indexed(client):
     assert caught_up() == "0"
     make_release("Shown too", "Quinoa.")
     assert caught_up() == "1"
+    assert caught_up() == "0"  # the change, once applied, is not applied again
 
 
 def test_a_date_ordered_page_is_a_whole_page_of_the_default_size(client):
