@@ -291,6 +291,10 @@ def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
     # A country changed by a curator moves its releases in the facet.
     Institution.objects.filter(pk=banks[2].pk).update(country="Nippon")
     assert facet(client.get("/releases/"), "country") == {"Chile": 2, "Nippon": 2, "Peru": 2}
+    # A bank whose country is not stated adds no country.
+    make_release("Rates 6", "Rates.").institutions.add(
+        Institution.objects.create(name="Bank of Nowhere", kind="central_bank"))
+    assert facet(client.get("/releases/"), "country") == {"Chile": 2, "Nippon": 2, "Peru": 2}
     # Cut to the largest options, with a link to all of them.
     response = client.get("/releases/", {"q": "rates"})
     assert response.context["more"] == {}
