@@ -454,6 +454,26 @@ def test_the_statements_list_pages_by_key_to_its_last_statement(client, monkeypa
     assert sorted(searched) == sorted(q.pk for q in quotes)
 
 
+def test_statements_are_filtered_by_the_kind_of_institution_spoken_for(client):
+    # Its own institution's kind, or that of its speaker's affiliation in that release.
+    central = Institution.objects.create(name="Central Bank of Chile", kind="central_bank")
+    lender = Institution.objects.create(name="Harbin Bank", kind="commercial_bank")
+    release = make_release("Rates", "Rates.")
+    li = Person.objects.create(name="Li")
+    Appearance.objects.create(release=release, person=li, affiliation=central)
+    Quote.objects.create(release=release, institution=lender, kind="direct", position=1,
+                         text="We lend more.")
+    Quote.objects.create(release=release, person=li, kind="direct", position=2,
+                         text="Rates hold.")
+
+    def statements(kind):
+        return [q.text for q in client.get("/quotes/", {"kind": kind}).context["page_obj"]]
+
+    assert statements("central_bank") == ["Rates hold."]
+    assert statements("commercial_bank") == ["We lend more."]
+    assert statements("regulator") == []
+
+
 def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, monkeypatch):
     # From the statements' index: newest release first, a release's statements in order,
     # undated last, page after page by key; the chart counts each month's statements.
