@@ -492,6 +492,7 @@ def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, m
                                          position=position, text=f"Said {n}.{position}")
             if speaker == li:
                 mine.append(quote)
+    Appearance.objects.create(release=Release.objects.get(title="Release 0"), person=other)
     hidden = make_release("Withheld", "Rates.", published=datetime.date(2024, 3, 9), hidden=True)
     Quote.objects.create(release=hidden, person=li, kind="direct", position=1, text="Hidden")
     expected = [q.text for q in sorted(mine, key=lambda q: (
@@ -513,6 +514,9 @@ def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, m
     assert "<td>Apr 2024</td><td>0</td>" in response.text
     # Roles as stated, the latest first, undated last.
     assert [a.role for a in response.context["roles"]] == [f"Role {n}" for n in (4, 1, 0, 3, 2)]
+    # Another speaker's chart counts his own statements: one in each of March's releases.
+    response = client.get(other.get_absolute_url())
+    assert "<td>Mar 2024</td><td>2</td>" in response.text
 
 
 def test_a_persons_latest_roles_are_found_past_releases_stating_none():
