@@ -323,6 +323,10 @@ def test_every_page_says_which_results_it_shows(client, monkeypatch):
     assert "6–10 of 14" in client.get("/releases/" + link).text
     ranked = client.get("/releases/", {"q": "millet", "page": "2"})
     assert "6–10 of 14" in ranked.text
+    # A narrower list counts only its own matches before its page.
+    earlier = client.get("/releases/", {"date_to": "2020-01-12"})
+    link = re.search(r'href="(\?[^"]*after=\d+[^"]*)"', earlier.text)[1].replace("&amp;", "&")
+    assert "6–10 of 12" in client.get("/releases/" + link).text
 
 
 def test_oldest_first_a_page_says_where_it_stands_from_1970_to_the_undated(client,
