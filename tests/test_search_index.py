@@ -291,6 +291,10 @@ def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
     # A country changed by a curator moves its releases in the facet.
     Institution.objects.filter(pk=banks[2].pk).update(country="Nippon")
     assert facet(client.get("/releases/"), "country") == {"Chile": 2, "Nippon": 2, "Peru": 2}
+    # A bank whose country is not stated adds no country.
+    make_release("Rates 6", "Rates.").institutions.add(
+        Institution.objects.create(name="Bank of Nowhere", kind="central_bank"))
+    assert facet(client.get("/releases/"), "country") == {"Chile": 2, "Nippon": 2, "Peru": 2}
     # Cut to the largest options, with a link to all of them.
     response = client.get("/releases/", {"q": "rates"})
     assert response.context["more"] == {}
@@ -319,6 +323,34 @@ def test_every_page_says_which_results_it_shows(client, monkeypatch):
     assert "6–10 of 14" in client.get("/releases/" + link).text
     ranked = client.get("/releases/", {"q": "millet", "page": "2"})
     assert "6–10 of 14" in ranked.text
+    # A narrower list counts only its own matches before its page.
+    earlier = client.get("/releases/", {"date_to": "2020-01-12"})
+    link = re.search(r'href="(\?[^"]*after=\d+[^"]*)"', earlier.text)[1].replace("&amp;", "&")
+    assert "6–10 of 12" in client.get("/releases/" + link).text
+
+
+def test_oldest_first_a_page_says_where_it_stands_from_1970_to_the_undated(client,
+                                                                          monkeypatch):
+    # Oldest first, the undated come after every dated release: a page among them counts
+    # the dated ones before it, and a page after one dated 1 January 1970 is a dated page.
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    for day in (datetime.date(1970, 1, 1), datetime.date(1970, 1, 1),
+                datetime.date(2000, 1, 1), datetime.date(2001, 1, 1), None, None, None):
+        make_release("Millet note", "Millet.", published=day)
+
+    def labels(params):
+        seen, params = [], {"sort": "oldest", **params}
+        while True:
+            response = client.get("/releases/", params)
+            page = response.context["page_obj"]
+            seen.append(f"{page.start_index()}–{page.end_index()} of {page.total}")
+            if page.next_key is None:
+                return seen
+            params["after"] = page.next_key
+
+    expected = ["1–2 of 7", "3–4 of 7", "5–6 of 7", "7–7 of 7"]
+    assert labels({}) == expected
+    assert labels({"q": "millet"}) == expected
 
 
 def test_results_by_relevance_page_through_every_match_once(client, monkeypatch):
@@ -426,6 +458,26 @@ def test_the_statements_list_pages_by_key_to_its_last_statement(client, monkeypa
     assert sorted(searched) == sorted(q.pk for q in quotes)
 
 
+def test_statements_are_filtered_by_the_kind_of_institution_spoken_for(client):
+    # Its own institution's kind, or that of its speaker's affiliation in that release.
+    central = Institution.objects.create(name="Central Bank of Chile", kind="central_bank")
+    lender = Institution.objects.create(name="Harbin Bank", kind="commercial_bank")
+    release = make_release("Rates", "Rates.")
+    li = Person.objects.create(name="Li")
+    Appearance.objects.create(release=release, person=li, affiliation=central)
+    Quote.objects.create(release=release, institution=lender, kind="direct", position=1,
+                         text="We lend more.")
+    Quote.objects.create(release=release, person=li, kind="direct", position=2,
+                         text="Rates hold.")
+
+    def statements(kind):
+        return [q.text for q in client.get("/quotes/", {"kind": kind}).context["page_obj"]]
+
+    assert statements("central_bank") == ["Rates hold."]
+    assert statements("commercial_bank") == ["We lend more."]
+    assert statements("regulator") == []
+
+
 def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, monkeypatch):
     # From the statements' index: newest release first, a release's statements in order,
     # undated last, page after page by key; the chart counts each month's statements.
@@ -444,6 +496,7 @@ def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, m
                                          position=position, text=f"Said {n}.{position}")
             if speaker == li:
                 mine.append(quote)
+    Appearance.objects.create(release=Release.objects.get(title="Release 0"), person=other)
     hidden = make_release("Withheld", "Rates.", published=datetime.date(2024, 3, 9), hidden=True)
     Quote.objects.create(release=hidden, person=li, kind="direct", position=1, text="Hidden")
     expected = [q.text for q in sorted(mine, key=lambda q: (
@@ -465,6 +518,9 @@ def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, m
     assert "<td>Apr 2024</td><td>0</td>" in response.text
     # Roles as stated, the latest first, undated last.
     assert [a.role for a in response.context["roles"]] == [f"Role {n}" for n in (4, 1, 0, 3, 2)]
+    # Another speaker's chart counts his own statements: one in each of March's releases.
+    response = client.get(other.get_absolute_url())
+    assert "<td>Mar 2024</td><td>2</td>" in response.text
 
 
 def test_a_persons_latest_roles_are_found_past_releases_stating_none():
@@ -801,6 +857,7 @@ def test_catching_up_reports_how_many_releases_it_indexed(client):
     assert caught_up() == "0"
     make_release("Shown too", "Quinoa.")
     assert caught_up() == "1"
+    assert caught_up() == "0"  # the change, once applied, is not applied again
 
 
 def test_a_date_ordered_page_is_a_whole_page_of_the_default_size(client):
