@@ -206,3 +206,15 @@ def test_a_search_counts_every_word_of_its_phrases_and_exclusions(client, archiv
     response = client.get("/releases/", {"q": fifty + " -a5"})
     assert "Search for at most 50 words (this has 51)." in response.text
     assert titles(response) == []
+
+
+def test_the_institutions_list_offers_each_country_once_in_name_order(client, archive):
+    # The Bank of Communications names no country: no empty choice stands for it.
+    Institution.objects.filter(pk__in=[archive["pboc"].pk, archive["ccb"].pk]).update(
+        country="China")
+    Institution.objects.create(name="Bank of Korea", country="South Korea")
+    Institution.objects.create(name="Bank of Japan", country="Japan")
+    form = client.get("/institutions/").context["filter"].form
+    assert list(form.fields["country"].choices) == [
+        ("", "Any country"), ("China", "China"), ("Japan", "Japan"),
+        ("South Korea", "South Korea")]
