@@ -218,3 +218,16 @@ def test_the_institutions_list_offers_each_country_once_in_name_order(client, ar
     assert list(form.fields["country"].choices) == [
         ("", "Any country"), ("China", "China"), ("Japan", "Japan"),
         ("South Korea", "South Korea")]
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({}, [FIRST, SECOND, THIRD]),
+    ({"institution": "china-construction-bank"}, [FIRST, SECOND]),
+    ({"q": "speaker:feipeng"}, [FIRST]),  # a speaker narrows, with no words to rank by
+    ({"sort": "no-such-order"}, [FIRST, SECOND, THIRD]),
+])
+def test_a_list_without_search_words_is_newest_first_and_paged_by_date(
+        client, archive, params, expected):
+    response = client.get("/releases/", params)
+    assert response.context["ranked"] is False
+    assert titles(response) == expected
