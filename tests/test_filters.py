@@ -49,6 +49,7 @@ def _release_lists(client, params) -> dict[str, list[str]]:
     ({"kind": "central_bank"}, [THIRD]),
     ({"date_from": "2025-06-01"}, [FIRST, SECOND]),
     ({"date_to": "2025-06-01"}, [SECOND, THIRD]),
+    ({"date_from": "2025-06-01", "date_to": "2025-06-01"}, [SECOND]),  # a single day
     ({"year": "2025"}, [FIRST, SECOND]),
     ({"year": "2025", "month": "6"}, [SECOND]),
     ({"month": "6"}, [FIRST, SECOND, THIRD]),  # a month without its year is ignored
@@ -90,6 +91,7 @@ RELENDING = "re-lending helps <script>alert(1)</script>"
     ({"topic": "technology-finance"}, [EXPAND, RELENDING]),
     ({"date_from": "2025-01-01"}, [EXPAND, RELENDING]),
     ({"date_to": "2024-12-31"}, [LIQUIDITY]),
+    ({"date_from": "2024-03-05", "date_to": "2024-03-05"}, [LIQUIDITY]),
     ({"q": "liquidity"}, [LIQUIDITY]),
     ({"speaker": "nobody"}, []),
 ])
