@@ -233,3 +233,14 @@ def test_a_list_without_search_words_is_newest_first_and_paged_by_date(
     response = client.get("/releases/", params)
     assert response.context["ranked"] is False
     assert titles(response) == expected
+
+
+@pytest.mark.parametrize("url", ["/releases/", "/quotes/"])
+def test_a_search_with_an_invalid_filter_is_explained_not_reported_as_finding_nothing(
+        client, archive, url):
+    response = client.get(url, {"q": "technology", "date_from": "2025-06-02",
+                                "date_to": "2025-06-01"})
+    assert "Swap the two dates." in response.text
+    assert "for “technology”" not in response.text
+    assert "No release matches" not in response.text
+    assert response.context["query"] == ""
