@@ -240,7 +240,8 @@ def test_a_search_with_an_invalid_filter_is_explained_not_reported_as_finding_no
         client, archive, url):
     response = client.get(url, {"q": "technology", "date_from": "2025-06-02",
                                 "date_to": "2025-06-01"})
-    assert "Swap the two dates." in response.text
+    assert ("“From” (2 June 2025) is after “To” (1 June 2025): no date lies between them. "
+            "Swap the two dates.</") in response.text
     assert "for “technology”" not in response.text
     assert "No release matches" not in response.text
     assert response.context["query"] == ""
