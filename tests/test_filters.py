@@ -45,6 +45,8 @@ def _release_lists(client, params) -> dict[str, list[str]]:
     ({"topic": "technology-finance"}, [FIRST, SECOND]),
     ({"topic": ["green-finance", "monetary-policy"]}, [SECOND, THIRD]),
     ({"source": "Xinhua"}, [THIRD]),
+    ({"document": "press_release"}, [FIRST, SECOND, THIRD]),
+    ({"document": "speech"}, []),
     ({"kind": "commercial_bank"}, [FIRST, SECOND]),
     ({"kind": "central_bank"}, [THIRD]),
     ({"date_from": "2025-06-01"}, [FIRST, SECOND]),
