@@ -68,6 +68,12 @@ def test_a_release_filter_finds_the_same_releases_on_its_page_feeds_and_exports(
     assert found == dict.fromkeys(found, expected)
 
 
+
+def test_a_country_filters_a_list_page_as_it_filters_feeds_and_exports(client, archive):
+    Institution.objects.filter(pk=archive["pboc"].pk).update(country="China")
+    found = _release_lists(client, {"country": "China"})
+    assert found == dict.fromkeys(found, [THIRD])
+
 def _statement_lists(client, params) -> dict[str, list[str]]:
     """The texts of one query's statements on the page, in CSV and in JSON."""
     page = [q.text for q in client.get("/quotes/", params).context["page_obj"]]
