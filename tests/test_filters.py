@@ -168,6 +168,12 @@ def test_facets_list_the_most_found_first_and_offer_more_only_past_twelve(client
         ("Bank A", 2), *((f"Bank {letter}", 1) for letter in "BCDEFGHIJKL")]
     # Twelve banks fit; thirteen sources do not.
     assert list(response.context["more"]) == ["source"]
+    assert response.context["more"]["source"] == "?more=source"
+    # Asked for, every source is shown, and no link offers more.
+    response = client.get("/releases/", {"more": "source"})
+    assert [o.label for o in response.context["facets"]["source"]][-2:] == [
+        "Source I", "Source J"]
+    assert response.context["more"] == {}
 
 
 def test_a_chosen_person_is_a_chip_by_name(client, archive):
