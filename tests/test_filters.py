@@ -45,10 +45,13 @@ def _release_lists(client, params) -> dict[str, list[str]]:
     ({"topic": "technology-finance"}, [FIRST, SECOND]),
     ({"topic": ["green-finance", "monetary-policy"]}, [SECOND, THIRD]),
     ({"source": "Xinhua"}, [THIRD]),
+    ({"document": "press_release"}, [FIRST, SECOND, THIRD]),
+    ({"document": "speech"}, []),
     ({"kind": "commercial_bank"}, [FIRST, SECOND]),
     ({"kind": "central_bank"}, [THIRD]),
     ({"date_from": "2025-06-01"}, [FIRST, SECOND]),
     ({"date_to": "2025-06-01"}, [SECOND, THIRD]),
+    ({"date_from": "2025-06-01", "date_to": "2025-06-01"}, [SECOND]),  # a single day
     ({"year": "2025"}, [FIRST, SECOND]),
     ({"year": "2025", "month": "6"}, [SECOND]),
     ({"month": "6"}, [FIRST, SECOND, THIRD]),  # a month without its year is ignored
@@ -64,6 +67,12 @@ def test_a_release_filter_finds_the_same_releases_on_its_page_feeds_and_exports(
     found = _release_lists(client, params)
     assert found == dict.fromkeys(found, expected)
 
+
+
+def test_a_country_filters_a_list_page_as_it_filters_feeds_and_exports(client, archive):
+    Institution.objects.filter(pk=archive["pboc"].pk).update(country="China")
+    found = _release_lists(client, {"country": "China"})
+    assert found == dict.fromkeys(found, [THIRD])
 
 def _statement_lists(client, params) -> dict[str, list[str]]:
     """The texts of one query's statements on the page, in CSV and in JSON."""
@@ -90,6 +99,7 @@ RELENDING = "re-lending helps <script>alert(1)</script>"
     ({"topic": "technology-finance"}, [EXPAND, RELENDING]),
     ({"date_from": "2025-01-01"}, [EXPAND, RELENDING]),
     ({"date_to": "2024-12-31"}, [LIQUIDITY]),
+    ({"date_from": "2024-03-05", "date_to": "2024-03-05"}, [LIQUIDITY]),
     ({"q": "liquidity"}, [LIQUIDITY]),
     ({"speaker": "nobody"}, []),
 ])
@@ -158,6 +168,12 @@ def test_facets_list_the_most_found_first_and_offer_more_only_past_twelve(client
         ("Bank A", 2), *((f"Bank {letter}", 1) for letter in "BCDEFGHIJKL")]
     # Twelve banks fit; thirteen sources do not.
     assert list(response.context["more"]) == ["source"]
+    assert response.context["more"]["source"] == "?more=source"
+    # Asked for, every source is shown, and no link offers more.
+    response = client.get("/releases/", {"more": "source"})
+    assert [o.label for o in response.context["facets"]["source"]][-2:] == [
+        "Source I", "Source J"]
+    assert response.context["more"] == {}
 
 
 def test_a_chosen_person_is_a_chip_by_name(client, archive):
@@ -206,3 +222,40 @@ def test_a_search_counts_every_word_of_its_phrases_and_exclusions(client, archiv
     response = client.get("/releases/", {"q": fifty + " -a5"})
     assert "Search for at most 50 words (this has 51)." in response.text
     assert titles(response) == []
+
+
+def test_the_institutions_list_offers_each_country_once_in_name_order(client, archive):
+    # The Bank of Communications names no country: no empty choice stands for it.
+    Institution.objects.filter(pk__in=[archive["pboc"].pk, archive["ccb"].pk]).update(
+        country="China")
+    Institution.objects.create(name="Bank of Korea", country="South Korea")
+    Institution.objects.create(name="Bank of Japan", country="Japan")
+    form = client.get("/institutions/").context["filter"].form
+    assert list(form.fields["country"].choices) == [
+        ("", "Any country"), ("China", "China"), ("Japan", "Japan"),
+        ("South Korea", "South Korea")]
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({}, [FIRST, SECOND, THIRD]),
+    ({"institution": "china-construction-bank"}, [FIRST, SECOND]),
+    ({"q": "speaker:feipeng"}, [FIRST]),  # a speaker narrows, with no words to rank by
+    ({"sort": "no-such-order"}, [FIRST, SECOND, THIRD]),
+])
+def test_a_list_without_search_words_is_newest_first_and_paged_by_date(
+        client, archive, params, expected):
+    response = client.get("/releases/", params)
+    assert response.context["ranked"] is False
+    assert titles(response) == expected
+
+
+@pytest.mark.parametrize("url", ["/releases/", "/quotes/"])
+def test_a_search_with_an_invalid_filter_is_explained_not_reported_as_finding_nothing(
+        client, archive, url):
+    response = client.get(url, {"q": "technology", "date_from": "2025-06-02",
+                                "date_to": "2025-06-01"})
+    assert ("“From” (2 June 2025) is after “To” (1 June 2025): no date lies between them. "
+            "Swap the two dates.</") in response.text
+    assert "for “technology”" not in response.text
+    assert "No release matches" not in response.text
+    assert response.context["query"] == ""
