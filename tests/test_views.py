@@ -98,6 +98,7 @@ def test_a_long_releases_extract_is_cut_around_its_matches(client):
     if connection.vendor == "postgresql":  # two passages of 40 words, the first matches
         assert [len(p) for p in passages] == [40, 40]
         assert passages[0][18:20] == ["alpha59", "<mark>rates</mark>"]
+        assert " beta19 … beta41 " in snippet
     else:  # one passage of 32 words, the first match, cut at both ends
         assert [len(p) for p in passages] == [32]
         assert snippet.startswith(" … alpha45 ") and snippet.endswith(" beta15 … ")
