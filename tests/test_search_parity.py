@@ -4,6 +4,7 @@ Each expectation is written out, and the suite runs on both databases, so a diff
 between the two backends fails one of the runs."""
 
 import pytest
+from django.db import connection
 
 from archive.models import Release
 from tests.conftest import make_release
@@ -78,3 +79,13 @@ def releases():
 def test_the_same_releases_on_both_databases(releases, query, expected):
     keys = {pk: key for key, pk in releases.items()}
     assert {keys[r.pk] for r in Release.objects.search(query)} == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's configurations")
+def test_a_search_reads_english_whatever_the_servers_default_configuration(releases, client):
+    with connection.cursor() as cursor:  # as a server set up for another language may be
+        cursor.execute("SET LOCAL default_text_search_config = 'simple'")
+    keys = {pk: key for key, pk in releases.items()}
+    assert {keys[r.pk] for r in Release.objects.search("lending")} == {"rrr", "relend"}
+    page = client.get("/releases/", {"q": "lending"}).context["page_obj"]
+    assert all("<mark>lending</mark>" in str(r.snippet) for r in page) and len(page) == 2

@@ -70,6 +70,40 @@ def test_search_ranks_and_highlights_escaped(client, archive):
     assert "<script>" not in snippet
 
 
+def test_every_result_of_a_search_shows_its_matched_words(client, archive):
+    page = client.get("/releases/", {"q": "loans"}).context["page_obj"]
+    assert [(r.title, str(r.snippet).count("<mark>")) for r in page] == [
+        ("Green loans rise at state lenders", 1), ("Central bank keeps policy rate", 1),
+        ("Banks back technology firms", 1)]
+    assert "kept the <mark>loan</mark> prime rate" in str(page[1].snippet)  # as stemmed
+    page = client.get("/quotes/", {"q": "technology OR liquidity"}).context["page_obj"]
+    assert [str(q.snippet).removeprefix("it ").removeprefix("We ") for q in page] == [
+        "will expand <mark>technology</mark> loans",
+        "will keep <mark>liquidity</mark> reasonably ample"]
+    # A search of no words (an exclusion, a title) has none to show: each opening is shown.
+    for query in ("-green", "title:bank"):
+        page = client.get("/releases/", {"q": query}).context["page_obj"]
+        assert [str(r.snippet) for r in page] == [
+            str(views.highlighted(r.body)) for r in page] != []
+
+
+def test_a_long_releases_extract_is_cut_around_its_matches(client):
+    def words(stem):
+        return " ".join(f"{stem}{n}" for n in range(60))
+
+    make_release("Rates", " rates ".join(words(stem) for stem in ("alpha", "beta", "gamma", "delta")))
+    snippet = str(client.get("/releases/", {"q": "rates"}).context["page_obj"][0].snippet)
+    passages = [p.split() for p in snippet.split(" … ") if p.strip()]
+    assert all(p.count("<mark>rates</mark>") == 1 for p in passages)
+    if connection.vendor == "postgresql":  # two passages of 40 words, the first matches
+        assert [len(p) for p in passages] == [40, 40]
+        assert passages[0][18:20] == ["alpha59", "<mark>rates</mark>"]
+        assert " beta19 … beta41 " in snippet
+    else:  # one passage of 32 words, the first match, cut at both ends
+        assert [len(p) for p in passages] == [32]
+        assert snippet.startswith(" … alpha45 ") and snippet.endswith(" beta15 … ")
+
+
 def test_filters_combine_and_facets_ignore_their_own_selection(client, archive):
     response = client.get("/releases/", {"institution": archive["bocom"].slug})
     assert titles(response) == ["Green loans rise at state lenders"]
