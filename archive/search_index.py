@@ -163,6 +163,9 @@ def sort_key(published: datetime.date | None, pk: int) -> int:
 # A date-ordered page is looked for in the matches of this many days from where it starts,
 # then in eight times as many, and so on.
 FIRST_WINDOW_DAYS = 32
+# A span of keys up to this many days long (a first window) is read from its days' terms
+# (_span): over more, their terms would read more documents than the other conditions match.
+SPAN_DAYS = 2 * FIRST_WINDOW_DAYS
 
 
 def key_id(key: int) -> int:
@@ -467,9 +470,7 @@ class SearchIndex:
         """Up to `limit` matches strictly between the sort keys `low` and `high`, as
         (sort key, address)."""
         if low is not None or high is not None:
-            query = _narrowed(query, tantivy.Query.range_query(
-                self.schema, "sort_key", tantivy.FieldType.Integer, low, high,
-                include_lower=low is None, include_upper=high is None))
+            query = _narrowed(query, self._span(low, high, inclusive=False))
         order = tantivy.Order.Asc if oldest else tantivy.Order.Desc
         result = searcher.search(query, limit=limit, count=False,
                                  order_by_field="sort_key", order=order)
@@ -494,9 +495,25 @@ class SearchIndex:
             spans = [(dated, after)]
         else:  # among the undated, which follow every dated release
             spans = [(dated, None), (None, after)]
-        return before + sum(searcher.search(_narrowed(query, tantivy.Query.range_query(
-            self.schema, "sort_key", tantivy.FieldType.Integer, low, high)),
-            limit=1, count=True).count for low, high in spans)
+        return before + sum(searcher.search(_narrowed(query, self._span(low, high)),
+                                            limit=1, count=True).count for low, high in spans)
+
+    def _span(self, low: int | None, high: int | None, inclusive: bool = True) -> tantivy.Query:
+        """The matches whose sort key lies between `low` and `high` (None: open), including
+        them or not. A range over the key alone is checked against every document of the
+        index, as it is a fast field: when the span is of dated keys and a few days, those
+        days' terms lead, so that only their documents are read."""
+        keys = tantivy.Query.range_query(self.schema, "sort_key", tantivy.FieldType.Integer,
+                                         low, high, include_lower=inclusive or low is None,
+                                         include_upper=inclusive or high is None)
+        if low is None or high is None or low < self._first_key(0) - (0 if inclusive else 1):
+            return keys  # open, or reaching the undated keys, which have no day
+        first, last = (low >> self.day_shift) - 1, (high >> self.day_shift) - 1
+        if last - first >= SPAN_DAYS:
+            return keys
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, self._terms("day", range(max(first, 0), last + 1))),
+            (tantivy.Occur.Must, keys)])
 
     def by_month(self, criteria: Criteria) -> dict[tuple[int, int], int]:
         """The matches of `criteria` (no search words) counted by (year, month)."""
