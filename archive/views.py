@@ -9,8 +9,7 @@ from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Subquery
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
