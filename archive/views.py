@@ -543,14 +543,21 @@ def speakers_for(institution, size: int = 20) -> list[Person]:
     pass, where counting their appearances in the database read all of a large bank's."""
     counts = dict(get_statement_index().facets(
         Criteria(institutions=(institution.pk,)), ["person"]).counts["person"])
-    # Only people who can reach the top places are read: those counting at least as many
-    # statements as the last place (ties there are broken by name).
-    positive = sorted(counts.values(), reverse=True)
-    least = positive[size - 1] if len(positive) >= size else 1
-    people = Person.objects.in_bulk([pk for pk, n in counts.items() if n >= least])
-    ranked = sorted(people.values(), key=lambda p: (-counts[p.pk], p.name))[:size]
-    for person in ranked:
-        person.n = counts[person.pk]
+    return most_counted(Person.objects.all(), counts, size)
+
+
+def most_counted(queryset, counts: dict[int, int], size: int | None = None) -> list:
+    """The rows of `queryset` counted in `counts` (id → number), the most first, ties by
+    name, each with its number as `n`. With `size`, the first `size` alone, of which only
+    the rows that can reach them are read: those counting at least as many as the last
+    place (ties there are broken by name)."""
+    if size is not None and len(counts) > size:
+        least = sorted(counts.values(), reverse=True)[size - 1]
+        counts = {pk: n for pk, n in counts.items() if n >= least}
+    ranked = sorted(queryset.in_bulk(counts).values(),
+                    key=lambda row: (-counts[row.pk], row.name))[:size]
+    for row in ranked:
+        row.n = counts[row.pk]
     return ranked
 
 
@@ -607,22 +614,13 @@ def person_detail(request, slug: str):
         "chart": counts_over_time(index.by_month(criteria), "statements"),
         "page_obj": date_page(request, criteria, total=institutions.total, index=index,
                               load=statements_in_order),
-        "spoke_for": spoke_for(institutions.counts["institution"]),
+        # The institutions its statements were made for (their own, or the affiliation
+        # stated beside them), as the statements list filtered by both finds them.
+        "spoke_for": most_counted(Institution.objects.only("pk", "name", "slug"),
+                                  dict(institutions.counts["institution"])),
         "roles": latest_roles(person),
     }
     return render(request, "archive/person_detail.html", context)
-
-
-def spoke_for(counts: list[tuple[int, int]]) -> list[Institution]:
-    """The institutions a person's statements were made for (their own, or the affiliation
-    stated beside them), each with its number of statements (`counts`, by the statements'
-    index, as the statements list filtered by both finds them), most first."""
-    counts = dict(counts)
-    institutions = Institution.objects.only("pk", "name", "slug").in_bulk(counts)
-    ranked = sorted(institutions.values(), key=lambda i: (-counts[i.pk], i.name))
-    for institution in ranked:
-        institution.n = counts[institution.pk]
-    return ranked
 
 
 def latest_roles(person: Person, size: int = 30) -> list[Appearance]:
