@@ -8,7 +8,8 @@ facets; the same code on SQLite and PostgreSQL. Only visible releases are indexe
 The database records which releases changed (triggers, migration 0015, fill
 `archive_searchchange` whatever the writer: the importer, the admin, a merge, a bulk update);
 `catch_up()` applies the changes committed since the index last did, and runs before every
-search, so a release is found as soon as the transaction that wrote it commits.
+search (once a request), so a release is found as soon as the transaction that wrote it
+commits.
 `manage.py rebuild_search_index` builds the whole index again from the records.
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import tantivy
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS as PRIMARY
 from django.db import connections, transaction
 
@@ -256,7 +258,13 @@ class SearchIndex:
     # Reading.
 
     def searcher(self) -> tantivy.Searcher:
-        catch_up(self)
+        # Once a request: its counts, pages and facets then describe one state of the index,
+        # and the change log is read once rather than by every pass.
+        caught_up = getattr(_request, "caught_up", None)
+        if caught_up is None or self.path not in caught_up:
+            catch_up(self)
+            if caught_up is not None:
+                caught_up.add(self.path)
         self.index.reload()
         # Every change to the index moves its position in the change log.
         self.version = _read_position(self)
@@ -707,6 +715,22 @@ class StatementIndex(SearchIndex):
         # A statement's key holds its release and position, not its id.
         return [searcher.doc(address)["id"][0] for _, address in hits]
 
+
+# The indexes this thread's request has caught up (None outside a request: every search
+# catches up).
+_request = threading.local()
+
+
+def _request_begins(**kwargs):
+    _request.caught_up = set()
+
+
+def _request_ends(**kwargs):
+    _request.caught_up = None
+
+
+request_started.connect(_request_begins, dispatch_uid="search_index_request_started")
+request_finished.connect(_request_ends, dispatch_uid="search_index_request_finished")
 
 _indexes: dict[Path, SearchIndex] = {}
 _indexes_lock = threading.Lock()

@@ -885,6 +885,26 @@ def test_catching_up_reports_how_many_releases_it_indexed(client):
     assert caught_up() == "0"  # the change, once applied, is not applied again
 
 
+def test_a_page_reads_the_change_log_once_for_each_index_it_searches(client):
+    person = Person.objects.create(name="Logged Speaker")
+    release = make_release("Logged", "Millet loans.", published=datetime.date(2024, 5, 1))
+    Appearance.objects.create(release=release, person=person, role="economist")
+    Quote.objects.create(release=release, person=person, text="Millet matters.", position=0)
+    client.get("/quotes/"), client.get("/releases/")  # both indexes built
+
+    def change_log_reads(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return sum(search_index.CHANGES in q["sql"] for q in queries.captured_queries)
+
+    # The person's page asks the statements' index three times and the releases' once.
+    assert change_log_reads(person.get_absolute_url()) == 2
+    assert change_log_reads("/releases/?q=millet") == 1
+    # The next request still finds what was written since.
+    make_release("Logged again", "Millet bonds.")
+    assert len(titles(client.get("/releases/", {"q": "millet"}))) == 2
+
+
 def test_a_date_ordered_page_is_a_whole_page_of_the_default_size(client):
     # More releases a page than a search returns unless told how many.
     for n in range(views.PER_PAGE):
