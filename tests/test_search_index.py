@@ -698,31 +698,6 @@ def test_statements_are_counted_and_ranked_over_every_match(client, generated):
     assert all(not q.release.hidden for q in response.context["page_obj"])
 
 
-def test_past_the_exact_limit_statements_are_counted_in_a_sample_and_say_so(
-        client, generated, monkeypatch):
-    monkeypatch.setattr(search_index, "EXACT_UP_TO", 200)
-    monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 1250)
-    truth = Quote.objects.visible().search("measures").count()
-    response = client.get("/quotes/", {"q": "measures"})
-    estimated = response.context["total"]
-    assert response.context["estimated"]
-    assert f"<strong>about {estimated:,}</strong> statements" in response.text
-    assert "estimated from a uniform sample" in response.text
-    # A sample of about 1,250 of them: 3 standard errors are within 9 %.
-    assert estimated != truth and abs(estimated - truth) <= 0.09 * truth
-    # The page is still full, ranked over every match.
-    assert len(response.context["page_obj"]) == 20
-    # Fewer matches than the limit, or no search words, are counted exactly.
-    speaker = Quote.objects.visible().exclude(person=None).first().person
-    exact = {"speaker": speaker.slug}, Quote.objects.visible().filter(person=speaker).count()
-    everything = {}, Quote.objects.visible().count()
-    for query, count in (exact, everything):
-        response = client.get("/quotes/", query)
-        assert not response.context["estimated"], query
-        assert f"<strong>{count:,}</strong> statement" in response.text
-        assert "estimated from a uniform sample" not in response.text
-
-
 def test_a_page_key_out_of_range_is_no_page(client):
     bank = Institution.objects.create(name="Keyed Bank", kind="commercial_bank")
     make_release("Keyed", "Keys.", published=datetime.date(2020, 1, 1)).institutions.add(bank)
