@@ -256,8 +256,8 @@ class SearchIndex:
     # Reading.
 
     def searcher(self) -> tantivy.Searcher:
-        # Once a request: its counts, pages and facets then describe one state of the index,
-        # and the change log is read once rather than by every pass.
+        # Once a request: a page asks an index several times (a count, facets, a page of
+        # results), and each catch-up reads the change log, a query.
         caught_up = getattr(_request, "caught_up", None)
         if caught_up is None or self.path not in caught_up:
             catch_up(self)
