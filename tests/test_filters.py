@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from archive.models import Appearance, Institution, Quote
+from archive.models import Appearance, Institution, Person, Quote
 from tests.conftest import make_release
 from tests.test_views import ATOM, titles
 
@@ -115,6 +115,17 @@ def test_a_person_speaks_for_the_institution_named_beside_them_in_that_release(c
     Appearance.objects.create(release=third, person=lou, role="economist")
     Quote.objects.create(release=third, person=lou, kind="direct", position=2,
                          text="Rates will stay low")
+    for params in ({"institution": "china-construction-bank"}, {"kind": "commercial_bank"}):
+        found = _statement_lists(client, params)
+        assert found == dict.fromkeys(found, [EXPAND, RELENDING]), params
+
+
+def test_a_person_beside_one_who_speaks_for_an_institution_speaks_for_no_one(client, archive):
+    # In the release where the researcher stood for the bank, an analyst named beside no one.
+    analyst = Person.objects.create(name="Qiu Wenhao")
+    Appearance.objects.create(release=archive["first"], person=analyst, role="analyst")
+    Quote.objects.create(release=archive["first"], person=analyst, kind="direct", position=3,
+                         text="Demand for loans is soft")
     for params in ({"institution": "china-construction-bank"}, {"kind": "commercial_bank"}):
         found = _statement_lists(client, params)
         assert found == dict.fromkeys(found, [EXPAND, RELENDING]), params

@@ -572,6 +572,18 @@ def test_the_rebuild_command_indexes_every_visible_release(client):
     assert titles(client.get("/releases/", {"q": "quinoa"})) == ["Shown"]
 
 
+def test_the_rebuild_command_reports_its_progress_batch_by_batch(client):
+    for n in range(3):
+        make_release(f"Oat note {n}", "Oats.")
+    out = StringIO()
+    call_command("rebuild_search_index", "--batch", "2", verbosity=2, stdout=out)
+    # The releases' index, then the statements'.
+    assert re.findall(r"\r(\d+) releases, \d+/s", out.getvalue()) == ["2", "3", "2", "3"]
+    # A log shorter than the rows kept is not pruned, and nothing is said of it.
+    assert "Pruned" not in out.getvalue()
+    assert len(titles(client.get("/releases/", {"q": "oats"}))) == 3
+
+
 def test_the_change_log_is_pruned_and_an_index_behind_it_is_rebuilt(client, tmp_path):
     for n in range(5):
         make_release(f"Barley credit {n}", "Barley.")
@@ -593,8 +605,9 @@ def test_the_change_log_is_pruned_and_an_index_behind_it_is_rebuilt(client, tmp_
                                                                       "Rye credit 2"]
     criteria = search_index.Criteria(text="rye")
     assert other.count(criteria) == 2
-    # And both follow the log from there.
+    # And both follow the log from there, applying the new change alone.
     make_release("Rye credit 3", "Rye.")
+    assert search_index.catch_up(other) == 1
     assert other.count(criteria) == 3
     assert len(titles(client.get("/releases/", {"q": "rye"}))) == 3
 
@@ -656,6 +669,29 @@ def test_changes_of_several_transactions_still_running_are_found_once_they_commi
     finally:
         for other in others:
             other.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite has one writer at a time: its changes commit in id order")
+def test_a_change_still_running_when_the_log_is_pruned_is_found_once_it_commits(client):
+    early = make_release("Early", "Walnuts.")
+    assert titles(client.get("/releases/", {"q": "walnuts"})) == ["Early"]
+    other = connections.create_connection(DEFAULT_DB_ALIAS)  # another session
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute("UPDATE archive_release SET title = 'Early pecans' WHERE id = %s",
+                           [early.pk])
+        make_release("Late pecans", "Walnuts.")
+        assert titles(client.get("/releases/", {"q": "pecans"})) == ["Late pecans"]
+        other.commit()
+        # Every row goes, the running transaction's too, before the index has read it.
+        assert search_index.prune(0) > 0
+        assert sorted(titles(client.get("/releases/", {"q": "pecans"}))) == ["Early pecans",
+                                                                             "Late pecans"]
+    finally:
+        other.close()
 
 
 @pytest.mark.parametrize("query, expected", QUERIES)
