@@ -104,6 +104,14 @@ def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, gener
     # A question with fewer matches than the limit is counted exactly, and not labelled.
     rare = client.get("/releases/", {"q": '"pension savings"'})
     assert not rare.context["estimated"] and "<strong>3</strong> results" in rare.text
+    # Nor is one with as many matches as the limit, which a pilot foretells within half again
+    # the limit (the sample, sized as in production, half again the limit too).
+    with monkeypatch.context() as limits:
+        limits.setattr(search_index, "EXACT_UP_TO", true_total)
+        limits.setattr(search_index, "SAMPLED_MATCHES", true_total * 3 // 2)
+        near = client.get("/releases/", {"q": "pension"})
+    assert not near.context["estimated"]
+    assert f"<strong>{true_total:,}</strong> results" in near.text
     # One bank's matches are few, and counted exactly; the institution facet, which counts
     # every bank's as if none were chosen, is sampled by its own matches and marked alone.
     bank = Institution.objects.get(name="Old Pension Bank")
