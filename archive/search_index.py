@@ -615,7 +615,9 @@ class SearchIndex:
         expected = pilot * SAMPLE_BUCKETS / PILOT_BUCKETS
         if expected <= EXACT_UP_TO * 1.5:
             return SAMPLE_BUCKETS
-        return max(PILOT_BUCKETS, math.ceil(SAMPLE_BUCKETS * SAMPLED_MATCHES / expected))
+        # Every bucket, and so an exact count, when fewer match than a sample would hold.
+        return min(SAMPLE_BUCKETS,
+                   max(PILOT_BUCKETS, math.ceil(SAMPLE_BUCKETS * SAMPLED_MATCHES / expected)))
 
     def _parts(self, query: tantivy.Query, buckets: int) -> list[tantivy.Query]:
         """`query` narrowed to the releases of the first `buckets` sample buckets (fewer

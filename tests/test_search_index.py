@@ -112,6 +112,13 @@ def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, gener
         near = client.get("/releases/", {"q": "pension"})
     assert not near.context["estimated"]
     assert f"<strong>{true_total:,}</strong> results" in near.text
+    # Nor one past the limit but with fewer matches than a sample would hold: all of them.
+    with monkeypatch.context() as limits:
+        limits.setattr(search_index, "EXACT_UP_TO", true_total // 3)
+        limits.setattr(search_index, "SAMPLED_MATCHES", true_total * 2)
+        whole = client.get("/releases/", {"q": "pension"})
+    assert not whole.context["estimated"]
+    assert f"<strong>{true_total:,}</strong> results" in whole.text
     # One bank's matches are few, and counted exactly; the institution facet, which counts
     # every bank's as if none were chosen, is sampled by its own matches and marked alone.
     bank = Institution.objects.get(name="Old Pension Bank")
