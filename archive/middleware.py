@@ -1,6 +1,10 @@
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.db import OperationalError
+from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddleware
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 
 from archive.routers import use_primary
 
@@ -45,3 +49,78 @@ class PrimaryAfterWriteMiddleware:
         finally:
             use_primary.reset(token)
         return response
+
+
+# The archive's state for the request being answered, part of its cached page's key; None
+# for a request never answered from the cache.
+_state = ContextVar("archive_state", default=None)
+
+
+def _public_page(request) -> bool:
+    """A page of the public site read: the admin is never cached, nor the health check,
+    which must answer at once whatever the search indexes are doing."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return match.url_name != "healthz" and "admin" not in match.namespaces
+
+
+def _asked_again(response):
+    # A browser's or a proxy's copy could not follow the archive's state: they ask each
+    # time, and the server answers from its own copy while it is current.
+    response["Cache-Control"] = "max-age=0"
+    del response["Expires"]
+    return response
+
+
+class ArchiveStateKey:
+    """Keys Django's page cache by the archive's state as well as the address: a page is
+    served from the cache only while no release has changed since it was kept, so that a
+    release is found by search, and shown as curated, from the moment its change commits.
+    Django's middleware reads the key's prefix from `key_prefix`, set once from settings."""
+
+    @property
+    def key_prefix(self):
+        return f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}:{_state.get()}"
+
+    @key_prefix.setter
+    def key_prefix(self, value):
+        pass  # the prefix in settings is read above, with the state
+
+
+class UpdateCurrentPageCache(ArchiveStateKey, UpdateCacheMiddleware):
+    """Django's UpdateCacheMiddleware, first in MIDDLEWARE, keyed by the archive's state,
+    which it reads (catching the search indexes up) before anything else runs."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        # How long the server keeps a page, whatever the page tells browsers (below).
+        self.page_timeout = settings.CACHE_MIDDLEWARE_SECONDS
+
+    def __call__(self, request):
+        from archive.search_index import archive_state
+
+        token = _state.set(archive_state() if _public_page(request) else None)
+        try:
+            return super().__call__(request)
+        finally:
+            _state.reset(token)
+
+    def process_response(self, request, response):
+        kept = "Expires" not in response  # set below only on a page kept
+        response = super().process_response(request, response)
+        return _asked_again(response) if kept and "Expires" in response else response
+
+
+class FetchCurrentPageCache(ArchiveStateKey, FetchFromCacheMiddleware):
+    """Django's FetchFromCacheMiddleware, last in MIDDLEWARE, keyed by the archive's state."""
+
+    def process_request(self, request):
+        if _state.get() is None:
+            request._cache_update_cache = False  # nor kept
+            return None
+        response = super().process_request(request)
+        return response and _asked_again(response)

@@ -750,6 +750,18 @@ def get_statement_index() -> StatementIndex:
     return get_index(StatementIndex)
 
 
+def archive_state() -> str:
+    """Where both indexes stand in the change log once caught up with it (once a request):
+    every change to a release committed since (an import, a curator's edit, a merge) moves
+    it, so a page kept under it is never older than the releases it shows."""
+    positions = []
+    for index in (get_index(), get_statement_index()):
+        index.searcher()
+        position = index.version or Position(-1)  # -1: an index not built yet
+        positions.append("-".join(map(str, (position.last, *position.running))))
+    return ".".join(positions)
+
+
 def remove_old_formats() -> list[Path]:
     """Delete the folders of indexes in earlier formats, which no process of this version
     reads; the folders removed."""

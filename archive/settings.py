@@ -181,13 +181,14 @@ MIDDLEWARE = [
 ]
 
 # Public pages are the same for every anonymous visitor: each server keeps a page it has
-# rendered for PAGE_CACHE_SECONDS, shared by its gunicorn workers (a file cache, so no other
-# service is needed). Pages that depend on a logged-in user vary by cookie or are never cached
-# (the admin); off in development so that changes show at once.
+# rendered, shared by its gunicorn workers (a file cache, so no other service is needed),
+# until a release changes (archive.middleware: the key holds the archive's state) or
+# PAGE_CACHE_SECONDS pass. The admin and the health check are never cached; off in
+# development so that changes to the code show at once.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 120)
 if PAGE_CACHE_SECONDS:
-    MIDDLEWARE = ["django.middleware.cache.UpdateCacheMiddleware", *MIDDLEWARE,
-                  "django.middleware.cache.FetchFromCacheMiddleware"]
+    MIDDLEWARE = ["archive.middleware.UpdateCurrentPageCache", *MIDDLEWARE,
+                  "archive.middleware.FetchCurrentPageCache"]
 CACHE_MIDDLEWARE_SECONDS = PAGE_CACHE_SECONDS
 CACHE_DIR = os.environ.get("CACHE_DIR") or os.path.join(tempfile.gettempdir(),
                                                          "financial-policy-archive-cache")
