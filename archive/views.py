@@ -406,19 +406,17 @@ def related_releases(release: Release, appearances, size: int = 5, window: int =
             params += [value, release.pk, window]
     if not parts:
         return []
-    # Ranked in the same statement: by the number of links shared (a release is linked to an
-    # institution, a topic or a person once), then newest first.
-    releases, published = quote(Release._meta.db_table), quote("published")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.id FROM ({' UNION ALL '.join(parts)}) AS shared"
-            f" JOIN {releases} r ON r.id = shared.shared_id"
-            f" WHERE r.{quote('hidden')} = %s GROUP BY r.id, r.{published}"
-            f" ORDER BY COUNT(*) DESC, r.{published} DESC NULLS LAST, r.id DESC LIMIT %s",
-            [*params, False, size])
-        best = [pk for pk, in cursor.fetchall()]
-    shown = Release.objects.only("pk", "title", "slug", "published").in_bulk(best)
-    return [shown[pk] for pk in best]
+    # Ranked and read in the same statement: by the number of links shared (a release is
+    # linked to an institution, a topic or a person once), then newest first.
+    releases = quote(Release._meta.db_table)
+    title, slug, published = (quote(name) for name in ("title", "slug", "published"))
+    return list(Release.objects.raw(
+        f"SELECT r.id, r.{title}, r.{slug}, r.{published}"
+        f" FROM ({' UNION ALL '.join(parts)}) AS shared"
+        f" JOIN {releases} r ON r.id = shared.shared_id"
+        f" WHERE r.{quote('hidden')} = %s GROUP BY r.id"
+        f" ORDER BY COUNT(*) DESC, r.{published} DESC NULLS LAST, r.id DESC LIMIT %s",
+        [*params, False, size]))
 
 
 def linked_paragraphs(release: Release, appearances, quotes) -> list[str]:
