@@ -187,6 +187,21 @@ def test_facets_list_the_most_found_first_and_offer_more_only_past_twelve(client
     assert response.context["more"] == {}
 
 
+def test_a_facet_of_thirteen_shows_its_twelve_largest_and_all_thirteen_when_asked(client):
+    # Releases naming eleven, twelve and thirteen banks: eleven banks found three times, the
+    # twelfth twice, the thirteenth once.
+    banks = [Institution.objects.create(name=f"Bank {letter}") for letter in "ABCDEFGHIJKLM"]
+    for n in (11, 12, 13):
+        make_release(f"Notice {n}", "Rates.").institutions.set(banks[:n])
+    response = client.get("/releases/")
+    assert [(o.label, o.count) for o in response.context["facets"]["institution"]] == [
+        *((f"Bank {letter}", 3) for letter in "ABCDEFGHIJK"), ("Bank L", 2)]
+    assert response.context["more"] == {"institution": "?more=institution"}
+    response = client.get("/releases/", {"more": "institution"})
+    assert [(o.label, o.count) for o in response.context["facets"]["institution"]] == [
+        *((f"Bank {letter}", 3) for letter in "ABCDEFGHIJK"), ("Bank L", 2), ("Bank M", 1)]
+
+
 def test_a_chosen_person_is_a_chip_by_name(client, archive):
     response = client.get("/releases/", {"person": "lou-feipeng", "source": "China Daily"})
     assert [(c.label, c.href) for c in response.context["chips"]] == [

@@ -283,6 +283,28 @@ def test_a_facet_shows_its_largest_options_ties_in_name_order(client):
     assert "more=institution" in response.context["more"]["institution"]
 
 
+def test_a_sampled_facet_lists_ties_in_name_order_whichever_part_counted_them(client,
+                                                                             monkeypatch):
+    # A sample is counted in parts, a core each, and the parts summed. Two matches, both in
+    # the pilot's buckets, foretell 32, past a limit of 10: the sample is the pilot's 64
+    # buckets, half of them a part, and each match counts for 16.
+    monkeypatch.setattr(search_index, "CORES", 2)
+    monkeypatch.setattr(search_index, "EXACT_UP_TO", 10)
+    monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 1)
+    half = search_index.PILOT_BUCKETS // 2
+
+    def in_part(part):
+        return next(pk for pk in range(1, 10_000)
+                    if search_index.sample_bucket(pk) // half == part)
+
+    # The later name counted in the first part, the earlier in the second: tied, by name.
+    make_release("Rates held", "Rates.", source="Xinhua", id=in_part(0))
+    make_release("Rates cut", "Rates.", source="Caixin", id=in_part(1))
+    response = client.get("/releases/", {"q": "rates"})
+    assert [(o.label, o.count, o.about) for o in response.context["facets"]["source"]] == [
+        ("Caixin", 16, True), ("Xinhua", 16, True)]
+
+
 def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
     countries = ["Chile", "Peru", "Japan"]
     banks = [Institution.objects.create(name=f"Bank of {c}", kind="central_bank", country=c)
