@@ -83,10 +83,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Pages rendered as in production, without debugging's query log, whatever .env
-        # says; the page cache stays as the process started (off in a development
-        # checkout): what is timed is the rendering.
-        with override_settings(DEBUG=False,
-                               ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+        # says, and without the page cache: what is timed is the rendering.
+        cache = {"archive.middleware.UpdateCurrentPageCache",
+                 "archive.middleware.FetchCurrentPageCache"}
+        with override_settings(DEBUG=False, SECURE_SSL_REDIRECT=False,
+                               ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+                               MIDDLEWARE=[m for m in settings.MIDDLEWARE if m not in cache]):
             self.run(**options)
 
     def run(self, repeat, json, datasette, datasette_repeat, **options):
