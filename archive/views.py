@@ -584,9 +584,11 @@ def person_list(request):
     for person in people:
         person.release_count, person.quote_count = releases[person.pk], quotes.get(person.pk, 0)
     page = paginate(request, people, 50, seen=len(people))
-    # Each person's post as most lately stated, for the page's rows only.
+    # Each person's post as stated in their latest release, for the page's rows only: read
+    # backwards from the index of a person's appearances by release, it stops at the first
+    # (sorting by the appearances' own ids read every appearance of the most quoted).
     latest = Appearance.objects.filter(person=OuterRef("pk"), release__hidden=False).exclude(
-        role="").order_by("-id")
+        role="").order_by("-release_id")
     posts = {p.pk: p for p in Person.objects.filter(pk__in=[p.pk for p in page]).annotate(
         latest_role=Subquery(latest.values("role")[:1]),
         latest_affiliation=Subquery(latest.values("affiliation__name")[:1]))}

@@ -721,6 +721,16 @@ def test_the_topics_index_counts_visible_releases_and_offers_no_empty_topic(clie
     assert '<a href="/topics/">Topics</a>' in client.get("/").text
 
 
+def test_a_persons_post_in_the_list_is_the_one_stated_in_their_latest_release(client):
+    person = Person.objects.create(name="Zhu Hexin")
+    older, newer = make_release("Earlier post"), make_release("Later post")
+    # The older release's statements extracted again after the newer one's.
+    Appearance.objects.create(release=newer, person=person, role="governor")
+    Appearance.objects.create(release=older, person=person, role="deputy governor")
+    rows = {p.name: p.latest_role for p in client.get("/people/").context["page_obj"]}
+    assert rows == {"Zhu Hexin": "governor"}
+
+
 def test_people_are_listed_with_their_post_and_found_by_name_or_initial(client, archive):
     response = client.get("/people/")
     rows = {p.name: (p.latest_role, p.latest_affiliation) for p in response.context["page_obj"]}
