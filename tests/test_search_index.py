@@ -424,6 +424,18 @@ def test_date_ordered_pages_hold_every_release_in_order_across_the_years(client,
     assert listed({"q": "rice", "sort": "oldest"}) == expected(with_rice, oldest=True)
 
 
+def test_a_release_on_a_windows_first_day_is_listed_whatever_its_id(client):
+    # Newest first, the first window ends on the day 31 days before the newest release's:
+    # release 1 has the smallest key of that day, one past the window's edge.
+    newest = datetime.date(2024, 3, 1)
+    for pk, days_before in ((1, 31), (2, 0), (3, 100)):
+        make_release(f"Millet {days_before} days before", "Millet.", pk=pk,
+                     published=newest - datetime.timedelta(days=days_before))
+    expected = ["Millet 0 days before", "Millet 31 days before", "Millet 100 days before"]
+    for params in ({}, {"q": "millet", "sort": "newest"}):
+        assert titles(client.get("/releases/", params)) == expected
+
+
 def test_the_statements_list_pages_by_key_to_its_last_statement(client, monkeypatch):
     # Newest release first, each release's statements in their order, undated releases last:
     # every statement once, page after page by "Older →", each page saying where it stands,
