@@ -446,6 +446,37 @@ def test_date_ordered_pages_hold_every_release_in_order_across_the_years(client,
     assert listed({"q": "rice", "sort": "oldest"}) == expected(with_rice, oldest=True)
 
 
+def test_a_release_on_a_windows_first_day_is_listed_whatever_its_id(client):
+    # Newest first, the first window ends on the day 31 days before the newest release's:
+    # release 1 has the smallest key of that day, one past the window's edge.
+    newest = datetime.date(2024, 3, 1)
+    for pk, days_before in ((1, 31), (2, 0), (3, 100)):
+        make_release(f"Millet {days_before} days before", "Millet.", pk=pk,
+                     published=newest - datetime.timedelta(days=days_before))
+    expected = ["Millet 0 days before", "Millet 31 days before", "Millet 100 days before"]
+    for params in ({}, {"q": "millet", "sort": "newest"}):
+        assert titles(client.get("/releases/", params)) == expected
+
+
+def test_a_page_after_a_key_lists_the_ids_next_to_it_a_window_away_once(client):
+    # After a release's key, the windows of days start from it: the releases whose ids are
+    # one less or one more, dated the first window's length (32 days) away, sit by its edge.
+    day = datetime.date(2024, 3, 1)
+    for pk, days_after in ((10, 0), (11, -32), (9, -32), (12, -100),
+                           (20, 0), (19, 32), (21, 32), (22, 100)):
+        make_release(f"Millet {pk}", "Millet.", pk=pk,
+                     published=day + datetime.timedelta(days=days_after))
+
+    def listed(params, pk):
+        params["after"] = search_index.sort_key(day, pk)
+        return [r.pk for r in client.get("/releases/", params).context["page_obj"]]
+
+    for params in ({}, {"q": "millet", "sort": "newest"}):
+        assert listed(params, 10) == [11, 9, 12]
+    for params in ({"sort": "oldest"}, {"q": "millet", "sort": "oldest"}):
+        assert listed(params, 20) == [19, 21, 22]
+
+
 def test_the_statements_list_pages_by_key_to_its_last_statement(client, monkeypatch):
     # Newest release first, each release's statements in their order, undated releases last:
     # every statement once, page after page by "Older →", each page saying where it stands,
