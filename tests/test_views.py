@@ -462,8 +462,8 @@ def test_production_caches_public_pages_for_anonymous_visitors(client, archive, 
     assert client.get("/releases/", {"q": "loans"}).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         cached = client.get("/releases/", {"q": "loans"})
-    # Served from the cache: the one question asked is whether a release changed since (for
-    # each index), none of the page's own.
+    # Served from the cache: the only queries ask whether a release changed since, once for
+    # each index; none of the page's own.
     assert "Green loans rise" in cached.text
     assert [q["sql"].count("archive_searchchange") for q in queries] == [1, 1]
     assert cached["Content-Security-Policy"]  # the headers are kept with the page
