@@ -256,6 +256,13 @@ class SearchIndex:
     # Reading.
 
     def searcher(self) -> tantivy.Searcher:
+        self.catch_up_once()
+        self.index.reload()
+        # Every change to the index moves its position in the change log.
+        self.version = _read_position(self)
+        return self.index.searcher()
+
+    def catch_up_once(self) -> None:
         # Once a request: a page asks an index several times (a count, facets, a page of
         # results), and each catch-up reads the change log, a query.
         caught_up = getattr(_request, "caught_up", None)
@@ -263,10 +270,6 @@ class SearchIndex:
             catch_up(self)
             if caught_up is not None:
                 caught_up.add(self.path)
-        self.index.reload()
-        # Every change to the index moves its position in the change log.
-        self.version = _read_position(self)
-        return self.index.searcher()
 
     def query(self, criteria: Criteria) -> tantivy.Query | None:
         """The criteria as one Tantivy query, or None when the words can match nothing."""
@@ -756,8 +759,9 @@ def archive_state() -> str:
     it, so a page kept under it is never older than the releases it shows."""
     positions = []
     for index in (get_index(), get_statement_index()):
-        index.searcher()
-        position = index.version or Position(-1)  # -1: an index not built yet
+        # Caught up without opening a searcher: the page's own searches reload the index.
+        index.catch_up_once()
+        position = _read_position(index) or Position(-1)  # -1: an index not built yet
         positions.append("-".join(map(str, (position.last, *position.running))))
     return ".".join(positions)
 
