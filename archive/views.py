@@ -338,22 +338,25 @@ def _opening(body: str, words: int = 40) -> str:
 def release_detail(request, pk: int, slug: str):
     release = get_object_or_404(
         # The original bytes are downloaded from their own address, never read here.
-        Release.objects.visible().select_related("document", "issuer").defer("document__content")
-        .prefetch_related("institutions", "topics"),
+        Release.objects.visible().select_related("document", "issuer").defer("document__content"),
         pk=pk,
     )
     if slug != release.slug:
         return redirect(release, permanent=True)
+    # Read as lists once, each a plain query: a prefetch for one release costs twice as much.
+    institutions, topics = list(release.institutions.all()), list(release.topics.all())
     quotes = list(release.quotes.select_related("person", "institution"))
     for quote in quotes:
         quote.placed = False
     appearances = list(release.appearances.select_related("person", "affiliation"))
     context = {
         "release": release,
-        "paragraphs": linked_paragraphs(release, appearances, quotes),
+        "institutions": institutions,
+        "topics": topics,
+        "paragraphs": linked_paragraphs(release, institutions, appearances, quotes),
         "quotes": quotes,
         "appearances": appearances,
-        "related": related_releases(release, appearances),
+        "related": related_releases(release, institutions, topics, appearances),
         "versions": release_versions(release),
         "citations": citation_formats(release, request.build_absolute_uri(release.get_absolute_url())),
     }
@@ -386,13 +389,14 @@ def release_versions(release: Release) -> list[dict]:
     return versions[::-1]
 
 
-def related_releases(release: Release, appearances, size: int = 5, window: int = 50):
+def related_releases(release: Release, institutions, topics, appearances, size: int = 5,
+                     window: int = 50):
     """Other releases sharing the most institutions, people and topics with this one, the
     newest first among equals. The candidates are each shared link's latest `window`
     releases, read backwards from the link tables' indexes, so that a big bank's hundred
     thousand releases are never all read; all links are read in one statement."""
-    links = [(ReleaseInstitution, "institution", [i.pk for i in release.institutions.all()]),
-             (ReleaseTopic, "topic", [t.pk for t in release.topics.all()]),
+    links = [(ReleaseInstitution, "institution", [i.pk for i in institutions]),
+             (ReleaseTopic, "topic", [t.pk for t in topics]),
              (Appearance, "person", sorted({a.person_id for a in appearances}))]
     quote = connection.ops.quote_name
     parts, params = [], []
@@ -419,11 +423,11 @@ def related_releases(release: Release, appearances, size: int = 5, window: int =
         [*params, False, size]))
 
 
-def linked_paragraphs(release: Release, appearances, quotes) -> list[str]:
+def linked_paragraphs(release: Release, institutions, appearances, quotes) -> list[str]:
     """The body's paragraphs, escaped, with the names of its institutions and people linked
     to their pages, and each statement found in them marked (<mark id="said-N">); a
     statement found is flagged `placed`, so that the list can link to its place."""
-    targets = {i.name: i.get_absolute_url() for i in release.institutions.all()}
+    targets = {i.name: i.get_absolute_url() for i in institutions}
     targets.update({a.person.name: a.person.get_absolute_url() for a in appearances})
     names = re.compile("|".join(re.escape(n) for n in sorted(targets, key=len, reverse=True))
                        ) if targets else None

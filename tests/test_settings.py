@@ -94,6 +94,13 @@ def test_sqlite_shares_the_file_between_importer_and_server():
     assert "journal_mode=WAL" in options["init_command"]
 
 
+def test_connections_are_kept_between_requests_on_either_database(monkeypatch):
+    for url in ("sqlite:///db.sqlite3", "postgres://localhost/archive"):
+        assert database_from_url(url)["CONN_MAX_AGE"] == 60
+    monkeypatch.setenv("DATABASE_CONN_MAX_AGE", "0")
+    assert database_from_url("sqlite:///db.sqlite3")["CONN_MAX_AGE"] == 0
+
+
 def test_postgres_urls_are_parsed():
     db = database_from_url("postgres://archive:s%40cret@db.internal:5433/policy")
     assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
