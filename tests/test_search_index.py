@@ -544,6 +544,12 @@ def test_statements_are_filtered_by_the_kind_of_institution_spoken_for(client):
     assert statements("central_bank") == ["Rates hold."]
     assert statements("commercial_bank") == ["We lend more."]
     assert statements("regulator") == []
+    # A kind edited moves them at once, though the release lists neither institution.
+    central.kind = lender.kind = "regulator"
+    central.save()
+    lender.save()
+    assert sorted(statements("regulator")) == ["Rates hold.", "We lend more."]
+    assert statements("central_bank") == statements("commercial_bank") == []
 
 
 def test_a_persons_page_holds_every_statement_and_counts_them_by_month(client, monkeypatch):
