@@ -755,8 +755,8 @@ def get_statement_index() -> StatementIndex:
 
 def archive_state() -> str:
     """Where both indexes stand in the change log once caught up with it (once a request):
-    every change to a release committed since (an import, a curator's edit, a merge) moves
-    it, so a page kept under it is never older than the releases it shows."""
+    every change to a release committed since (an import, a curator's edit, a merge), and to
+    a name pages show, moves it, so a page kept under it is never older than what it shows."""
     positions = []
     for index in (get_index(), get_statement_index()):
         # Caught up without opening a searcher: the page's own searches reload the index.
@@ -783,6 +783,9 @@ def remove_old_formats() -> list[Path]:
 # Keeping the index up to date.
 
 CHANGES, PRUNED = "archive_searchchange", "archive_searchpruned"
+# Logged for a write no release's documents hold, a name pages show (migration 0024): it
+# moves the log's position, and so renews the pages kept under it, but re-indexes nothing.
+NO_RELEASE = 0  # no release has this id
 # The change log keeps its newest rows when pruned: enough for any server that is not far behind.
 KEPT_CHANGES = 1_000_000
 
@@ -853,7 +856,8 @@ def _changes(since: Position) -> tuple[Position, list[int]]:
                            f"FROM {CHANGES} WHERE {where}", params)
             last, ids = cursor.fetchone()
             ids, running = [int(x) for x in ids.split(",")] if ids else [], ()
-    return Position(max(last or 0, since.last), running), list(ids or [])
+    position = Position(max(last or 0, since.last), running)
+    return position, [pk for pk in ids or [] if pk != NO_RELEASE]
 
 
 def _log_state(since: Position) -> tuple[bool, bool]:

@@ -185,8 +185,8 @@ MIDDLEWARE = [
 
 # Public pages are the same for every anonymous visitor: each server keeps a page it has
 # rendered, shared by its gunicorn workers (a file cache, so no other service is needed),
-# until a release changes (archive.middleware: the key holds the archive's state) or
-# PAGE_CACHE_SECONDS pass. The admin and the health check are never cached; off in
+# until a release or a name changes (archive.middleware: the key holds the archive's
+# state) or PAGE_CACHE_SECONDS pass. The admin and the health check are never cached; off in
 # development so that changes to the code show at once.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 120)
 if PAGE_CACHE_SECONDS:

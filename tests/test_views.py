@@ -11,8 +11,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from archive import views
-from archive.models import Appearance, Institution, Person, Quote, Release, Topic
+from archive import search_index, views
+from archive.models import (Appearance, Institution, Person, PersonAlias, Quote, Release,
+                            Topic)
 from archive.sitemaps import ReleaseSitemap
 from tests.conftest import make_release, sitemap_text
 
@@ -456,6 +457,30 @@ def test_a_cached_page_is_never_older_than_the_archive(client, archive, page_cac
     for _ in range(2):
         response = client.get("/releases/", search)
         assert response["Cache-Control"] == "max-age=0" and "Expires" not in response
+
+
+def test_a_cached_page_shows_names_as_curated(client, archive, page_cache):
+    # Names are not indexed, but kept pages show them: a curator's edit renews those pages.
+    person = archive["pan"]
+    pages = [person.get_absolute_url(), "/people/", archive["third"].get_absolute_url()]
+
+    def shown(name):
+        return all(name in client.get(page).text for page in pages)
+
+    assert shown("Pan Gongsheng") and not shown("(PBOC)")
+    person.name = "Pan Gongsheng (PBOC)"
+    person.save()
+    assert search_index.catch_up() == 0  # re-indexing nothing
+    assert shown("Pan Gongsheng (PBOC)")
+    # An institution renamed alone, its kind and country (which are indexed) unchanged.
+    assert "(PBOC)" not in client.get("/institutions/").text
+    Institution.objects.filter(pk=archive["pboc"].pk).update(name="People's Bank (PBOC)")
+    assert "People&#x27;s Bank (PBOC)" in client.get("/institutions/").text
+    # An alias added: a search by the speaker's other name finds his statements at once.
+    search = {"q": "speaker:Yi"}
+    assert "reasonably ample" not in client.get("/quotes/", search).text
+    PersonAlias.objects.create(person=person, name="Yi")
+    assert "reasonably ample" in client.get("/quotes/", search).text
 
 
 def test_production_caches_public_pages_for_anonymous_visitors(client, archive, page_cache):
