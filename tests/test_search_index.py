@@ -680,6 +680,18 @@ def test_the_change_log_is_pruned_and_an_index_behind_it_is_rebuilt(client, tmp_
     assert len(titles(client.get("/releases/", {"q": "rye"}))) == 3
 
 
+def test_a_catch_up_replaces_every_changed_release_batch_after_batch(tmp_path):
+    # A catch-up replaces 2,000 releases at a time: past the first few batches (a large
+    # import while the server runs), every release changed is indexed all the same.
+    changed = [make_release(f"Spelt note {n}", "Spelt.").pk for n in range(5)]
+    index = search_index.SearchIndex(tmp_path / "batches")
+    search_index.catch_up(index)  # built whole, and current: its searches catch up nothing
+    with search_index._writing(index) as writer:
+        writer.delete_all_documents()
+        search_index._replace(index, writer, changed, batch=2)
+    assert index.count(search_index.Criteria(text="spelt")) == 5
+
+
 def test_the_institution_page_counts_every_release_by_month(client):
     bank = Institution.objects.create(name="Chart Bank", kind="commercial_bank")
     for month in (1, 1, 3):
