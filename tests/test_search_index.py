@@ -686,6 +686,18 @@ def test_the_change_log_is_pruned_and_an_index_behind_it_is_rebuilt(client, tmp_
     assert len(titles(client.get("/releases/", {"q": "rye"}))) == 3
 
 
+def test_a_catch_up_replaces_every_changed_release_batch_after_batch(tmp_path):
+    # A catch-up replaces 2,000 releases at a time: past the first few batches (a large
+    # import while the server runs), every release changed is indexed all the same.
+    changed = [make_release(f"Spelt note {n}", "Spelt.").pk for n in range(5)]
+    index = search_index.SearchIndex(tmp_path / "batches")
+    search_index.catch_up(index)  # built whole, and current: its searches catch up nothing
+    with search_index._writing(index) as writer:
+        writer.delete_all_documents()
+        search_index._replace(index, writer, changed, batch=2)
+    assert index.count(search_index.Criteria(text="spelt")) == 5
+
+
 def test_the_institution_page_counts_every_release_by_month(client):
     bank = Institution.objects.create(name="Chart Bank", kind="commercial_bank")
     for month in (1, 1, 3):
@@ -955,7 +967,7 @@ def test_the_first_release_written_after_the_index_is_built_is_found(client):
     assert titles(client.get("/releases/", {"q": "sorghum"})) == ["Sorghum loans"]
 
 
-def test_catching_up_reports_how_many_releases_it_indexed(client):
+def test_catching_up_reports_how_many_releases_it_indexed(client, monkeypatch):
     make_release("Shown", "Quinoa.")
 
     def caught_up():
@@ -968,6 +980,16 @@ def test_catching_up_reports_how_many_releases_it_indexed(client):
     make_release("Shown too", "Quinoa.")
     assert caught_up() == "1"
     assert caught_up() == "0"  # the change, once applied, is not applied again
+    # While another process writes the index, the change waits, and none is said indexed.
+    monkeypatch.setattr(search_index, "BUSY_WAIT_SECONDS", 0.1)
+    make_release("Shown later", "Quinoa.")
+    writer = search_index.get_index().writer()  # as a rebuild holds it
+    try:
+        assert caught_up() == "0"
+    finally:
+        writer.rollback()
+        del writer
+    assert caught_up() == "1"
 
 
 def test_a_page_reads_the_change_log_once_for_each_index_it_searches(client):
