@@ -391,15 +391,15 @@ class SearchIndex:
         return PASSES.submit(self.ranked, criteria, offset, limit, self.searcher())
 
     def by_date(self, criteria: Criteria, limit: int, after: int | None = None,
-                oldest: bool = False, count: bool = True) -> Page:
+                oldest: bool = False) -> Page:
         """Releases newest (or oldest) first, undated ones last in both orders, `limit` after
-        the key `after`: a page costs the same at the end of a list as at its start. Counted
-        unless `count` is false; a page after a key also says how many come before it."""
+        the key `after`: a page costs the same at the end of a list as at its start. Not
+        counted (a list's count comes with its facets, or from `count`); a page after a key
+        says how many come before it."""
         query = self.query(criteria)
         if query is None:
             return Page([], 0)
         searcher = self.searcher()
-        total = searcher.search(query, limit=1, count=True).count if count else 0
         dated = self._first_key(0)
         if not oldest:
             hits = self._keys(searcher, query, limit + 1, high=after)
@@ -417,7 +417,7 @@ class SearchIndex:
         hits = hits[:limit]
         preceding = (self._preceding(searcher, query, after, oldest, criteria)
                      if after is not None else 0)
-        return Page(self._ids(searcher, hits), total, hits[-1][0] if more else None, preceding)
+        return Page(self._ids(searcher, hits), 0, hits[-1][0] if more else None, preceding)
 
     def _first_key(self, day: int) -> int:
         """The smallest sort key of a match dated `day` days after 1970-01-01 (undated

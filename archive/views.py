@@ -187,10 +187,10 @@ class DatePage:
         return len(self.object_list)
 
 
-def date_page(request, criteria: Criteria, oldest: bool = False, total: int | None = None,
+def date_page(request, criteria: Criteria, total: int, oldest: bool = False,
               after: int | None = None, index=None, load=releases_in_order) -> DatePage:
-    """The page of releases (or what `index` holds, read by `load`) matching `criteria`
-    newest (or oldest) first after the key in the `after` parameter."""
+    """The page of releases (or what `index` holds, read by `load`) matching `criteria`,
+    `total` of them, newest (or oldest) first after the key in the `after` parameter."""
     if after is None and request.GET.get("after"):
         try:
             after = int(request.GET["after"])
@@ -198,10 +198,8 @@ def date_page(request, criteria: Criteria, oldest: bool = False, total: int | No
             raise Http404("There is no such page of results.") from None
     if after is not None and not 0 <= after < 2**63:  # no key of the index's 64 bits
         raise Http404("There is no such page of results.")
-    page = (index or get_index()).by_date(criteria, PER_PAGE, after=after, oldest=oldest,
-                                          count=total is None)
-    return DatePage(load(page.ids), page.total if total is None else total,
-                    page.next_key, after is None, oldest, page.preceding)
+    page = (index or get_index()).by_date(criteria, PER_PAGE, after=after, oldest=oldest)
+    return DatePage(load(page.ids), total, page.next_key, after is None, oldest, page.preceding)
 
 
 def highlighted(snippet: str) -> str:
@@ -635,7 +633,7 @@ def latest_roles(person: Person, size: int = 30) -> list[Appearance]:
     criteria, index, after, found = Criteria(person=person.pk), get_index(), None, []
     window = size
     while len(found) < size:
-        page = index.by_date(criteria, window, after=after, count=False)
+        page = index.by_date(criteria, window, after=after)
         appearances = (Appearance.objects.filter(person=person, release_id__in=page.ids)
                        .exclude(role="").select_related("release", "affiliation")
                        .only("role", "release__published", "affiliation__name").in_bulk())
@@ -707,7 +705,7 @@ def topic_detail(request, slug: str):
         # The statements of its newest releases, found by the index: ordering every
         # statement of a topic's releases by date read a large share of the archive.
         "quotes": Quote.objects.filter(release_id__in=get_index().by_date(
-            criteria, 20, count=False).ids).for_listing()
+            criteria, 20).ids).for_listing()
         .order_by(LATEST_RELEASE_FIRST, "-release_id", "position")[:20],
     }
     return render(request, "archive/topic_detail.html", context)

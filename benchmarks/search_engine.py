@@ -112,8 +112,8 @@ def main():
             error = estimate_error(index, criteria, index.facets(criteria, FACETS),
                                    exact_facets(index, criteria))
             errors = tuple(max(pair) for pair in zip(errors, error))
-            rows["deep"].append(timed(lambda: index.by_date(criteria, 20, after=deep,
-                                                            count=False), args.repeat))
+            rows["deep"].append(timed(lambda: index.by_date(criteria, 20, after=deep),
+                                        args.repeat))
             if args.sql and criteria.text:
                 found = Release.objects.visible().search(criteria.text)
                 rows["sql_count"].append(timed(lambda: found.count(), 1))
