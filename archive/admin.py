@@ -1,9 +1,12 @@
 """The curators' admin: fix and enrich what the importer extracted, quickly and safely."""
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -139,14 +142,55 @@ class CuratorAdmin(admin.ModelAdmin):
         return super().media + AutocompleteSelect(None, self.admin_site).media
 
 
+def distinct_values(queryset, field: str) -> list:
+    """The distinct values of an indexed column, each read as the first above the one
+    before, NULL last when there is one: a look-up a value, where DISTINCT reads every row."""
+    values, rest = [], queryset.exclude(**{f"{field}__isnull": True})
+    while (value := rest.order_by(field).values_list(field, flat=True).first()) is not None:
+        values.append(value)
+        rest = rest.filter(**{f"{field}__gt": value})
+    if queryset.model._meta.get_field(field).null and queryset.filter(
+            **{f"{field}__isnull": True}).exists():
+        values.append(None)
+    return values
+
+
+class IndexedValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's filter by each value of a column, its values found along the column's index
+    (distinct_values): the few media types of a million documents in a few look-ups."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = distinct_values(model_admin.get_queryset(request), field_path)
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
     list_display = ["origin", "media_type", "encoding", "size", "imported_at", "parser_version"]
-    list_filter = ["media_type", "encoding", "parser_version"]
-    search_fields = ["origin", "sha256"]
+    list_filter = [("media_type", IndexedValuesFilter), ("encoding", IndexedValuesFilter),
+                   ("parser_version", IndexedValuesFilter)]
+    search_fields = ["origin", "sha256"]  # as get_search_results reads them
+    search_help_text = "Part of the file name or address, or the start of the SHA-256."
     date_hierarchy = "imported_at"
     exclude = ["content"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")  # the list never shows it
+
+    def get_search_results(self, request, queryset, search_term):
+        """The origin is looked for along its index (each row's origin lies after its
+        content, which a scan of the table would read past for every document); a SHA-256
+        by its start, a range of the unique index."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        found = Q(pk__in=Document.objects.filter(origin__icontains=term).values("pk"))
+        if re.fullmatch(r"[0-9a-fA-F]{4,64}", term):
+            start = term.lower()
+            # Every hexadecimal text starting with `start` sorts before start + "g".
+            found |= Q(sha256__gte=start, sha256__lt=start + "g")
+        return queryset.filter(found), False
 
     # The original bytes are evidence: nobody edits or deletes them by hand.
     def has_add_permission(self, request):
@@ -352,8 +396,7 @@ class ReleaseAdmin(CuratorAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        matching = Release.objects.search(search_term).values("pk")
-        return queryset.filter(pk__in=matching), False
+        return queryset.search(search_term), False
 
     @admin.display(description="Curated", boolean=True)
     def curated(self, obj):
@@ -448,10 +491,23 @@ class QuoteAdmin(CuratorAdmin):
     list_filter = ["verified", "kind", SpeakerTypeFilter,
                    StatementInstitutionFilter]
     list_select_related = ["person", "institution", "release"]
-    search_fields = ["text", "person__name", "institution__name"]
+    search_fields = ["text"]  # through the full-text index and the names, in get_search_results
+    search_help_text = ('Full-text search of the statements: words, "exact phrase", OR, -word, '
+                        "speaker:name; or a speaker's name.")
+    # The latest imported release's statements first, each release's in order, along
+    # quote_latest_idx (the model's order, by the releases' dates, sorted every statement).
+    ordering = ["-release_id", "position"]
     autocomplete_fields = ["release", "person", "institution"]
     actions = ["verify"]
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        # Statements holding the words, or made by the person or institution so named.
+        spoken = Q(person__in=Person.objects.matching(search_term)) | Q(
+            institution__in=Institution.objects.matching(search_term))
+        return queryset.search(search_term) | queryset.filter(spoken), False
 
     @admin.display(description="Statement")
     def excerpt(self, obj):

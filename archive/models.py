@@ -63,7 +63,13 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-imported_at"]
-        indexes = [models.Index(fields=["origin"], name="document_origin_idx")]
+        # The admin's list of a million documents reads its page, and the values its
+        # filters offer, along these indexes (archive.admin).
+        indexes = [models.Index(fields=["origin"], name="document_origin_idx"),
+                   models.Index(fields=["-imported_at", "-id"], name="document_imported_idx"),
+                   models.Index(fields=["media_type"], name="document_media_type_idx"),
+                   models.Index(fields=["encoding"], name="document_encoding_idx"),
+                   models.Index(fields=["parser_version"], name="document_parser_idx")]
 
     def __str__(self):
         return f"{self.origin} ({self.sha256[:12]})"
@@ -329,11 +335,12 @@ class ReleaseQuerySet(models.QuerySet):
         """Visible releases that carry a publication date, newest first."""
         return self.visible().filter(published__isnull=False).order_by(*NEWEST_FIRST)
 
-    def search(self, text: str):
-        """Full-text search in web-search syntax, annotated with `rank` (higher is better)."""
+    def search(self, text: str, ranked: bool = False):
+        """Full-text search in web-search syntax; `ranked` annotates `rank` (higher is
+        better), which costs a score for every match."""
         return search.search(self, text, "archive_release_fts", rank_weights=RELEASE_WEIGHTS,
                              spoken_by=lambda people: Q(pk__in=Quote.objects.filter(
-                                 person__in=people).values("release_id")))
+                                 person__in=people).values("release_id")), ranked=ranked)
 
     def for_listing(self):
         return self.prefetch_related("institutions", "topics")
@@ -460,11 +467,11 @@ class QuoteQuerySet(models.QuerySet):
     def visible(self):
         return self.filter(release__hidden=False)
 
-    def search(self, text: str):
-        """Full-text search over statement text, annotated with `rank`. Statements have no
-        title: their filters refuse title: (search.validate_statement_terms)."""
+    def search(self, text: str, ranked: bool = False):
+        """Full-text search over statement text, as Release's. Statements have no title:
+        their filters refuse title: (search.validate_statement_terms)."""
         return search.search(self, text, "archive_quote_fts",
-                             spoken_by=lambda people: Q(person__in=people))
+                             spoken_by=lambda people: Q(person__in=people), ranked=ranked)
 
     def for_listing(self):
         """With what a list of statements shows of each: its speaker, and its release's title
@@ -515,9 +522,11 @@ class Quote(models.Model):
             ),
             models.UniqueConstraint(fields=["release", "position"], name="quote_position_unique"),
         ]
-        # An institution's latest statements, read backwards.
+        # An institution's latest statements, read backwards; the admin's list of statements,
+        # the latest release's first, each release's in order.
         indexes = [models.Index(fields=["institution", "-release"],
-                                name="quote_institution_latest_idx")]
+                                name="quote_institution_latest_idx"),
+                   models.Index(fields=["-release", "position"], name="quote_latest_idx")]
 
     def __str__(self):
         return f"{self.speaker}: {self.text[:60]}"

@@ -211,36 +211,45 @@ def validate_statement_terms(text: str) -> None:
                               "or leave out “title:” to search the statements’ words.")
 
 
-def search(queryset, text: str, fts_table: str, rank_weights: tuple = (), spoken_by=None):
-    """Filter `queryset` to rows matching `text` and annotate `rank` (higher is better).
-    `spoken_by(person_ids)` is the condition on a row that those people are quoted in it.
+def search(queryset, text: str, fts_table: str, rank_weights: tuple = (), spoken_by=None,
+           ranked: bool = False):
+    """Filter `queryset` to rows matching `text`; with `ranked`, annotate `rank` (higher is
+    better). `spoken_by(person_ids)` is the condition on a row that those people are quoted
+    in it.
 
     An empty or wordless query matches nothing rather than everything, so a bad query never
     returns the whole archive as if it were an answer.
     """
+    no_rank = {"rank": Value(0.0, output_field=FloatField())} if ranked else {}
     parsed = parse_websearch(text)
     if not parsed:
-        return queryset.annotate(rank=Value(0.0, output_field=FloatField())).none()
+        return queryset.annotate(**no_rank).none()
     for term in parsed.fields:
         if term.name == "speaker":
             spoken = spoken_by(speaker_ids(term.value))
             queryset = queryset.exclude(spoken) if term.negated else queryset.filter(spoken)
     words = _words(parsed)
     if not words:
-        return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
+        return queryset.annotate(**no_rank)
     if connection.vendor == "postgresql":
         query = _tsquery(words)
-        return queryset.filter(search_vector=query).annotate(
-            rank=SearchRank(F("search_vector"), query)
-        )
+        queryset = queryset.filter(search_vector=query)
+        return queryset.annotate(rank=SearchRank(F("search_vector"), query)) if ranked else queryset
     excluded = [_fts5_phrase(p) for p in words.excluded]
     excluded += [f"title : {_fts5_phrase(t.value)}" for t in words.fields if t.negated]
     for match in excluded:
-        queryset = queryset.exclude(
-            id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s", [match])
-        )
+        queryset = queryset.exclude(id__in=_fts5_rowids(fts_table, match))
     if not words.ranks():
-        return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
+        return queryset.annotate(**no_rank)
+    if not ranked:
+        # Each row's id is looked for among the matches' ids, written `+id` so that SQLite
+        # cannot answer by looking every match up in the table (a common word's million
+        # matches, then sorted): it walks the index that orders the list and stops at the
+        # page's end, or counts along its smallest index; the full-text index is read once.
+        unindexed_id = Func(F("pk"), template="+%(expressions)s",
+                            output_field=models.IntegerField())
+        return queryset.alias(unindexed_id=unindexed_id).filter(
+            unindexed_id__in=_fts5_rowids(fts_table, _fts5_match(words)))
     # The FTS5 table is joined, not looked up row by row: FTS5 then computes bm25() for all
     # matches in one pass (a correlated subquery recomputed the term statistics for every
     # row). bm25() is lower for better matches; negated so that higher is better everywhere.
@@ -248,6 +257,10 @@ def search(queryset, text: str, fts_table: str, rank_weights: tuple = (), spoken
     return queryset.filter(**{f"{index}__match": _fts5_match(words)}).annotate(
         rank=Func(F(index), *rank_weights, function="-bm25", output_field=FloatField())
     )
+
+
+def _fts5_rowids(fts_table: str, match: str) -> RawSQL:
+    return RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s", [match])
 
 
 class Match(Lookup):

@@ -115,7 +115,7 @@ def main():
             rows["deep"].append(timed(lambda: index.by_date(criteria, 20, after=deep),
                                         args.repeat))
             if args.sql and criteria.text:
-                found = Release.objects.visible().search(criteria.text)
+                found = Release.objects.visible().search(criteria.text, ranked=True)
                 rows["sql_count"].append(timed(lambda: found.count(), 1))
                 rows["sql_top"].append(timed(
                     lambda: list(found.order_by("-rank").values_list("pk", flat=True)[:20]), 1))

@@ -1,5 +1,7 @@
 """Curation in the admin, on both databases: every list, form and action; merges; roles."""
 
+import datetime
+import re
 import shutil
 from html.parser import HTMLParser
 
@@ -10,9 +12,12 @@ from django.db import connection
 from django.db.models import ProtectedError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from archive.admin import distinct_values
 from archive.models import (
     Appearance,
+    Document,
     Institution,
     InstitutionAlias,
     Person,
@@ -21,7 +26,7 @@ from archive.models import (
     Release,
     Topic,
 )
-from tests.conftest import make_release
+from tests.conftest import make_document, make_release
 from tests.ingest_helpers import FIXTURES
 
 pytestmark = pytest.mark.django_db
@@ -456,3 +461,112 @@ def test_deleting_an_institution_never_deletes_its_statements(imported):
     person = Person.objects.filter(quotes__isnull=False).first()
     with pytest.raises(ProtectedError):
         person.delete()
+
+
+def drilldown(response) -> dict[str, str]:
+    """The date drill-down's choices shown: title → link."""
+    nav = response.text.split('id="date-hierarchy-label"', 1)[1].split("</nav>", 1)[0]
+    return {title.replace("&lsaquo;", "").strip(): href.replace("&amp;", "&")
+            for href, title in re.findall(r'<a href="([^"]*)"(?: class="date-back")?>([^<]*)</a>', nav)}
+
+
+@pytest.fixture
+def dated(db):
+    days = [datetime.date(2019, 3, 9), datetime.date(2021, 3, 9), datetime.date(2021, 3, 20),
+            datetime.date(2021, 7, 1)]
+    return [make_release(f"Release of {day}", "Liquidity support." if day.year == 2021
+                         else "Bond market.", published=day) for day in days]
+
+
+def test_the_date_drilldown_offers_only_dates_that_hold_releases(editor, dated):
+    with CaptureQueriesContext(connection) as captured:
+        response = editor.get("/admin/archive/release/")
+    assert set(drilldown(response)) == {"2019", "2021"}  # no 2020
+    assert drilldown(response)["2021"] == "?published__year=2021"
+    # Read a step at a time along the date's index: no query truncates every row's date or
+    # looks for the first and last of them all.
+    assert not [q for q in captured if "date_trunc" in q["sql"].lower()
+                or 'MIN("archive_release"."published")' in q["sql"]]
+    months = drilldown(editor.get("/admin/archive/release/", {"published__year": "2021"}))
+    assert months == {"All dates": "?", "March 2021": "?published__month=3&published__year=2021",
+                      "July 2021": "?published__month=7&published__year=2021"}
+    response = editor.get("/admin/archive/release/", {"published__year": "2021",
+                                                       "published__month": "3"})
+    assert set(drilldown(response)) == {"2021", "March 9", "March 20"}
+    assert [r.published.day for r in response.context["cl"].result_list] == [20, 9]
+    day = editor.get("/admin/archive/release/", {"published__year": "2021",
+                                                  "published__month": "3", "published__day": "20"})
+    assert drilldown(day) == {"March 2021": "?published__month=3&published__year=2021"}
+    assert [r.published.day for r in day.context["cl"].result_list] == [20]
+
+
+def test_the_date_drilldown_keeps_a_search_and_offers_the_whole_lists_dates(editor, dated):
+    response = editor.get("/admin/archive/release/", {"q": "liquidity"})
+    assert len(response.context["cl"].result_list) == 3
+    # The choices are the dates of the whole list; each keeps the search.
+    assert drilldown(response) == {"2019": "?published__year=2019&q=liquidity",
+                                   "2021": "?published__year=2021&q=liquidity"}
+    response = editor.get("/admin/archive/release/", {"q": "liquidity", "published__year": "2019"})
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_a_list_within_one_month_starts_its_drilldown_at_its_days(editor, imported):
+    # Every fixture document was imported today: the list of documents starts at the days.
+    today = timezone.localdate()
+    response = editor.get("/admin/archive/document/")
+    assert set(drilldown(response)) == {f"{today:%Y}", f"{today:%B} {today.day}"}
+    assert editor.get("/admin/archive/document/", {"imported_at__year": "x"}).url.endswith("?e=1")
+
+
+def test_distinct_values_are_read_along_the_index_null_last(db):
+    for etag in ["b", None, "a", "b"]:
+        make_document(etag=etag)
+    assert distinct_values(Document.objects.all(), "etag") == ["a", "b", None]
+    assert distinct_values(Document.objects.filter(etag="b"), "etag") == ["b"]
+    assert distinct_values(Document.objects.none(), "media_type") == []
+
+
+def test_documents_are_filtered_by_the_values_they_hold_and_found_by_name_or_hash(editor):
+    page = make_document(b"<p>page</p>", media_type="text/html", origin="https://bank.example/a")
+    make_document(b"text", media_type="text/plain", origin="files/notice.txt")
+    response = editor.get("/admin/archive/document/")
+    choices = [c["display"] for spec in response.context["cl"].filter_specs
+               if spec.title == "media type" for c in spec.choices(response.context["cl"])]
+    assert choices == ["All", "text/html", "text/plain"]
+    found = editor.get("/admin/archive/document/", {"media_type": "text/html"})
+    assert [d.pk for d in found.context["cl"].result_list] == [page.pk]
+
+    def search(term):
+        return [d.origin for d in
+                editor.get("/admin/archive/document/", {"q": term}).context["cl"].result_list]
+
+    assert search("BANK.example") == ["https://bank.example/a"]
+    assert search(page.sha256[:10].upper()) == ["https://bank.example/a"]
+    assert search(page.sha256[5:15]) == []  # a hash is found by its start
+    assert search("nowhere") == []
+
+
+def test_statements_are_listed_latest_import_first_and_found_by_words_or_speaker(editor):
+    pan = Person.objects.create(name="Pan Gongsheng")
+    bank = Institution.objects.create(name="Bank of Testing")
+    # Listed by when they were imported, whatever the dates they print.
+    older = make_release("Older", published=datetime.date(2024, 5, 1))
+    newer = make_release("Newer", published=datetime.date(2019, 5, 1))
+    for release in (older, newer):
+        Quote.objects.create(release=release, person=pan, kind="direct", position=1,
+                             text=f"Liquidity stays ample ({release.title}).")
+        Quote.objects.create(release=release, institution=bank, kind="indirect", position=2,
+                             text=f"Credit grows steadily ({release.title}).")
+    listed = editor.get("/admin/archive/quote/").context["cl"].result_list
+    assert [(q.release.title, q.position) for q in listed] == [
+        ("Newer", 1), ("Newer", 2), ("Older", 1), ("Older", 2)]
+
+    def search(term):
+        return [(q.release.title, q.position) for q in
+                editor.get("/admin/archive/quote/", {"q": term}).context["cl"].result_list]
+
+    assert search("liquidity") == [("Newer", 1), ("Older", 1)]
+    assert search('"credit grows" older') == [("Older", 2)]
+    assert search("Gongsheng") == [("Newer", 1), ("Older", 1)]  # a speaker's name
+    assert search("Bank of Testing") == [("Newer", 2), ("Older", 2)]
+    assert search("speaker:pan -ample") == []

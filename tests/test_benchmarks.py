@@ -7,6 +7,7 @@ import sys
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from archive.models import Institution, Quote, Release
@@ -36,12 +37,16 @@ def test_generate_archive_writes_realistic_releases():
 def test_benchmark_pages_prints_and_writes_every_page(tmp_path):
     call_command("generate_archive", "--releases", "40", stdout=StringIO())
     out = StringIO()
-    call_command("benchmark_pages", "--repeat", "2", "--json", str(tmp_path / "pages.json"),
-                 stdout=out)
+    call_command("benchmark_pages", "--repeat", "2", "--admin",
+                 "--json", str(tmp_path / "pages.json"), stdout=out)
     result = json.loads((tmp_path / "pages.json").read_text())
     assert result["releases"] == 40
     names = [page["page"] for page in result["pages"]]
     assert names[:4] == ["home", "list, unfiltered", "search, common word", "search, rare word"]
+    # The admin's lists, answered (200) to the superuser made for the run, who is gone after.
+    assert [n for n in names if n.startswith("admin: ")][::3] == [
+        "admin: releases", "admin: releases of a year", "admin: documents"]
+    assert not User.objects.exists()
     assert names[-1].startswith("CSV export (40 rows)")
     assert all(page["queries"] > 0 and 0 < page["sql_ms"] < page["median_ms"]
                for page in result["pages"])

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
@@ -77,6 +78,9 @@ class Command(BaseCommand):
         parser.add_argument("--datasette", action="store_true",
                             help="SQLite only: also time the same questions asked of Datasette "
                                  "on the same file (pip install datasette).")
+        parser.add_argument("--admin", action="store_true",
+                            help="Also time the curators' lists in the admin (signed in as a "
+                                 "superuser made for the run and removed after it).")
         parser.add_argument("--datasette-repeat", type=int, default=0,
                             help="Requests per page asked of Datasette (default: --repeat); "
                                  "at a million releases its searches take seconds each.")
@@ -91,7 +95,7 @@ class Command(BaseCommand):
                                MIDDLEWARE=[m for m in settings.MIDDLEWARE if m not in cache]):
             self.run(**options)
 
-    def run(self, repeat, json, datasette, datasette_repeat, **options):
+    def run(self, repeat, json, datasette, datasette_repeat, admin, **options):
         if datasette and connection.vendor != "sqlite":
             raise CommandError("--datasette compares on an SQLite file: set DATABASE_URL to one.")
         self.client = Client()
@@ -143,6 +147,8 @@ class Command(BaseCommand):
         results = []
         for name, request in pages.items():
             results.append(self.measure(name, request, repeat))
+        if admin:
+            results += self.admin_lists(repeat, years, sample)
         results.append(self.export(min(10_000, releases)))
         since = results[-1].pop("since")
         if datasette:
@@ -157,6 +163,38 @@ class Command(BaseCommand):
                                                          pages[row["page"]],
                                                          datasette_repeat or repeat)
         self.report(releases, results, json)
+
+    def admin_lists(self, repeat, years, sample) -> list[dict]:
+        """The admin's lists of releases, statements and documents, whole, searched and by
+        year, as a curator opens them."""
+        curator = get_user_model().objects.create_superuser(f"benchmark-{time.time_ns()}")
+        public, self.client = self.client, Client()
+        self.client.force_login(curator)
+        origins = [f"/{pk}.txt" for pk in sample]  # generate_archive's file names
+
+        def pick(options, i):
+            return options[i % len(options)]
+
+        lists = {
+            "admin: releases": lambda i: ("/admin/archive/release/", {}),
+            "admin: releases, common word": lambda i: ("/admin/archive/release/",
+                                                       {"q": pick(COMMON, i)}),
+            "admin: releases, rare word": lambda i: ("/admin/archive/release/",
+                                                     {"q": pick(RARE, i)}),
+            "admin: releases of a year": lambda i: ("/admin/archive/release/",
+                                                    {"published__year": pick(years, i)}),
+            "admin: statements": lambda i: ("/admin/archive/quote/", {}),
+            "admin: statements, common word": lambda i: ("/admin/archive/quote/",
+                                                         {"q": pick(COMMON, i)}),
+            "admin: documents": lambda i: ("/admin/archive/document/", {}),
+            "admin: documents, by name": lambda i: ("/admin/archive/document/",
+                                                    {"q": pick(origins, i)}),
+        }
+        try:
+            return [self.measure(name, request, repeat) for name, request in lists.items()]
+        finally:
+            self.client = public
+            curator.delete()
 
     def measure(self, name, request, repeat) -> dict:
         times, sql_times, queries = [], [], []
