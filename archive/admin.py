@@ -148,7 +148,7 @@ def distinct_values(queryset, field: str) -> list:
     values, rest = [], queryset.exclude(**{f"{field}__isnull": True})
     while (value := rest.order_by(field).values_list(field, flat=True).first()) is not None:
         values.append(value)
-        rest = rest.filter(**{f"{field}__gt": value})
+        rest = queryset.filter(**{f"{field}__gt": value})
     if queryset.model._meta.get_field(field).null and queryset.filter(
             **{f"{field}__isnull": True}).exists():
         values.append(None)

@@ -39,7 +39,11 @@ def after(day: datetime.date, unit: str) -> datetime.date:
 def distinct_dates(queryset, field: str, unit: str, start=None, end=None) -> list[datetime.date]:
     """The first days of the years (months, days) in which `field` has a value in
     [start, end), one indexed query each; datetimes are taken in the current time zone."""
-    with_time = isinstance(get_fields_from_path(queryset.model, field)[-1], models.DateTimeField)
+    model_field = get_fields_from_path(queryset.model, field)[-1]
+    with_time = isinstance(model_field, models.DateTimeField)
+    # A nullable date is indexed newest first with its NULLs last (as Release's NEWEST_FIRST):
+    # PostgreSQL reads that index backwards only for an order that puts NULLs first.
+    oldest_first = models.F(field).asc(nulls_first=True) if model_field.null else field
 
     def bound(day):
         if not with_time:
@@ -52,7 +56,8 @@ def distinct_dates(queryset, field: str, unit: str, start=None, end=None) -> lis
         limits = {f"{field}__lt": bound(end)} if end else {}
         if start:
             limits[f"{field}__gte"] = bound(start)
-        value = queryset.filter(**limits).order_by(field).values_list(field, flat=True).first()
+        value = queryset.filter(**limits).order_by(oldest_first).values_list(
+            field, flat=True).first()
         if value is None:
             return found
         if with_time:
