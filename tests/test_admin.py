@@ -586,3 +586,21 @@ def test_each_step_of_the_date_drilldown_is_read_from_an_index_unsorted(editor, 
             cursor.execute(explain + sql)
             plan = " ".join(str(row) for row in cursor.fetchall())
             assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_actions_on_every_match_of_a_search_touch_those_matches_only(editor):
+    first, other = make_release("Liquidity one", "Liquidity."), make_release("Other", "Bonds.")
+    second = make_release("Liquidity two", "More liquidity.")
+    every_match = {"select_across": "1", "index": "0"}
+    post_action(editor, "/admin/archive/release/?q=liquidity", "hide_releases", [first.pk],
+                **every_match)
+    assert set(Release.objects.filter(hidden=True)) == {first, second}
+    pan = Person.objects.create(name="Pan Gongsheng")
+    said = Quote.objects.create(release=other, person=pan, kind="direct", position=1,
+                                text="Liquidity stays ample.")
+    Quote.objects.create(release=other, institution=Institution.objects.create(name="A Bank"),
+                         kind="direct", position=2, text="Liquidity too.")
+    Quote.objects.create(release=first, person=Person.objects.create(name="Yi Gang"),
+                         kind="direct", position=1, text="Bonds.")
+    post_action(editor, "/admin/archive/quote/?q=Gongsheng", "verify", [said.pk], **every_match)
+    assert list(Quote.objects.filter(verified=True)) == [said]
