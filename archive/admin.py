@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from archive import merge
+from archive import merge, search
 from archive.harvest.harvester import harvest
 from archive.ingest.store import RELEASE_FIELDS, reextract, retag
 from archive.models import (
@@ -103,7 +103,36 @@ class AutocompleteFilter(admin.SimpleListFilter):
             return queryset
         if not self.value().isdigit():
             raise IncorrectLookupParameters(f"{self.title} must be picked from the list.")
-        return queryset.filter(**{self.field_name: self.value()}).distinct()
+        return linked_to(queryset, self.field_name, self.value())
+
+
+def linked_to(queryset, field_name: str, value):
+    """Rows related to the record `value` through `field_name`. A many-to-many relation is
+    read from its link table's ids, not joined: a join repeats a release once per link and
+    DISTINCT then compares whole rows, bodies included (seconds for a bank's 400,000
+    releases)."""
+    field = queryset.model._meta.get_field(field_name)
+    if not field.many_to_many:
+        return queryset.filter(**{field_name: value})
+    links = field.remote_field.through.objects.filter(**{field.m2m_reverse_field_name(): value})
+    return search.among(queryset, links.values(field.m2m_field_name()))
+
+
+class TopicFilter(admin.SimpleListFilter):
+    """A release's topics, a link each (the taxonomy is short), read as linked_to does."""
+
+    title = "topic"
+    parameter_name = "topic"
+
+    def lookups(self, request, model_admin):
+        return Topic.objects.values_list("pk", "name")
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not str(self.value()).isdigit():  # a number when the admin counts each topic
+            raise IncorrectLookupParameters("topic must be picked from the list.")
+        return linked_to(queryset, "topics", self.value())
 
 
 class InstitutionFilter(AutocompleteFilter):
@@ -373,7 +402,7 @@ class QuoteInline(admin.StackedInline):
 @admin.register(Release)
 class ReleaseAdmin(CuratorAdmin):
     list_display = ["title", "kind", "published", "source", "reviewed", "hidden", "curated"]
-    list_filter = [InstitutionFilter, "topics", "kind",
+    list_filter = [InstitutionFilter, TopicFilter, "kind",
                    "source", "title_provisional", "reviewed", "hidden"]
     # Counted when a curator asks ("Show counts"): each filter's counts read every matching
     # release, seconds for a list of a million on every page turn.

@@ -406,12 +406,21 @@ class Release(models.Model):
         indexes = [
             # NULLS LAST on PostgreSQL (migration 0020), as NEWEST_FIRST orders.
             models.Index(fields=["-published", "-id"], name="release_published_idx"),
-            models.Index(fields=["id"], condition=Q(hidden=True), name="release_hidden_idx"),
+            # Hidden or not, newest first: the admin's filter, read and counted in the index
+            # (a partial index does not answer `hidden = %s`: SQLite then reads each row).
+            models.Index(fields=["hidden", "-published", "-id"], name="release_hidden_idx"),
             # The public pages' order, over visible releases only: the newest of them are
             # read from the index alone, without visiting each row to ask if it is hidden.
             models.Index(fields=["-published", "-id"], condition=Q(hidden=False),
                          name="release_visible_idx"),
             models.Index(fields=["source"], name="release_source_idx"),
+            # The admin's filters by kind, review and provisional title: each value's
+            # releases newest first, read in order and counted from the index (NULLS LAST
+            # on PostgreSQL, migration 0026).
+            models.Index(fields=["kind", "-published", "-id"], name="release_kind_idx"),
+            models.Index(fields=["reviewed", "-published", "-id"], name="release_reviewed_idx"),
+            models.Index(fields=["title_provisional", "-published", "-id"],
+                         name="release_provisional_idx"),
         ]
 
     def __str__(self):

@@ -242,14 +242,7 @@ def search(queryset, text: str, fts_table: str, rank_weights: tuple = (), spoken
     if not words.ranks():
         return queryset.annotate(**no_rank)
     if not ranked:
-        # Each row's id is looked for among the matches' ids, written `+id` so that SQLite
-        # cannot answer by looking every match up in the table (a common word's million
-        # matches, then sorted): it walks the index that orders the list and stops at the
-        # page's end, or counts along its smallest index; the full-text index is read once.
-        unindexed_id = Func(F("pk"), template="+%(expressions)s",
-                            output_field=models.IntegerField())
-        return queryset.alias(unindexed_id=unindexed_id).filter(
-            unindexed_id__in=_fts5_rowids(fts_table, _fts5_match(words)))
+        return among(queryset, _fts5_rowids(fts_table, _fts5_match(words)))
     # The FTS5 table is joined, not looked up row by row: FTS5 then computes bm25() for all
     # matches in one pass (a correlated subquery recomputed the term statistics for every
     # row). bm25() is lower for better matches; negated so that higher is better everywhere.
@@ -257,6 +250,19 @@ def search(queryset, text: str, fts_table: str, rank_weights: tuple = (), spoken
     return queryset.filter(**{f"{index}__match": _fts5_match(words)}).annotate(
         rank=Func(F(index), *rank_weights, function="-bm25", output_field=FloatField())
     )
+
+
+def among(queryset, ids):
+    """Rows of `queryset` whose id is among `ids` (a subquery). On SQLite the id is written
+    `+id` so that SQLite cannot answer by looking every one of the ids up in the table (a
+    common word's million matches, a bank's 400,000 releases), then sorting them: it walks
+    the index that orders the list and stops at the page's end, testing each id against the
+    set read once, or counts along its smallest index. PostgreSQL's planner chooses by its
+    statistics."""
+    if connection.vendor != "sqlite":
+        return queryset.filter(pk__in=ids)
+    unindexed_id = Func(F("pk"), template="+%(expressions)s", output_field=models.IntegerField())
+    return queryset.alias(unindexed_id=unindexed_id).filter(unindexed_id__in=ids)
 
 
 def _fts5_rowids(fts_table: str, match: str) -> RawSQL:
