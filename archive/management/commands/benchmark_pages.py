@@ -148,7 +148,7 @@ class Command(BaseCommand):
         for name, request in pages.items():
             results.append(self.measure(name, request, repeat))
         if admin:
-            results += self.admin_lists(repeat, years, sample)
+            results += self.admin_lists(repeat, years, sample, banks)
         results.append(self.export(min(10_000, releases)))
         since = results[-1].pop("since")
         if datasette:
@@ -164,13 +164,14 @@ class Command(BaseCommand):
                                                          datasette_repeat or repeat)
         self.report(releases, results, json)
 
-    def admin_lists(self, repeat, years, sample) -> list[dict]:
-        """The admin's lists of releases, statements and documents, whole, searched and by
-        year, as a curator opens them."""
+    def admin_lists(self, repeat, years, sample, banks) -> list[dict]:
+        """The admin's lists of releases, statements and documents, whole, searched and
+        filtered, as a curator opens them."""
         curator = get_user_model().objects.create_superuser(f"benchmark-{time.time_ns()}")
         public, self.client = self.client, Client()
         self.client.force_login(curator)
         origins = [f"/{pk}.txt" for pk in sample]  # generate_archive's file names
+        bank_ids = list(Institution.objects.filter(slug__in=banks).values_list("pk", flat=True))
 
         def pick(options, i):
             return options[i % len(options)]
@@ -183,6 +184,10 @@ class Command(BaseCommand):
                                                      {"q": pick(RARE, i)}),
             "admin: releases of a year": lambda i: ("/admin/archive/release/",
                                                     {"published__year": pick(years, i)}),
+            "admin: releases of a bank": lambda i: ("/admin/archive/release/",
+                                                    {"institution": pick(bank_ids, i)}),
+            "admin: releases not reviewed": lambda i: ("/admin/archive/release/",
+                                                       {"reviewed__exact": "0"}),
             "admin: statements": lambda i: ("/admin/archive/quote/", {}),
             "admin: statements, common word": lambda i: ("/admin/archive/quote/",
                                                          {"q": pick(COMMON, i)}),
