@@ -6,10 +6,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import ngettext
 
 from archive import merge, search
@@ -147,6 +149,17 @@ class StatementInstitutionFilter(AutocompleteFilter):
     field_name = "institution"
 
 
+def valid_search(request, search_term: str, validate) -> bool:
+    """Whether the admin's search can be run as the public lists would run it; if not, the
+    curator is told why (and the list is empty)."""
+    try:
+        validate(search_term)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    return True
+
+
 class CuratorAdmin(admin.ModelAdmin):
     form = CuratorForm
     # Rows whose deletion would take archived records with them (a release, or the
@@ -208,18 +221,20 @@ class DocumentAdmin(admin.ModelAdmin):
         return super().get_queryset(request).defer("content")  # the list never shows it
 
     def get_search_results(self, request, queryset, search_term):
-        """The origin is looked for along its index (each row's origin lies after its
-        content, which a scan of the table would read past for every document); a SHA-256
-        by its start, a range of the unique index."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        found = Q(pk__in=Document.objects.filter(origin__icontains=term).values("pk"))
-        if re.fullmatch(r"[0-9a-fA-F]{4,64}", term):
-            start = term.lower()
-            # Every hexadecimal text starting with `start` sorts before start + "g".
-            found |= Q(sha256__gte=start, sha256__lt=start + "g")
-        return queryset.filter(found), False
+        """Each word (or "quoted words") of the search in the origin, looked for along its
+        index (each row's origin lies after its content, which a scan of the table would
+        read past for every document), or the start of the SHA-256, a range of the unique
+        index."""
+        for bit in smart_split(search_term):
+            if bit[:1] in "\"'" and bit[:1] == bit[-1:] and len(bit) > 1:
+                bit = unescape_string_literal(bit)
+            found = Q(pk__in=Document.objects.filter(origin__icontains=bit).values("pk"))
+            if re.fullmatch(r"[0-9a-fA-F]{4,64}", bit):
+                start = bit.lower()
+                # Every hexadecimal text starting with `start` sorts before start + "g".
+                found |= Q(sha256__gte=start, sha256__lt=start + "g")
+            queryset = queryset.filter(found)
+        return queryset, False
 
     # The original bytes are evidence: nobody edits or deletes them by hand.
     def has_add_permission(self, request):
@@ -425,6 +440,8 @@ class ReleaseAdmin(CuratorAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
+        if not valid_search(request, search_term, search.validate_terms):
+            return queryset.none(), False
         return queryset.search(search_term), False
 
     @admin.display(description="Curated", boolean=True)
@@ -533,10 +550,16 @@ class QuoteAdmin(CuratorAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        # Statements holding the words, or made by the person or institution so named.
+        if not valid_search(request, search_term, search.validate_statement_terms):
+            return queryset.none(), False
+        found = queryset.search(search_term)
+        parsed = search.parse_websearch(search_term)
+        if parsed.excluded or parsed.fields or any(len(group) > 1 for group in parsed.groups):
+            return found, False
+        # Plain words: statements holding them, or made by the person or institution so named.
         spoken = Q(person__in=Person.objects.matching(search_term)) | Q(
             institution__in=Institution.objects.matching(search_term))
-        return queryset.search(search_term) | queryset.filter(spoken), False
+        return found | queryset.filter(spoken), False
 
     @admin.display(description="Statement")
     def excerpt(self, obj):

@@ -27,13 +27,16 @@ def first_of(day: datetime.date, unit: str) -> datetime.date:
         day.replace(day=1) if unit == "month" else day)
 
 
-def after(day: datetime.date, unit: str) -> datetime.date:
-    """The first day of the next year, month or day."""
-    if unit == "year":
-        return day.replace(year=day.year + 1, month=1, day=1)
-    if unit == "month":
-        return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-    return day + datetime.timedelta(days=1)
+def after(day: datetime.date, unit: str) -> datetime.date | None:
+    """The first day of the next year, month or day; None past the last date there is."""
+    try:
+        if unit == "year":
+            return day.replace(year=day.year + 1, month=1, day=1)
+        if unit == "month":
+            return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        return day + datetime.timedelta(days=1)
+    except (ValueError, OverflowError):
+        return None
 
 
 def distinct_dates(queryset, field: str, unit: str, start=None, end=None) -> list[datetime.date]:
@@ -51,19 +54,28 @@ def distinct_dates(queryset, field: str, unit: str, start=None, end=None) -> lis
         moment = datetime.datetime.combine(day, datetime.time.min)
         return timezone.make_aware(moment) if settings.USE_TZ else moment
 
-    found = []
+    found, last = [], None
     while True:
-        limits = {f"{field}__lt": bound(end)} if end else {}
+        limits = {f"{field}__isnull": False}
+        if end:
+            limits[f"{field}__lt"] = bound(end)
         if start:
             limits[f"{field}__gte"] = bound(start)
-        value = queryset.filter(**limits).order_by(oldest_first).values_list(
+        if last is not None:
+            # Past the value found, too: where a midnight comes twice (clocks set back),
+            # the next day's first moment may come before it.
+            limits[f"{field}__gt"] = last
+        last = queryset.filter(**limits).order_by(oldest_first).values_list(
             field, flat=True).first()
-        if value is None:
+        if last is None:
             return found
+        day = last
         if with_time:
-            value = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
-        found.append(first_of(value, unit))
-        start = after(value, unit)
+            day = (timezone.localtime(last) if timezone.is_aware(last) else last).date()
+        found.append(first_of(day, unit))
+        start = after(day, unit)
+        if start is None:
+            return found
 
 
 def date_drilldown(cl):
@@ -71,8 +83,14 @@ def date_drilldown(cl):
     field = cl.date_hierarchy
     queryset = cl.root_queryset
     names = {unit: f"{field}__{unit}" for unit in UNITS}
+    # As Django reads them: a month counts only with its year, a day with its month.
+    chosen = []
+    for unit in UNITS:
+        if not cl.params.get(names[unit]):
+            break
+        chosen.append(cl.params[names[unit]])
     try:
-        chosen = [int(cl.params[names[unit]]) for unit in UNITS if names[unit] in cl.params]
+        chosen = [int(part) for part in chosen]
         day = datetime.date(*chosen, *[1] * (3 - len(chosen))) if chosen else None
     except (TypeError, ValueError, OverflowError):
         return {"show": False}  # the list itself reports the bad date
@@ -84,9 +102,10 @@ def date_drilldown(cl):
         return link({names[unit]: getattr(of, unit) for unit in UNITS[:depth]})
 
     if day is None:
-        # Start lower when the whole list lies in one year (or one month), as Django does.
         years = distinct_dates(queryset, field, "year")
-        if len(years) != 1:
+        # Start lower when the whole list lies in one year (or one month), as Django does
+        # when no part of a date is asked for.
+        if len(years) != 1 or any(names[unit] in cl.params for unit in UNITS):
             return {"show": True, "back": None, "field_name": _field_name(cl), "choices": [
                 {"link": chosen_link(1, year), "title": str(year.year)} for year in years]}
         day, chosen = years[0], [years[0].year]
