@@ -406,9 +406,11 @@ class Release(models.Model):
         indexes = [
             # NULLS LAST on PostgreSQL (migration 0020), as NEWEST_FIRST orders.
             models.Index(fields=["-published", "-id"], name="release_published_idx"),
-            # Hidden or not, newest first: the admin's filter, read and counted in the index
-            # (a partial index does not answer `hidden = %s`: SQLite then reads each row).
-            models.Index(fields=["hidden", "-published", "-id"], name="release_hidden_idx"),
+            # The few hidden releases, newest first. (Not an index of every release by hidden:
+            # SQLite would take it for a selective one and read every visible release's entry
+            # to find twenty ids.)
+            models.Index(fields=["-published", "-id"], condition=Q(hidden=True),
+                         name="release_hidden_idx"),
             # The public pages' order, over visible releases only: the newest of them are
             # read from the index alone, without visiting each row to ask if it is hidden.
             models.Index(fields=["-published", "-id"], condition=Q(hidden=False),

@@ -59,12 +59,14 @@ def distinct_dates(queryset, field: str, unit: str, start=None, end=None) -> lis
         limits = {f"{field}__isnull": False}
         if end:
             limits[f"{field}__lt"] = bound(end)
-        if start:
-            limits[f"{field}__gte"] = bound(start)
-        if last is not None:
-            # Past the value found, too: where a midnight comes twice (clocks set back),
-            # the next day's first moment may come before it.
+        lower = bound(start) if start else None
+        if last is not None and (lower is None or lower <= last):
+            # Where a midnight comes twice (clocks set back), the next day's first moment
+            # may come before the value found: past that value instead. One lower bound
+            # only, or SQLite may walk the index from the looser one.
             limits[f"{field}__gt"] = last
+        elif lower is not None:
+            limits[f"{field}__gte"] = lower
         last = queryset.filter(**limits).order_by(oldest_first).values_list(
             field, flat=True).first()
         if last is None:
