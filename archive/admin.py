@@ -232,7 +232,7 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = [("media_type", IndexedValuesFilter), ("encoding", IndexedValuesFilter),
                    ("parser_version", IndexedValuesFilter)]
     search_fields = ["origin", "sha256"]  # as get_search_results reads them
-    search_help_text = "Part of the file name or address, or the start of the SHA-256."
+    search_help_text = "Words of the file name or address, or the start of the SHA-256."
     date_hierarchy = "imported_at"
     exclude = ["content"]
     show_full_result_count = False
