@@ -663,7 +663,7 @@ def test_releases_are_filtered_hidden_or_shown(editor, dated):
     # The public list's order reads releases by id among the visible ones: never along an
     # index of every release by hidden, which SQLite would walk whole.
     with CaptureQueriesContext(connection) as captured:
-        Release.objects.visible().in_bulk([dated[0].pk])
+        Release.objects.visible().in_bulk([release.pk for release in dated])
     with connection.cursor() as cursor:
         cursor.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ")
                        + captured[0]["sql"])
