@@ -572,20 +572,29 @@ def test_statements_are_listed_latest_import_first_and_found_by_words_or_speaker
     assert search("speaker:pan -ample") == []
 
 
+def query_plan(sql: str, index_order: bool = False) -> str:
+    """The database's plan for `sql`, as one line. With `index_order`, PostgreSQL is asked for
+    an index's order (a table this small is best scanned and sorted), and still sorts when no
+    index gives it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        else:
+            for method in ("seqscan", "bitmapscan", "sort") if index_order else ():
+                cursor.execute(f"SET LOCAL enable_{method} = off")
+            cursor.execute("EXPLAIN " + sql)
+        return " ".join(str(row) for row in cursor.fetchall())
+
+
 def test_each_step_of_the_date_drilldown_is_read_from_an_index_unsorted(editor, dated):
     with CaptureQueriesContext(connection) as captured:
         editor.get("/admin/archive/release/", {"published__year": "2021"})
     steps = [q["sql"] for q in captured
              if q["sql"].startswith('SELECT "archive_release"."published"') and "LIMIT 1" in q["sql"]]
     assert len(steps) >= 3  # a step for each month found, and one past the last
-    with connection.cursor() as cursor:
-        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small is scanned
-        for sql in steps:
-            cursor.execute(explain + sql)
-            plan = " ".join(str(row) for row in cursor.fetchall())
-            assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+    for sql in steps:
+        plan = query_plan(sql, index_order=True)
+        assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_actions_on_every_match_of_a_search_touch_those_matches_only(editor):
@@ -638,19 +647,12 @@ def test_a_filtered_list_is_read_in_order_from_an_index(editor, dated, column, v
     page = [q["sql"] for q in captured if q["sql"].startswith('SELECT "archive_release"."id"')
             and "ORDER BY" in q["sql"]]
     assert len(page) == 1
-    with connection.cursor() as cursor:
-        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
-        if connection.vendor == "postgresql":
-            # A table this small is best scanned and sorted: ask for an index's order, which
-            # is sorted still when no index gives it.
-            for method in ("seqscan", "bitmapscan", "sort"):
-                cursor.execute(f"SET LOCAL enable_{method} = off")
-        cursor.execute(explain + page[0])
-        plan = " ".join(str(row) for row in cursor.fetchall())
+    plan = query_plan(page[0], index_order=True)
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
     # The column is the index's (SQLite), or nothing is tested row by row (PostgreSQL, which
     # may also read the partial index of visible releases).
-    assert f"({column}=?)" in plan or "EXPLAIN " == explain and "Filter" not in plan, plan
+    assert f"({column}=?)" in plan or (connection.vendor == "postgresql"
+                                       and "Filter" not in plan), plan
 
 
 def test_releases_are_filtered_hidden_or_shown(editor, dated):
@@ -664,8 +666,5 @@ def test_releases_are_filtered_hidden_or_shown(editor, dated):
     # index of every release by hidden, which SQLite would walk whole.
     with CaptureQueriesContext(connection) as captured:
         Release.objects.visible().in_bulk([release.pk for release in dated])
-    with connection.cursor() as cursor:
-        cursor.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ")
-                       + captured[0]["sql"])
-        plan = " ".join(str(row) for row in cursor.fetchall())
+    plan = query_plan(captured[0]["sql"])
     assert "release_hidden_idx" not in plan and "release_visible_idx" not in plan, plan

@@ -1,23 +1,23 @@
 """The admin's filters of releases by kind, review, provisional title and hidden, each read
 in the list's order (newest first, undated last) from an index: reviewed, title_provisional
 and hidden are stored after the body, so a scan read every release's text to test them
-(seconds at a million). Hidden releases are few: a partial index holds them alone. As in 0020, PostgreSQL's indexes say NULLS LAST; SQLite refuses it
-in an index."""
+(seconds at a million). Hidden releases are few: a partial index holds them alone. As in
+0020, PostgreSQL's indexes say NULLS LAST; SQLite refuses it in an index."""
 
 from django.db import migrations, models
 
-INDEXES = {"release_kind_idx": "kind, ", "release_reviewed_idx": "reviewed, ",
-           "release_provisional_idx": "title_provisional, ",
-           "release_hidden_idx": ""}  # WHERE hidden
+# name: (leading column, condition)
+INDEXES = {"release_kind_idx": ("kind, ", ""), "release_reviewed_idx": ("reviewed, ", ""),
+           "release_provisional_idx": ("title_provisional, ", ""),
+           "release_hidden_idx": ("", " WHERE hidden")}
 
 
 def recreate(nulls: str):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
-        for name, leading in INDEXES.items():
+        for name, (leading, condition) in INDEXES.items():
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-            condition = "" if leading else " WHERE hidden"
             schema_editor.execute(f"CREATE INDEX {name} ON archive_release "
                                   f"({leading}published DESC{nulls}, id DESC){condition}")
     return run

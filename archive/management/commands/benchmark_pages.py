@@ -51,6 +51,11 @@ DATASETTE = {
 }
 
 
+def pick(options, i):
+    """The i-th request's choice among `options`, in turn."""
+    return options[i % len(options)]
+
+
 class QueryTimer:
     """Counts the queries a request sends and times them, without Django's query log (which,
     on SQLite, asks the database again to quote each query's parameters)."""
@@ -116,9 +121,6 @@ class Command(BaseCommand):
         statements_halfway = str(statement_sort_key(datetime.date(2016, 1, 1), 0, 0xFFFF))
         deep = max(1, min(101, releases // 200))  # page 101 once there are enough matches
 
-        def pick(options, i):
-            return options[i % len(options)]
-
         pages = {
             "home": lambda i: ("/", {}),
             "list, unfiltered": lambda i: ("/releases/", {"page": str(i % 5 + 1)}),
@@ -172,9 +174,6 @@ class Command(BaseCommand):
         self.client.force_login(curator)
         origins = [f"/{pk}.txt" for pk in sample]  # generate_archive's file names
         bank_ids = list(Institution.objects.filter(slug__in=banks).values_list("pk", flat=True))
-
-        def pick(options, i):
-            return options[i % len(options)]
 
         lists = {
             "admin: releases": lambda i: ("/admin/archive/release/", {}),
