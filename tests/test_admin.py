@@ -546,6 +546,22 @@ def test_documents_are_filtered_by_the_values_they_hold_and_found_by_name_or_has
     assert search("nowhere") == []
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite reads names along their index")
+def test_a_document_search_by_name_is_answered_by_the_trigram_index(editor):
+    make_document(b"text", origin="files/notice-4711.txt")
+    with CaptureQueriesContext(connection) as captured:
+        editor.get("/admin/archive/document/", {"q": "notice-4711"})
+    searches = [q["sql"] for q in captured if "LIKE UPPER(" in q["sql"]]
+    assert searches
+    with connection.cursor() as cursor:
+        # A table this small is best scanned: the plan is asked of the indexes alone.
+        for method in ("seqscan", "indexscan", "indexonlyscan"):
+            cursor.execute(f"SET LOCAL enable_{method} = off")
+        cursor.execute("EXPLAIN " + searches[0])
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "document_origin_trgm_idx" in plan, plan
+
+
 def test_statements_are_listed_latest_import_first_and_found_by_words_or_speaker(editor):
     pan = Person.objects.create(name="Pan Gongsheng")
     bank = Institution.objects.create(name="Bank of Testing")
