@@ -271,16 +271,21 @@ class SearchIndex:
             if caught_up is not None:
                 caught_up.add(self.path)
 
-    def query(self, criteria: Criteria) -> tantivy.Query | None:
-        """The criteria as one Tantivy query, or None when the words can match nothing."""
+    def query(self, criteria: Criteria, within: tantivy.Query | None = None
+              ) -> tantivy.Query | None:
+        """The criteria as one Tantivy query, or None when the words can match nothing;
+        with `within`, only the documents it matches too. That condition is put inside each
+        alternative of the words (each field of a word, each word of an OR) as well: a union
+        of alternatives is read window by window, every one of its documents, whatever
+        intersects it, so a few sample buckets would cost nearly what all of them do."""
         clauses = []
-        filters = []
+        filters = [] if within is None else [within]
         if criteria.text:
             parsed = parse_websearch(criteria.text)
             if not parsed:
                 return None
             for group in parsed.groups:
-                alternatives = [self._phrase(p) for p in group]
+                alternatives = [self._phrase(p, within=within) for p in group]
                 alternatives = [q for q in alternatives if q is not None]
                 if not alternatives:
                     return None
@@ -334,8 +339,10 @@ class SearchIndex:
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)
 
-    def _phrase(self, phrase: str, fields=None) -> tantivy.Query | None:
-        """A word or phrase in any of the text fields (the title boosted), or of `fields`."""
+    def _phrase(self, phrase: str, fields=None, within: tantivy.Query | None = None
+                ) -> tantivy.Query | None:
+        """A word or phrase in any of the text fields (the title boosted), or of `fields`;
+        in each field, only where `within` matches too (see `query`)."""
         words = [token for token in ANALYZER.analyze(phrase)]
         if not words:
             return None
@@ -353,6 +360,8 @@ class SearchIndex:
                                   self._all(self.pair_fields[name], pairs))
             else:
                 query = tantivy.Query.phrase_query(self.schema, name, words)
+            if within is not None:
+                query = _narrowed(query, within)
             per_field.append(tantivy.Query.boost_query(query, weight) if weight != 1.0
                              else query)
         return self._any(per_field)
@@ -557,11 +566,11 @@ class SearchIndex:
             # a facet whose own filter is set, in a pass of its own, sampled by its own
             # matches (a phrase in one bank's releases may be in five times as many of all
             # banks').
-            found = self._counted(searcher, query, [n for n in names if n not in own],
-                                  sampling)
+            found = self._counted(searcher, criteria, [n for n in names if n not in own],
+                                  sampling, query)
             for name in own:
-                facet = self._counted(searcher, self.query(criteria.without(name)), [name],
-                                      sampling, count=False)
+                facet = self._counted(searcher, criteria.without(name), [name], sampling,
+                                      count=False)
                 found.counts.update(facet.counts)
                 found.sampled |= facet.sampled
             return found
@@ -582,15 +591,17 @@ class SearchIndex:
         self.counted[key] = (self.version, found)
         return found
 
-    def _counted(self, searcher, query: tantivy.Query, names: list[str], sampling: bool,
-                 count: bool = True) -> Facets:
-        """The matches of `query` (unless not `count`) and its facets `names`, counted in
+    def _counted(self, searcher, criteria: Criteria, names: list[str], sampling: bool,
+                 query: tantivy.Query | None = None, count: bool = True) -> Facets:
+        """The matches of `criteria` (unless not `count`) and its facets `names`, counted in
         one pass split between the cores: exactly, or when `sampling` and there are more
-        than EXACT_UP_TO, in a sample, then scaled."""
-        buckets = self._sample_size(searcher, query) if sampling else SAMPLE_BUCKETS
+        than EXACT_UP_TO, in a sample, then scaled. `query` is the criteria's, when already
+        made."""
+        query = self.query(criteria) if query is None else query
+        buckets = self._sample_size(searcher, criteria) if sampling else SAMPLE_BUCKETS
         if buckets < SAMPLE_BUCKETS:
             # A sample: its buckets split between the cores, each part counted whole.
-            parts = [(part, names, count) for part in self._parts(query, buckets)]
+            parts = [(part, names, count) for part in self._parts(criteria, buckets)]
         else:
             # Every match: the facets split between the cores instead, each part reading the
             # matches again (a part of the buckets would read the postings of a part of the
@@ -609,12 +620,12 @@ class SearchIndex:
                        for name, rows in counts.items()},
                       estimated=True, sampled=set(names))
 
-    def _sample_size(self, searcher, query: tantivy.Query) -> int:
-        """How many sample buckets to count `query` in: all of them (an exact count) unless
+    def _sample_size(self, searcher, criteria: Criteria) -> int:
+        """How many sample buckets to count `criteria` in: all of them (an exact count) unless
         the pilot buckets foretell more than EXACT_UP_TO matches by half again, which no
         pilot's error turns into fewer than EXACT_UP_TO; else enough for SAMPLED_MATCHES."""
         pilot = sum(PASSES.map(lambda part: searcher.search(part, limit=1, count=True).count,
-                               self._parts(query, PILOT_BUCKETS)))
+                               self._parts(criteria, PILOT_BUCKETS)))
         expected = pilot * SAMPLE_BUCKETS / PILOT_BUCKETS
         if expected <= EXACT_UP_TO * 1.5:
             return SAMPLE_BUCKETS
@@ -622,15 +633,15 @@ class SearchIndex:
         return min(SAMPLE_BUCKETS,
                    max(PILOT_BUCKETS, math.ceil(SAMPLE_BUCKETS * SAMPLED_MATCHES / expected)))
 
-    def _parts(self, query: tantivy.Query, buckets: int) -> list[tantivy.Query]:
-        """`query` narrowed to the releases of the first `buckets` sample buckets (fewer
-        than all), in as many parts as there are cores, no release in two: each part is
-        counted on a core of its own, then the parts summed. Each part's buckets are a set
+    def _parts(self, criteria: Criteria, buckets: int) -> list[tantivy.Query]:
+        """`criteria`'s query narrowed to the releases of the first `buckets` sample buckets
+        (fewer than all), in as many parts as there are cores, no release in two: each part
+        is counted on a core of its own, then the parts summed. Each part's buckets are a set
         of terms, not a range: the set's postings can lead the intersection, so that a pilot
         of 1/16 reads about 1/16 of the matches (a range over the fast field is only checked
         against each match of the words)."""
         edges = [buckets * core // CORES for core in range(CORES + 1)]
-        return [_narrowed(query, self._terms("sample", range(low, high)))
+        return [self.query(criteria, within=self._terms("sample", range(low, high)))
                 for low, high in zip(edges, edges[1:]) if high > low]
 
     @staticmethod

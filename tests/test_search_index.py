@@ -146,6 +146,32 @@ def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, gener
     assert not any(option.about for option in response.context["facets"]["institution"])
 
 
+@pytest.mark.parametrize("text", ["pension", '"pension savings"', "savings OR reform",
+                                  "pension -savings", "title:reform pension"])
+def test_a_samples_parts_hold_exactly_the_matches_in_their_buckets(generated, text):
+    # The sample's buckets are put inside each alternative of the words, where a union can
+    # be skipped through: whatever the question's shape, the parts still hold every match
+    # of the buckets sampled and nothing else, each match in one part.
+    index = search_index.get_index()
+    searcher = index.searcher()
+    bank = Institution.objects.get(name="Old Pension Bank")
+    for criteria in (search_index.Criteria(text=text),
+                     search_index.Criteria(text=text, institutions=(bank.pk,),
+                                           date_from=datetime.date(2007, 1, 1))):
+
+        def ids(query):
+            return {searcher.doc(address)["id"][0]
+                    for _, address in searcher.search(query, limit=10_000).hits}
+
+        matches = ids(index.query(criteria))
+        assert matches
+        buckets = 300  # of 1,024
+        parts = [ids(part) for part in index._parts(criteria, buckets)]
+        assert sum(len(part) for part in parts) == len(set().union(*parts))
+        assert set().union(*parts) == {
+            pk for pk in matches if search_index.sample_bucket(pk) < buckets}
+
+
 @pytest.mark.parametrize("cores", [1, 3])
 def test_counts_are_the_same_however_many_cores_share_them(generated, monkeypatch, cores):
     # Each pass is split between the cores (a sample by its buckets, every match by its
