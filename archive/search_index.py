@@ -275,11 +275,12 @@ class SearchIndex:
               ) -> tantivy.Query | None:
         """The criteria as one Tantivy query, or None when the words can match nothing;
         with `within`, only the documents it matches too. That condition is put inside each
-        alternative of the words (each field of a word, each word of an OR) as well: a union
-        of alternatives is read window by window, every one of its documents, whatever
-        intersects it, so a few sample buckets would cost nearly what all of them do."""
+        alternative of the words (each field of a word, each word of an OR), or stands alone
+        where there are none: a union of alternatives such as a phrase's is read window by
+        window, every one of its documents, whatever intersects it, so a few sample buckets
+        would cost nearly what all of them do."""
         clauses = []
-        filters = [] if within is None else [within]
+        filters = []
         if criteria.text:
             parsed = parse_websearch(criteria.text)
             if not parsed:
@@ -332,6 +333,8 @@ class SearchIndex:
             high = (criteria.date_to - EPOCH).days if criteria.date_to else None
             filters.append(tantivy.Query.range_query(
                 self.schema, "day", tantivy.FieldType.Integer, low, high))
+        if within is not None and not (criteria.text and parsed.groups):
+            filters.append(within)  # no words to hold it
         # Filters narrow without scoring, so the ranking is the words' alone.
         clauses.extend((tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0))
                        for f in filters)
