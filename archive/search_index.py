@@ -58,6 +58,8 @@ FORMAT = 4
 # PILOT_BUCKETS of them (1/16 of the index) estimate how many match before the sample is sized.
 EXACT_UP_TO = 100_000
 SAMPLED_MATCHES = 150_000
+# A filter holding at most this share of the index leads the words' alternatives (`query`).
+SELECTIVE = 0.25
 SAMPLE_BUCKETS, PILOT_BUCKETS = 1024, 64
 # A counting pass is split between the cores, and a search's best results are looked for
 # beside it (Tantivy lets go of Python's lock while it searches). The threads read no database
@@ -274,70 +276,87 @@ class SearchIndex:
     def query(self, criteria: Criteria, within: tantivy.Query | None = None
               ) -> tantivy.Query | None:
         """The criteria as one Tantivy query, or None when the words can match nothing;
-        with `within`, only the documents it matches too. That condition is put inside each
-        alternative of the words (each field of a word, each word of an OR), or stands alone
-        where there are none: a union of alternatives such as a phrase's is read window by
-        window, every one of its documents, whatever intersects it, so a few sample buckets
-        would cost nearly what all of them do."""
-        clauses = []
-        filters = []
-        if criteria.text:
-            parsed = parse_websearch(criteria.text)
-            if not parsed:
-                return None
-            for group in parsed.groups:
-                alternatives = [self._phrase(p, within=within) for p in group]
-                alternatives = [q for q in alternatives if q is not None]
-                if not alternatives:
-                    return None
-                clauses.append((tantivy.Occur.Must, self._any(alternatives)))
-            for phrase in parsed.excluded:
-                excluded = self._phrase(phrase)
-                if excluded is not None:
-                    clauses.append((tantivy.Occur.MustNot, excluded))
-            for term in parsed.fields:
-                if term.name == "title":
-                    if "title" not in dict(self.text_fields):
-                        return None
-                    condition = self._phrase(term.value, [("title", TITLE_BOOST)])
-                    if condition is None:  # only words too long to be indexed
-                        if term.negated:
-                            continue
-                        return None
-                else:
-                    condition = self._terms(self.speaker_field, criteria.speakers[term.value])
-                if term.negated:
-                    clauses.append((tantivy.Occur.MustNot, condition))
-                elif term.name == "title":
-                    clauses.append((tantivy.Occur.Must, condition))
-                else:
-                    filters.append(condition)
+        with `within`, only the documents it matches too.
+
+        Tantivy reads a union of alternatives of the words (each field of a word, each word
+        of an OR: a phrase is "in the title or in the body") window by window, every one of
+        its documents, whatever it is intersected with. So `within` (a few sample buckets),
+        and a filter read from postings that holds few documents (a bank among hundreds, a
+        topic, a year), is put inside each alternative, where it leads; a filter holding
+        more than SELECTIVE of the index, and dates (a range checked against each
+        document), stay beside the words, where they cost less than twice inside."""
+        parsed = parse_websearch(criteria.text) if criteria.text else None
+        if criteria.text and not parsed:
+            return None
+        words = parsed.groups if parsed else []
+        wanted = []  # (field, values) read from postings
+        if parsed:
+            wanted += [(self.speaker_field, criteria.speakers[term.value])
+                       for term in parsed.fields if term.name != "title" and not term.negated]
         if criteria.institutions:
-            filters.append(self._terms("institution", criteria.institutions))
+            wanted.append(("institution", criteria.institutions))
         if criteria.topics:
-            filters.append(self._terms("topic", criteria.topics))
+            wanted.append(("topic", criteria.topics))
         if criteria.person is not None:
-            filters.append(self._terms("person", [criteria.person]))
+            wanted.append(("person", [criteria.person]))
         if criteria.source:
-            filters.append(self._terms("source", [criteria.source]))
+            wanted.append(("source", [criteria.source]))
         for name in ("kind", "document", "country"):
             if value := getattr(criteria, name):
-                filters.append(self._terms(name, [value]))
+                wanted.append((name, [value]))
         if criteria.year is not None:
             if criteria.month:
-                filters.append(self._terms("month", [criteria.year * 100 + criteria.month]))
+                wanted.append(("month", [criteria.year * 100 + criteria.month]))
             else:
-                filters.append(self._terms("year", [criteria.year]))
+                wanted.append(("year", [criteria.year]))
+        inside = [] if within is None else [within]
+        beside = []
+        if words and wanted:
+            searcher = self.index.searcher()
+            most = SELECTIVE * max(searcher.num_docs, 1)
+            for name, values in wanted:
+                held = sum(searcher.doc_freq(name, value) for value in values)
+                (inside if held <= most else beside).append(self._terms(name, values))
+        else:
+            beside = inside + [self._terms(name, values) for name, values in wanted]
+            inside = []
         if criteria.date_from or criteria.date_to:
             low = (criteria.date_from - EPOCH).days if criteria.date_from else None
             high = (criteria.date_to - EPOCH).days if criteria.date_to else None
-            filters.append(tantivy.Query.range_query(
+            beside.append(tantivy.Query.range_query(
                 self.schema, "day", tantivy.FieldType.Integer, low, high))
-        if within is not None and not (criteria.text and parsed.groups):
-            filters.append(within)  # no words to hold it
+        narrowing = None
+        if inside:
+            narrowing = inside[0] if len(inside) == 1 else tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, condition) for condition in inside])
+        clauses = []
+        for group in words:
+            alternatives = [self._phrase(p, within=narrowing) for p in group]
+            alternatives = [q for q in alternatives if q is not None]
+            if not alternatives:
+                return None
+            clauses.append((tantivy.Occur.Must, self._any(alternatives)))
+        for phrase in parsed.excluded if parsed else ():
+            excluded = self._phrase(phrase)
+            if excluded is not None:
+                clauses.append((tantivy.Occur.MustNot, excluded))
+        for term in parsed.fields if parsed else ():
+            if term.name == "title":
+                if "title" not in dict(self.text_fields):
+                    return None
+                condition = self._phrase(term.value, [("title", TITLE_BOOST)])
+                if condition is None:  # only words too long to be indexed
+                    if term.negated:
+                        continue
+                    return None
+                clauses.append((tantivy.Occur.MustNot if term.negated else tantivy.Occur.Must,
+                                condition))
+            elif term.negated:
+                clauses.append((tantivy.Occur.MustNot,
+                                self._terms(self.speaker_field, criteria.speakers[term.value])))
         # Filters narrow without scoring, so the ranking is the words' alone.
         clauses.extend((tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0))
-                       for f in filters)
+                       for f in beside)
         if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
         return tantivy.Query.boolean_query(clauses)

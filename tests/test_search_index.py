@@ -149,22 +149,29 @@ def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, gener
 @pytest.mark.parametrize("text", ["pension", '"pension savings"', "savings OR reform",
                                   "pension -savings", "title:reform pension"])
 def test_a_samples_parts_hold_exactly_the_matches_in_their_buckets(generated, text):
-    # The sample's buckets are put inside each alternative of the words, where a union can
-    # be skipped through: whatever the question's shape, the parts still hold every match
-    # of the buckets sampled and nothing else, each match in one part.
+    # The sample's buckets, and a filter holding few releases (this bank's three), are put
+    # inside each alternative of the words, where a union can be skipped through: whatever
+    # the question's shape, the matches are the same, and the parts hold every match of the
+    # buckets sampled and nothing else, each match in one part.
     index = search_index.get_index()
     searcher = index.searcher()
     bank = Institution.objects.get(name="Old Pension Bank")
+
+    def ids(query):
+        return {searcher.doc(address)["id"][0]
+                for _, address in searcher.search(query, limit=10_000).hits}
+
+    in_bank = set(bank.releases.values_list("pk", flat=True))
+    after_2007 = set(Release.objects.filter(published__gte=datetime.date(2007, 1, 1))
+                     .values_list("pk", flat=True))
+    everywhere = ids(index.query(search_index.Criteria(text=text)))
     for criteria in (search_index.Criteria(text=text),
                      search_index.Criteria(text=text, institutions=(bank.pk,),
                                            date_from=datetime.date(2007, 1, 1))):
-
-        def ids(query):
-            return {searcher.doc(address)["id"][0]
-                    for _, address in searcher.search(query, limit=10_000).hits}
-
         matches = ids(index.query(criteria))
         assert matches
+        if criteria.institutions:
+            assert matches == everywhere & in_bank & after_2007
         buckets = 300  # of 1,024
         parts = [ids(part) for part in index._parts(criteria, buckets)]
         assert sum(len(part) for part in parts) == len(set().union(*parts))
