@@ -101,17 +101,50 @@ def test_related_releases_are_five_and_dated_ones_come_before_undated(client):
     assert related_titles(client, source) == ["Powell speaks", "Undated Fed note"]
 
 
-def test_statements_and_people_are_read_without_joining_the_release_again(client):
-    """The models' orderings begin with their release's date: within one release that is a
-    join for nothing, on the page most often opened."""
-    governor = Person.objects.create(name="Ada Governor")
-    release = make_release("Rates held", published=datetime.date(2025, 2, 3))
-    Appearance.objects.create(release=release, person=governor)
-    Quote.objects.create(release=release, person=governor, text="We hold.", position=1)
+def page_reads(client, release) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(release.get_absolute_url())
-    assert response.status_code == 200 and b"We hold." in response.content
-    reads = [q["sql"] for q in captured.captured_queries
-             if q["sql"].startswith(('SELECT "archive_quote"', 'SELECT "archive_appearance"'))]
-    assert len(reads) == 2
-    assert not any('JOIN "archive_release"' in sql for sql in reads)
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_the_page_reads_the_same_queries_however_many_statements_and_people_it_shows(client):
+    """Speakers, affiliations, the issuer and the document come with the rows that name
+    them, and no row is loaded again for a column left out: the page most often opened."""
+    bank = Institution.objects.create(name="Bank of Testland", kind="central_bank")
+    ministry = Institution.objects.create(name="Ministry of Sums", kind="government")
+    small = make_release("Rates held", body="Rates held.", issuer=bank,
+                         published=datetime.date(2025, 2, 3))
+    small.institutions.set([bank])  # a link to look for related releases by, as the other
+    Quote.objects.create(release=small, institution=bank, text="Rates held.", position=1,
+                         kind="direct")
+    large = make_release("Rates cut", body="Ada said rates fall. Bo said so too.", issuer=bank,
+                         published=datetime.date(2025, 2, 4))
+    large.institutions.set([bank, ministry])
+    large.topics.set([Topic.objects.get(slug="monetary-policy")])
+    for position, name in enumerate(["Ada Governor", "Bo Deputy", "Cy Minister"], start=1):
+        person = Person.objects.create(name=name)
+        Appearance.objects.create(release=large, person=person, role="Speaker",
+                                  affiliation=ministry if position == 3 else bank)
+        Quote.objects.create(release=large, person=person, text=f"Quote {position}.",
+                             position=position, kind="direct", role="Speaker")
+    Quote.objects.create(release=large, institution=ministry, text="Quote 4.", position=4,
+                         kind="indirect")
+
+    assert len(page_reads(client, small)) == len(page_reads(client, large))
+    reads = page_reads(client, large)
+    assert not any("search_vector" in sql for sql in reads)
+    assert not any('JOIN "archive_release"' in sql for sql in reads
+                   if sql.startswith(('SELECT "archive_quote"', 'SELECT "archive_appearance"')))
+    page = client.get(large.get_absolute_url()).content.decode()
+    for name in ["Ada Governor", "Bo Deputy", "Cy Minister", "Ministry of Sums",
+                 "Bank of Testland", "Quote 4.", "Reported"]:
+        assert name in page
+    cy = Person.objects.get(name="Cy Minister")
+    assert f'<a href="{cy.get_absolute_url()}">Cy Minister</a>, Speaker, <a href="{ministry.get_absolute_url()}">Ministry of Sums</a>' in page
+
+
+def test_a_hidden_or_missing_release_is_not_found(client):
+    release = make_release("Withdrawn", hidden=True)
+    assert client.get(release.get_absolute_url()).status_code == 404
+    assert client.get(f"/releases/{release.pk + 1}/anything/").status_code == 404
