@@ -391,8 +391,11 @@ RELEASE_LINKS = {
 def visible_release(pk: int) -> Release:
     """The release unless it is hidden (else 404), with its document and its issuer; the
     original's bytes are downloaded from their own address, never read here."""
+    low, high = connection.ops.integer_field_range(Release._meta.pk.get_internal_type())
+    # An id past the column's range matches nothing (SQLite refuses to bind it).
     release = _first(Release, f"SELECT {_columns(Release, 'search_vector')} FROM archive_release"
-                              " WHERE id = %s AND hidden = %s", [pk, False])
+                              " WHERE id = %s AND hidden = %s", [pk, False]
+                     ) if low <= pk <= high else None
     if release is None:
         raise Http404("No release matches the given query.")
     release.document = _first(Document, f"SELECT {_columns(Document, 'content')}"
@@ -405,7 +408,8 @@ def visible_release(pk: int) -> Release:
 
 
 def _columns(model, without: str) -> str:
-    return ", ".join(f.column for f in model._meta.concrete_fields if f.name != without)
+    return ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields
+                     if f.name != without)
 
 
 def _first(model, sql: str, params: list):
