@@ -393,23 +393,26 @@ def visible_release(pk: int) -> Release:
     original's bytes are downloaded from their own address, never read here."""
     low, high = connection.ops.integer_field_range(Release._meta.pk.get_internal_type())
     # An id past the column's range matches nothing (SQLite refuses to bind it).
-    release = _first(Release, f"SELECT {_columns(Release, 'search_vector')} FROM archive_release"
-                              " WHERE id = %s AND hidden = %s", [pk, False]
+    release = _first(Release, f"SELECT {_columns(Release, 'search_vector', 'r.')},"
+                              " i.name AS issuer__name, i.slug AS issuer__slug"
+                              " FROM archive_release r"
+                              " LEFT JOIN archive_institution i ON i.id = r.issuer_id"
+                              " WHERE r.id = %s AND r.hidden = %s", [pk, False]
                      ) if low <= pk <= high else None
     if release is None:
         raise Http404("No release matches the given query.")
+    _attach(release, "issuer")
+    # Its own query: columns read through a join would not be converted to their fields'
+    # types (dates, on SQLite).
     release.document = _first(Document, f"SELECT {_columns(Document, 'content')}"
                                         " FROM archive_document WHERE id = %s",
                               [release.document_id])
-    release.issuer = None if release.issuer_id is None else _first(
-        Institution, "SELECT id, name, slug FROM archive_institution WHERE id = %s",
-        [release.issuer_id])
     return release
 
 
-def _columns(model, without: str) -> str:
-    return ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields
-                     if f.name != without)
+def _columns(model, without: str, table: str = "") -> str:
+    return ", ".join(table + connection.ops.quote_name(f.column)
+                     for f in model._meta.concrete_fields if f.name != without)
 
 
 def _first(model, sql: str, params: list):
