@@ -426,7 +426,7 @@ def release_links(release: Release) -> tuple[list, list, list, list]:
     for model, joined, sql in RELEASE_LINKS.values():
         rows = list(model.objects.raw(sql, [release.pk]))
         for row in rows:
-            if joined:
+            if isinstance(row, (Quote, Appearance)):  # rows of this release
                 row.release = release
             for field in joined:
                 _attach(row, field)
