@@ -403,9 +403,13 @@ def visible_release(pk: int) -> Release:
         raise Http404("No release matches the given query.")
     _attach(release, "issuer")
     # Its own query: columns read through a join would not be converted to their fields'
-    # types (dates, on SQLite).
-    release.document = _first(Document, f"SELECT {_columns(Document, 'content')}"
-                                        " FROM archive_document WHERE id = %s",
+    # types (dates, on SQLite). Whether the same file or address was archived more than once
+    # is read with it, so that a page with one version (most) asks for no list of versions.
+    release.document = _first(Document, f"SELECT {_columns(Document, 'content', 'd.')},"
+                                        " EXISTS (SELECT 1 FROM archive_document other"
+                                        " WHERE other.origin = d.origin AND other.id <> d.id)"
+                                        " AS has_versions"
+                                        " FROM archive_document d WHERE d.id = %s",
                               [release.document_id])
     return release
 
@@ -452,6 +456,8 @@ def release_versions(release: Release) -> list[dict]:
     """The versions of a release archived from one page or file (the latest few), newest
     first, each with what its text changed from the version before, line by line; the
     template escapes the lines like any imported text. Empty when there is one version."""
+    if not release.document.has_versions:  # read by visible_release
+        return []
     documents = list(release.document.versions())
     if len(documents) < 2:
         return []

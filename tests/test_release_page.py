@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from archive.models import Appearance, Institution, Person, Quote, Release, Topic
-from tests.conftest import make_release
+from tests.conftest import make_document, make_release
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,21 @@ def page_reads(client, release) -> list[str]:
         response = client.get(release.get_absolute_url())
     assert response.status_code == 200
     return [q["sql"] for q in captured.captured_queries]
+
+
+def test_the_versions_are_listed_only_when_the_original_was_archived_again(client):
+    release = make_release("Rates held", document=make_document(b"Rates held at 2 per cent.",
+                                                                origin="rates.txt"))
+    make_document(b"Another file.", origin="rates-2.txt")  # another origin: not a version
+    reads = page_reads(client, release)
+    # The document's own read says whether there are others; no list of versions is asked.
+    assert len([sql for sql in reads if re.search(r"FROM \W?archive_document\b", sql)]) == 1
+    assert "<h2>Versions</h2>" not in client.get(release.get_absolute_url()).text
+
+    make_document(b"Rates held at 2.5 per cent.", origin="rates.txt")  # fetched again, changed
+    page = client.get(release.get_absolute_url()).text
+    assert "<h2>Versions</h2>" in page
+    assert '<span class="diff-added">+Rates held at 2.5 per cent.' in page
 
 
 def test_the_page_reads_the_same_queries_however_many_statements_and_people_it_shows(client):
