@@ -458,10 +458,7 @@ def release_versions(release: Release) -> list[dict]:
     template escapes the lines like any imported text. Empty when there is one version."""
     if not release.document.has_versions:  # read by visible_release
         return []
-    documents = list(release.document.versions())
-    if len(documents) < 2:
-        return []
-    documents = documents[-VERSIONS_SHOWN - 1:]
+    documents = list(release.document.versions())[-VERSIONS_SHOWN - 1:]
     # The bytes of the versions shown only, read together.
     contents = dict(Document.objects.filter(pk__in=[d.pk for d in documents])
                     .values_list("pk", "content"))
