@@ -311,7 +311,7 @@ class SearchIndex:
                 wanted.append(("year", [criteria.year]))
         inside = [] if within is None else [within]
         beside = []
-        if words and wanted:
+        if words:
             searcher = self.index.searcher()
             most = SELECTIVE * max(searcher.num_docs, 1)
             for name, values in wanted:
