@@ -50,7 +50,7 @@ LOCK_WAIT_SECONDS, BUSY_WAIT_SECONDS = 30, 2
 KEPT_COUNTS = 500  # facet counts without search words kept per process, until the index changes
 # The index's format: a change to a schema bumps it, so that a new index is built in a folder
 # of its own (Tantivy does not open an index under a schema other than its own).
-FORMAT = 5
+FORMAT = 4
 # Search results are counted exactly up to EXACT_UP_TO matches. Past it, the count and the
 # facets come from a uniform sample of about SAMPLED_MATCHES matches (labelled "about"), so
 # that a word found in most of a million releases costs what one found in 150,000 does.
@@ -131,7 +131,6 @@ def _statement_schema() -> tantivy.Schema:
     builder.add_unsigned_field("institution", indexed=True, fast=True)
     builder.add_unsigned_field("topic", indexed=True, fast=True)
     builder.add_text_field("kind", tokenizer_name="raw", fast=True)
-    builder.add_unsigned_field("sample", indexed=True, fast=True)  # sample_bucket(its id)
     return builder.build()
 
 
@@ -241,6 +240,7 @@ class SearchIndex:
     release_field = "id"
     # The field of the people quoted in it, which speaker: asks.
     speaker_field = "quoted_person"
+    sampled = True  # its documents carry a sample bucket
     # Where the day starts in a sort key (sort_key): the bits below it order one day's matches.
     day_shift = ID_BITS
 
@@ -589,7 +589,7 @@ class SearchIndex:
         def counted() -> Facets:
             own = {name for name in names if criteria.without(name) != criteria}
             # Counts without words are kept (below), so only a search's are ever sampled.
-            sampling = bool(criteria.text)
+            sampling = bool(criteria.text) and self.sampled
             # The matches are counted in the same pass as the facets that share the query;
             # a facet whose own filter is set, in a pass of its own, sampled by its own
             # matches (a phrase in one bank's releases may be in five times as many of all
@@ -751,6 +751,7 @@ class StatementIndex(SearchIndex):
     release_field = "release"
     speaker_field = "person"
     pair_fields = {}  # statements are short: a phrase's positions are few
+    sampled = False
     day_shift = 48  # statement_sort_key
 
     def documents(self, ids: list[int]):
@@ -1096,7 +1097,6 @@ def statement_documents(ids: list[int]):
                                     sort_key=statement_sort_key(published, release, position))
         document.add_unsigned("id", pk)
         document.add_unsigned("release", release)
-        document.add_unsigned("sample", sample_bucket(pk))
         if published:
             document.add_integer("day", (published - EPOCH).days)
         if person:

@@ -744,12 +744,10 @@ def quote_list(request):
     index = get_statement_index()
     criteria = filterset.criteria if not filterset.is_bound or filterset.is_valid() else None
     # By relevance when searching, paged by number; else newest first, paged by key to the
-    # last statement. Counted exactly over every match, or past EXACT_UP_TO matches of search
-    # words estimated from a uniform sample, as releases are.
+    # last statement. Counted exactly over every match.
     ranked = criteria is not None and filterset.searching()
     find = ranked_ahead(request, criteria, index) if ranked else None
-    found = index.facets(criteria, []) if criteria else Facets(0)
-    total = found.total
+    total = index.count(criteria) if criteria else 0
     if criteria is None:
         page = DatePage([], 0, None, True)
     elif ranked:
@@ -764,8 +762,7 @@ def quote_list(request):
     for quote in page:
         quote.snippet = highlighted(extracts.get(quote.pk) or quote.text)
     context = {"filter": filterset, "page_obj": page, "query": query, "total": total,
-               "ranked": ranked, "estimated": found.estimated,
-               "total_label": f"about {total:,}" if found.estimated else f"{total:,}",
+               "ranked": ranked, "total_label": f"{total:,}",
                "unknown_speakers": unknown_speakers(criteria),
                "chips": chips(filterset) if filterset.is_bound else []}
     return render(request, "archive/quote_list.html", context)

@@ -853,38 +853,6 @@ def test_statements_are_counted_and_ranked_over_every_match(client, generated):
     assert all(not q.release.hidden for q in response.context["page_obj"])
 
 
-def test_a_statements_search_past_the_exact_limit_is_estimated_and_says_so(
-        client, generated, monkeypatch):
-    def page(number):
-        response = client.get("/quotes/", {"q": "measures", "page": number})
-        return response, [q.pk for q in response.context["page_obj"]]
-
-    exact, first = page("1")
-    assert not exact.context["estimated"] and "estimated" not in exact.text
-    third = page("3")[1]
-    # Limits scaled down to this archive, as for releases.
-    monkeypatch.setattr(search_index, "EXACT_UP_TO", 200)
-    monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 1250)
-    matches = Quote.objects.visible().search("measures").count()
-    response = client.get("/quotes/", {"q": "measures"})
-    estimated = response.context["total"]
-    assert response.context["estimated"]
-    assert f"<strong>about {estimated:,}</strong> statements" in response.text
-    assert "estimated from a uniform sample" in response.text
-    assert estimated != matches and abs(estimated - matches) <= 0.07 * matches
-    # The order is not sampled: the same best statements, page after page.
-    assert (page("1")[1], page("3")[1]) == (first, third) and len(third) == 20
-    # Fewer matches than the limit, or no search words: counted exactly, and not labelled.
-    few = client.get("/quotes/", {"q": "measures", "date_from": "2025-09-01"})
-    in_range = Quote.objects.visible().search("measures").filter(
-        release__published__gte=datetime.date(2025, 9, 1)).count()
-    assert 0 < in_range < 200 and not few.context["estimated"]
-    assert f"<strong>{in_range:,}</strong> statement" in few.text
-    everything = client.get("/quotes/")
-    assert not everything.context["estimated"]
-    assert f"<strong>{Quote.objects.visible().count():,}</strong> statements" in everything.text
-
-
 def test_a_page_key_out_of_range_is_no_page(client):
     bank = Institution.objects.create(name="Keyed Bank", kind="commercial_bank")
     make_release("Keyed", "Keys.", published=datetime.date(2020, 1, 1)).institutions.add(bank)
