@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from archive import filters, merge, search_index, views
-from archive.filters import QuoteFilter, ReleaseInstitution, Year
+from archive.filters import QuoteFilter, ReleaseInstitution, ReleaseTopic, Year
 from archive.models import (Appearance, Institution, Person, PersonAlias, Quote, Release,
                             Topic)
 from tests.conftest import make_release
@@ -80,6 +80,36 @@ def test_facet_counts_equal_direct_sql(client, generated):
     assert facet(response, "institution") == shown
     narrowed = links.filter(institution__slug=slug).count()
     assert f"<strong>{narrowed:,}</strong> results" in response.text
+
+
+@pytest.mark.parametrize("all_terms", [search_index.ALL_TERMS, None])
+def test_facets_counted_from_sets_of_values_equal_direct_sql(generated, monkeypatch, all_terms):
+    # Topics and kinds of institution are counted from each release's set of
+    # them; past ALL_TERMS distinct sets (None: as many as the distinct values, fewer than
+    # the sets), one by one. Either way, what direct SQL counts.
+    matches = Release.objects.visible().search("pension").values("pk")
+    links = ReleaseInstitution.objects.filter(release_id__in=matches)
+    by_release = Count("release_id", distinct=True)
+    expected = {
+        "topic": dict(ReleaseTopic.objects.filter(release_id__in=matches)
+                      .values_list("topic_id").annotate(n=Count("*"))),
+        "kind": dict(links.values_list("institution__kind").annotate(n=by_release)),
+        "country": dict(links.exclude(institution__country="")
+                        .values_list("institution__country").annotate(n=by_release)),
+    }
+    if all_terms is None:
+        all_terms = max(map(len, expected.values()))
+        topic_sets = {tuple(sorted(ReleaseTopic.objects.filter(release_id=pk)
+                                   .values_list("topic_id", flat=True))) for pk in
+                      matches.values_list("pk", flat=True)[:all_terms * 4]}
+        assert len(topic_sets) > all_terms + 1
+    monkeypatch.setattr(search_index, "ALL_TERMS", all_terms)
+    found = search_index.get_index().facets(search_index.Criteria(text="pension"),
+                                            list(expected))
+    assert not found.estimated
+    for name, counts in expected.items():
+        assert dict(found.counts[name]) == counts, name
+        assert [n for _, n in found.counts[name]] == sorted(counts.values(), reverse=True)
 
 
 def test_past_the_exact_limit_counts_come_from_a_sample_and_say_so(client, generated,
