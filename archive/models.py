@@ -5,7 +5,7 @@ from pathlib import PurePath
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils.text import slugify
@@ -168,7 +168,12 @@ class NamedQuerySet(models.QuerySet):
         field = self.model._meta.model_name  # "institution" or "person"
         links = self.model.releases.rel.through.objects.filter(
             **{field: OuterRef("pk")}, release__hidden=False)
-        return self.filter(Exists(links))
+        # The first visible release along the index of links by institution (or person) and
+        # release, not EXISTS: PostgreSQL plans an EXISTS for the links of an average row (a
+        # few thousand) and reads every link of a large bank's into a bitmap first (400,000
+        # at a million releases: 3–17 ms for its page, against 0.3).
+        first_visible = Subquery(links.order_by("release_id").values("release_id")[:1])
+        return self.alias(first_visible=first_visible).filter(first_visible__isnull=False)
 
     def with_counts(self):
         """Annotate visible releases and statements, for lists and facets."""
