@@ -14,6 +14,7 @@ commits.
 """
 
 import datetime
+import functools
 import json
 import math
 import os
@@ -711,7 +712,7 @@ class SearchIndex:
             else:
                 values: Counter = Counter()
                 for bucket in buckets:
-                    for value in json.loads(bucket["key"]):
+                    for value in _set_values(bucket["key"]):
                         values[value] += bucket["doc_count"]
                 counts[name] = sorted(values.items(), key=lambda row: -row[1])
         if one_by_one:
@@ -755,6 +756,13 @@ def _count(searcher, query: tantivy.Query) -> int:
     """How many documents `query` matches. Counted by an aggregation, which reads the matches
     without scoring them: a search's count scores each, in about twice the time."""
     return int(searcher.aggregate(query, {"n": {"value_count": {"field": "id"}}})["n"]["value"])
+
+
+@functools.lru_cache(maxsize=ALL_TERMS)
+def _set_values(key: str) -> tuple:
+    """The values of a set facet's value ('[3, 7]'), read once a process: a search's passes
+    return the same few hundred sets, in each part of the sample."""
+    return tuple(json.loads(key))
 
 
 def _narrowed(query: tantivy.Query, condition: tantivy.Query) -> tantivy.Query:
