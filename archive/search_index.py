@@ -695,31 +695,32 @@ class SearchIndex:
                    ) -> tuple[int, dict[str, list[tuple]]]:
         """The number of matches of `query` (when `count`) and each facet's values in `names`
         with their numbers of matches, the largest first."""
+        def terms(fields: dict[str, str]) -> dict[str, dict]:
+            """Each facet's terms aggregation over its field, by facet."""
+            return {name: {"terms": {"field": field, "size": ALL_TERMS}}
+                    for name, field in fields.items()}
+
         fields = {name: f"{name}_set" if name in self.set_facets else name for name in names}
-        request = {name: {"terms": {"field": field, "size": ALL_TERMS}}
-                   for name, field in fields.items()}
+        request = terms(fields)
         if count:
             request["matches"] = {"value_count": {"field": "id"}}
         result = searcher.aggregate(query, request)
         total = int(result["matches"]["value"]) if count else 0
-        counts, one_by_one = {}, []
+        one_by_one = [name for name, field in fields.items()
+                      if field != name and result[name]["sum_other_doc_count"]]
+        if one_by_one:  # more distinct sets than ALL_TERMS: their values one by one
+            result.update(searcher.aggregate(query, terms({name: name for name in one_by_one})))
+        counts = {}
         for name, field in fields.items():
             buckets = result[name]["buckets"]
-            if field == name:
+            if field == name or name in one_by_one:
                 counts[name] = [(bucket["key"], bucket["doc_count"]) for bucket in buckets]
-            elif result[name]["sum_other_doc_count"]:
-                one_by_one.append(name)  # more distinct sets than ALL_TERMS
             else:
                 values: Counter = Counter()
                 for bucket in buckets:
                     for value in _set_values(bucket["key"]):
                         values[value] += bucket["doc_count"]
                 counts[name] = sorted(values.items(), key=lambda row: -row[1])
-        if one_by_one:
-            request = {name: {"terms": {"field": name, "size": ALL_TERMS}} for name in one_by_one}
-            result = searcher.aggregate(query, request)
-            counts.update({name: [(bucket["key"], bucket["doc_count"])
-                                  for bucket in result[name]["buckets"]] for name in one_by_one})
         return total, counts
 
     def count(self, criteria: Criteria = Criteria()) -> int:
@@ -1094,6 +1095,7 @@ def release_documents(ids: list[int]):
     quoted_people = _grouped(quotes.exclude(person=None).values_list("release_id", "person_id"))
     quoted_institutions = _grouped(quotes.exclude(institution=None)
                                    .values_list("release_id", "institution_id"))
+    sets = {"topic": links["topic"], "kind": kinds}  # the values of each of SET_FACETS
     for pk, title, body, published, source, document_kind in rows.iterator(chunk_size=500):
         document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk),
                                     body_pairs=" ".join(word_pairs(ANALYZER.analyze(body))))
@@ -1115,8 +1117,8 @@ def release_documents(ids: list[int]):
         for country in sorted(countries.get(pk, ())):
             document.add_text("country", country)
         document.add_text("document", document_kind)
-        for name, values in (("topic", links["topic"].get(pk, ())), ("kind", kinds.get(pk, ()))):
-            if values:
+        for name in SET_FACETS:
+            if values := sets[name].get(pk):
                 document.add_text(f"{name}_set", json.dumps(sorted(values)))
         yield document
 
