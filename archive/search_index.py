@@ -308,26 +308,7 @@ class SearchIndex:
         if criteria.text and not parsed:
             return None
         words = parsed.groups if parsed else []
-        wanted = []  # (field, values) read from postings
-        if parsed:
-            wanted += [(self.speaker_field, criteria.speakers[term.value])
-                       for term in parsed.fields if term.name != "title" and not term.negated]
-        if criteria.institutions:
-            wanted.append(("institution", criteria.institutions))
-        if criteria.topics:
-            wanted.append(("topic", criteria.topics))
-        if criteria.person is not None:
-            wanted.append(("person", [criteria.person]))
-        if criteria.source:
-            wanted.append(("source", [criteria.source]))
-        for name in ("kind", "document", "country"):
-            if value := getattr(criteria, name):
-                wanted.append((name, [value]))
-        if criteria.year is not None:
-            if criteria.month:
-                wanted.append(("month", [criteria.year * 100 + criteria.month]))
-            else:
-                wanted.append(("year", [criteria.year]))
+        wanted = self._wanted(criteria, parsed)
         inside = [] if within is None else [within]
         beside = []
         if words:
@@ -384,6 +365,52 @@ class SearchIndex:
             # (a common word's best results in two thirds of the time).
             return clauses[0][1]
         return tantivy.Query.boolean_query(clauses)
+
+    def _wanted(self, criteria: Criteria, parsed) -> list[tuple[str, list]]:
+        """The criteria's conditions read from postings, as (field, values): the speakers
+        asked for and the filters."""
+        wanted = []
+        if parsed:
+            wanted += [(self.speaker_field, criteria.speakers[term.value])
+                       for term in parsed.fields if term.name != "title" and not term.negated]
+        if criteria.institutions:
+            wanted.append(("institution", criteria.institutions))
+        if criteria.topics:
+            wanted.append(("topic", criteria.topics))
+        if criteria.person is not None:
+            wanted.append(("person", [criteria.person]))
+        if criteria.source:
+            wanted.append(("source", [criteria.source]))
+        for name in ("kind", "document", "country"):
+            if value := getattr(criteria, name):
+                wanted.append((name, [value]))
+        if criteria.year is not None:
+            if criteria.month:
+                wanted.append(("month", [criteria.year * 100 + criteria.month]))
+            else:
+                wanted.append(("year", [criteria.year]))
+        return wanted
+
+    def _most(self, searcher, criteria: Criteria) -> int:
+        """At most how many documents `criteria` can match, from its terms' numbers of
+        documents alone (none is read): the fewest that any one of its conditions allows."""
+        parsed = parse_websearch(criteria.text) if criteria.text else None
+        most = searcher.num_docs
+        for group in parsed.groups if parsed else ():
+            most = min(most, sum(self._phrase_most(searcher, phrase) for phrase in group))
+        for name, values in self._wanted(criteria, parsed):
+            most = min(most, sum(searcher.doc_freq(name, value) for value in values))
+        return most
+
+    def _phrase_most(self, searcher, phrase: str) -> int:
+        """At most how many documents hold `phrase` (see `_phrase`): in each field, the
+        fewest documents that any of its words, or of its pairs, is in."""
+        words = ANALYZER.analyze(phrase)
+        pairs = word_pairs(words)
+        return sum(min(searcher.doc_freq(self.pair_fields[name], pair) for pair in pairs)
+                   if name in self.pair_fields and pairs
+                   else min((searcher.doc_freq(name, word) for word in words), default=0)
+                   for name, _ in self.text_fields)
 
     def _phrase(self, phrase: str, fields=None, within: tantivy.Query | None = None
                 ) -> tantivy.Query | None:
@@ -671,7 +698,11 @@ class SearchIndex:
         """How many sample buckets to count `criteria` in: all of them (an exact count) unless
         the pilot buckets foretell more than EXACT_UP_TO matches by half again, which no
         pilot's error turns into fewer than EXACT_UP_TO; else the share of them that keeps the
-        estimates within their bounds (SAMPLED_MATCHES)."""
+        estimates within their bounds (SAMPLED_MATCHES). No pilot is read when the terms'
+        numbers of documents allow no more than that (every search of a small archive, a
+        small bank's at any size)."""
+        if self._most(searcher, criteria) <= EXACT_UP_TO * 1.5:
+            return SAMPLE_BUCKETS
         pilot = sum(PASSES.map(lambda part: _count(searcher, part),
                                self._parts(criteria, PILOT_BUCKETS)))
         expected = pilot * SAMPLE_BUCKETS / PILOT_BUCKETS

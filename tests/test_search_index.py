@@ -343,10 +343,10 @@ def test_a_facet_shows_its_largest_options_ties_in_name_order(client):
 def test_a_sampled_facet_lists_ties_in_name_order_whichever_part_counted_them(client,
                                                                              monkeypatch):
     # A sample is counted in parts, a core each, and the parts summed. Two matches, both in
-    # the pilot's buckets, foretell 32, past a limit of 10: the sample is the pilot's 64
+    # the pilot's buckets, foretell 32, past a limit of 1: the sample is the pilot's 64
     # buckets, half of them a part, and each match counts for 16.
     monkeypatch.setattr(search_index, "CORES", 2)
-    monkeypatch.setattr(search_index, "EXACT_UP_TO", 10)
+    monkeypatch.setattr(search_index, "EXACT_UP_TO", 1)
     monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 1)
     half = search_index.PILOT_BUCKETS // 2
 
@@ -360,6 +360,26 @@ def test_a_sampled_facet_lists_ties_in_name_order_whichever_part_counted_them(cl
     response = client.get("/releases/", {"q": "rates"})
     assert [(o.label, o.count, o.about) for o in response.context["facets"]["source"]] == [
         ("Caixin", 16, True), ("Xinhua", 16, True)]
+
+
+def test_what_the_words_postings_keep_under_the_limit_is_counted_without_a_pilot(
+        client, monkeypatch):
+    # Three releases hold "rates", all in the pilot's buckets: a pilot would foretell 48, past
+    # a limit of 2 by half again. The word's postings alone say there are at most 3, within
+    # half again the limit: every match is counted, and the count is exact.
+    monkeypatch.setattr(search_index, "EXACT_UP_TO", 2)
+    monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 1)
+    in_pilot = [pk for pk in range(1, 10_000)
+                if search_index.sample_bucket(pk) < search_index.PILOT_BUCKETS]
+    for pk in in_pilot[:3]:
+        make_release(f"Release {pk}", "Rates.", id=pk)
+    response = client.get("/releases/", {"q": "rates"})
+    assert not response.context["estimated"] and "<strong>3</strong> results" in response.text
+    # A fourth is one more than the postings allow: the pilot foretells 64, and the count is
+    # of its buckets, 16 times over.
+    make_release(f"Release {in_pilot[3]}", "Rates.", id=in_pilot[3])
+    response = client.get("/releases/", {"q": "rates"})
+    assert response.context["estimated"] and "<strong>about 64</strong>" in response.text
 
 
 def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
