@@ -59,7 +59,7 @@ LOCK_WAIT_SECONDS, BUSY_WAIT_SECONDS = 30, 2
 KEPT_COUNTS = 500  # facet counts without search words kept per process, until the index changes
 # The index's format: a change to a schema bumps it, so that a new index is built in a folder
 # of its own (Tantivy does not open an index under a schema other than its own).
-FORMAT = 5
+FORMAT = 6
 # Search results are counted exactly up to EXACT_UP_TO matches. Past it, the count and the
 # facets come from a uniform sample (labelled "about"), so that a word found in most of a
 # million releases costs little more than one found in 150,000 does. Each match is in the
@@ -101,10 +101,13 @@ def _schema() -> tantivy.Schema:
     builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name="archive")
     builder.add_text_field("body", tokenizer_name="archive")
-    # The body's pairs of neighbouring words ("green_bond"), so that a two-word phrase is one
-    # term: found and counted from its postings alone, where a phrase query reads the
-    # positions of both words in every release holding the two.
-    builder.add_text_field("body_pairs", tokenizer_name="whitespace", index_option="freq")
+    # Each text's pairs of neighbouring words ("green_bond"), so that a two-word phrase is
+    # one term: found and counted from its postings alone, where a phrase query reads the
+    # positions of both words in every release holding the two (at a million releases, 3.5 ms
+    # for the 50,000 titles holding "green" and "bond", again in each part of a sample).
+    for name in ("title", "body"):
+        builder.add_text_field(f"{name}_pairs", tokenizer_name="whitespace",
+                               index_option="freq")
     builder.add_integer_field("sort_key", indexed=True, fast=True)
     builder.add_integer_field("day", indexed=True, fast=True)
     builder.add_unsigned_field("year", indexed=True, fast=True)
@@ -253,7 +256,7 @@ class SearchIndex:
     # The fields words are looked for in, and their weights.
     text_fields = (("title", TITLE_BOOST), ("body", 1.0))
     # The fields whose word pairs are indexed apart (word_pairs), and where.
-    pair_fields = {"body": "body_pairs"}
+    pair_fields = {"title": "title_pairs", "body": "body_pairs"}
     # The field that holds the release a document comes from.
     release_field = "id"
     # The field of the people quoted in it, which speaker: asks.
@@ -1129,6 +1132,7 @@ def release_documents(ids: list[int]):
     sets = {"topic": links["topic"], "kind": kinds}  # the values of each of SET_FACETS
     for pk, title, body, published, source, document_kind in rows.iterator(chunk_size=500):
         document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk),
+                                    title_pairs=" ".join(word_pairs(ANALYZER.analyze(title))),
                                     body_pairs=" ".join(word_pairs(ANALYZER.analyze(body))))
         document.add_unsigned("id", pk)
         if published:

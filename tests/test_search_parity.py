@@ -47,6 +47,8 @@ QUERIES = [
     ("bank -green", {"rrr", "relend", "boc"}),
     ("-bank", {"fx", "zh"}),
     ('"Bank of China"', {"boc", "rrr"}),
+    ('"holds steady"', {"fx"}),                       # a two-word phrase in a title alone
+    ('"steady holds"', set()),
     ("the", set()),                                   # a stop word alone finds nothing
     ("the yuan", {"green", "fx"}),
     ("the-yuan", {"green", "fx"}),                    # a stop word inside a word too
@@ -58,6 +60,8 @@ QUERIES = [
     # Field search: title: looks in the title alone.
     ("title:bank", {"rrr", "boc"}),
     ('title:"bank of china"', {"boc"}),
+    ('title:"fintech lab"', {"boc"}),
+    ('title:"lab fintech"', set()),
     ("TITLE:yuan", {"fx"}),                           # "yuan" is in another body too
     ("title:lending", {"relend"}),
     ("bank -title:bank", {"green", "relend"}),
