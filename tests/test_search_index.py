@@ -240,6 +240,24 @@ def test_the_sample_buckets_spread_consecutive_ids_evenly():
     assert abs(first_64 - 640) <= 80
 
 
+def test_a_rebuilt_index_holds_its_releases_in_the_order_of_their_sample_buckets():
+    # A sample's part, a range of buckets, is then a run of neighbouring documents; ids in
+    # their own order would put each bucket's releases all over the index.
+    for n in range(300):
+        make_release(f"Rates {n}", "Rates were held.")
+    index = search_index.get_index()
+    search_index.rebuild(index, batch=64)
+    searcher = index.searcher()
+    hits = searcher.search(index.query(search_index.Criteria()), limit=1000).hits
+    assert len(hits) == 300
+    order = sorted((address.segment_ord, address.doc,
+                    search_index.sample_bucket(searcher.doc(address)["id"][0]))
+                   for _, address in hits)
+    buckets = [bucket for _, _, bucket in order]
+    assert buckets == sorted(buckets)
+    assert len(set(buckets)) > 100
+
+
 def test_hidden_releases_are_never_found_counted_or_faceted(client, generated):
     before = client.get("/releases/", {"q": "pension"})
     count = int(re.search(r"<strong>([\d,]+)</strong> results", before.text)[1].replace(",", ""))
