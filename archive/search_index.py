@@ -41,6 +41,7 @@ from archive.search import parse_websearch, speaker_ids
 ID_BITS = 32
 EPOCH = datetime.date(1970, 1, 1)
 TITLE_BOOST = 10.0  # title matches weigh ten times body matches, as A and C do in PostgreSQL
+BM25_K1_PLUS_1 = 2.2  # Tantivy's BM25: a term's score stays below idf × 2.2
 # Every distinct value of a facet is counted before the largest are kept, so that counts are
 # exact however the index is split into segments.
 ALL_TERMS = 100_000
@@ -71,11 +72,16 @@ FORMAT = 6
 # million was: 106,000 of 267,000 matches, 150,000 of a million, never more than 176,000.
 # Every release falls in one of SAMPLE_BUCKETS buckets by a hash of its id; the first
 # PILOT_BUCKETS of them (1/16 of the index) estimate how many match before the sample is sized.
+# The pilot's first FIRST_PILOT_BUCKETS (1/128) are read alone, and suffice when they hold
+# PILOT_ENOUGH matches: a count of 2,000 foretells the matches within 2 % (a standard error),
+# past 256,000, and a foretelling 2 % too high makes the sample 2 % too small, its errors 1 %
+# larger. A word in most of a million releases is foretold from 8,000 matches, not 60,000.
 EXACT_UP_TO = 100_000
 SAMPLED_MATCHES = 176_000
 # A filter holding at most this share of the index leads the words' alternatives (`query`).
 SELECTIVE = 0.25
 SAMPLE_BUCKETS, PILOT_BUCKETS = 1024, 64
+FIRST_PILOT_BUCKETS, PILOT_ENOUGH = 8, 2_000
 # A counting pass is split between the cores, and a search's best results are looked for
 # beside it (Tantivy lets go of Python's lock while it searches). The threads read no database
 # (this thread's connection is not theirs).
@@ -408,35 +414,47 @@ class SearchIndex:
 
     def _phrase_most(self, searcher, phrase: str) -> int:
         """At most how many documents hold `phrase` (see `_phrase`): in each field, the
-        fewest documents that any of its words, or of its pairs, is in."""
-        words = ANALYZER.analyze(phrase)
+        fewest documents that any of its scored terms, or of the pairs it needs, is in."""
+        return sum(min(searcher.doc_freq(needed[0], term) for term in needed[1])
+                   if needed else min(searcher.doc_freq(name, term) for term in terms)
+                   for name, _, terms, needed in self._looked_for(ANALYZER.analyze(phrase)))
+
+    def _looked_for(self, words: list[str], fields=None) -> list[tuple]:
+        """How a phrase's `words` are looked for in each text field (or each of `fields`):
+        (the field whose terms are scored, its weight, those terms, and (field, pairs) that
+        a match must also hold, or None). One word is a term; two, a term of word pairs;
+        more, a phrase whose positions are read only in the documents holding every pair
+        (holding them is nearly always holding the phrase)."""
         pairs = word_pairs(words)
-        return sum(min(searcher.doc_freq(self.pair_fields[name], pair) for pair in pairs)
-                   if name in self.pair_fields and pairs
-                   else min((searcher.doc_freq(name, word) for word in words), default=0)
-                   for name, _ in self.text_fields)
+        looked_for = []
+        for name, weight in fields or self.text_fields:
+            if len(words) == 1 or name not in self.pair_fields:
+                looked_for.append((name, weight, words, None))
+            elif len(pairs) == 1:
+                looked_for.append((self.pair_fields[name], weight, pairs, None))
+            else:
+                looked_for.append((name, weight, words, (self.pair_fields[name], pairs)))
+        return looked_for
 
     def _phrase(self, phrase: str, fields=None, within: tantivy.Query | None = None
                 ) -> tantivy.Query | None:
         """A word or phrase in any of the text fields (the title boosted), or of `fields`;
         in each field, only where `within` matches too (see `query`)."""
-        words = [token for token in ANALYZER.analyze(phrase)]
+        return self._words(ANALYZER.analyze(phrase), fields, within)
+
+    def _words(self, words: list[str], fields=None, within: tantivy.Query | None = None
+               ) -> tantivy.Query | None:
+        """`_phrase` of a phrase's analysed `words`."""
         if not words:
             return None
-        pairs = word_pairs(words)
         per_field = []
-        for name, weight in fields or self.text_fields:
-            if len(words) == 1:
-                query = tantivy.Query.term_query(self.schema, name, words[0])
-            elif name in self.pair_fields and len(pairs) == 1:
-                query = tantivy.Query.term_query(self.schema, self.pair_fields[name], pairs[0])
-            elif name in self.pair_fields:
-                # Holding every pair is nearly always holding the phrase: the positions are
-                # read only in the releases that do.
-                query = _narrowed(tantivy.Query.phrase_query(self.schema, name, words),
-                                  self._all(self.pair_fields[name], pairs))
+        for name, weight, terms, needed in self._looked_for(words, fields):
+            if len(terms) == 1:
+                query = tantivy.Query.term_query(self.schema, name, terms[0])
             else:
-                query = tantivy.Query.phrase_query(self.schema, name, words)
+                query = tantivy.Query.phrase_query(self.schema, name, terms)
+            if needed:
+                query = _narrowed(query, self._all(*needed))
             if within is not None:
                 query = _narrowed(query, within)
             per_field.append(tantivy.Query.boost_query(query, weight) if weight != 1.0
@@ -467,10 +485,77 @@ class SearchIndex:
         searcher = searcher or self.searcher()
         # Not counted here (the facets count, on the other cores). Every match is scored:
         # Tantivy's Python binding collects through a MultiCollector, which does not let
-        # block-max WAND skip the blocks that cannot reach the top results.
-        result = searcher.search(query, limit=limit, offset=offset, count=False)
-        ids = [searcher.doc(address)["id"][0] for _, address in result.hits]
+        # block-max WAND skip the blocks that cannot reach the top results. So the matches
+        # holding a search word in their title are ranked first, alone, where they settle
+        # the page.
+        hits = self._best_in_titles(searcher, criteria, offset, limit)
+        if hits is None:
+            hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
+        ids = [searcher.doc(address)["id"][0] for _, address in hits]
         return Page(ids, 0)
+
+    def _best_in_titles(self, searcher, criteria: Criteria, offset: int, limit: int
+                        ) -> list | None:
+        """The hits ranked `offset` to `offset + limit` over every match, found among the
+        matches that hold a search word in their title; None when they cannot be. A match
+        holding none in its title scores in the other fields alone, less than BM25's
+        ceiling for their terms (`_ceiling`): when the last hit found among the titles
+        scores more than that, no other match could have taken its place. Titles weigh ten
+        times bodies and hold few words, so for a common word this scores a tenth of its
+        matches."""
+        parsed = parse_websearch(criteria.text) if criteria.text else None
+        if (not parsed or "title" not in dict(self.text_fields)
+                # a title: term: every match holds it in its title already
+                or any(term.name == "title" and not term.negated for term in parsed.fields)):
+            return None
+        phrases = [ANALYZER.analyze(phrase) for group in parsed.groups for phrase in group]
+        phrases = [words for words in phrases if words]
+        if not phrases:
+            return None
+        in_titles = self._any([self._words(words, [("title", 1.0)]) for words in phrases])
+        query = self.query(criteria, within=in_titles)
+        hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
+        if len(hits) < limit:  # fewer such matches than the page needs
+            return None
+        documents = self._bm25_documents(searcher, hits[0][1], phrases)
+        if documents is None:
+            return None
+        others = [(name, weight) for name, weight in self.text_fields if name != "title"]
+        ceiling = sum(self._ceiling(searcher, name, weight, terms, documents)
+                      for words in phrases
+                      for name, weight, terms, _ in self._looked_for(words, others))
+        # Scores are 32-bit floats: a margin far above their rounding.
+        return hits if hits[-1][0] > ceiling * (1 + 1e-4) else None
+
+    def _bm25_documents(self, searcher, address, phrases: list[list[str]]) -> int | None:
+        """The number of documents BM25 weighs terms against (the index's, deleted ones
+        too until their segment is merged), as the explanation of a term's score in the
+        title at `address`, which holds the first word of one of `phrases`, states it:
+        Tantivy's Python binding tells it no other way."""
+        for words in phrases:
+            term = tantivy.Query.term_query(self.schema, "title", words[0])
+            try:
+                explained = json.loads(term.explain(searcher, address).to_json())
+            except ValueError:  # not this phrase's title
+                continue
+            nodes = [explained]
+            while nodes:
+                node = nodes.pop()
+                if node.get("description", "").startswith("N, total number of docs"):
+                    return int(node["value"])
+                nodes.extend(node.get("details", ()))
+        return None
+
+    @staticmethod
+    def _ceiling(searcher, name: str, weight: float, terms: list[str], documents: int
+                 ) -> float:
+        """The score that `terms` scored in field `name` (one term, or a phrase of them)
+        stays below in any document, however often it holds them: Tantivy's BM25 is
+        idf × (k1 + 1) × tf / (tf + k1 × length norm), with k1 = 1.2 and a phrase's idf the
+        sum of its terms'."""
+        idf = sum(math.log(1 + (documents - n + 0.5) / (n + 0.5))
+                  for n in (searcher.doc_freq(name, term) for term in terms))
+        return weight * BM25_K1_PLUS_1 * idf
 
     def ranked_started(self, criteria: Criteria, offset: int, limit: int) -> Future:
         """ranked(), looked for on another core while this thread goes on (a page counts its
@@ -702,27 +787,34 @@ class SearchIndex:
         """How many sample buckets to count `criteria` in: all of them (an exact count) unless
         the pilot buckets foretell more than EXACT_UP_TO matches by half again, which no
         pilot's error turns into fewer than EXACT_UP_TO; else the share of them that keeps the
-        estimates within their bounds (SAMPLED_MATCHES). No pilot is read when the terms'
+        estimates within their bounds (SAMPLED_MATCHES). The pilot stops at its first buckets
+        when they hold enough matches (FIRST_PILOT_BUCKETS). No pilot is read when the terms'
         numbers of documents allow no more than that (every search of a small archive, a
         small bank's at any size)."""
         if self._most(searcher, criteria) <= EXACT_UP_TO * 1.5:
             return SAMPLE_BUCKETS
-        pilot = sum(PASSES.map(lambda part: _count(searcher, part),
-                               self._parts(criteria, PILOT_BUCKETS)))
-        expected = pilot * SAMPLE_BUCKETS / PILOT_BUCKETS
+        pilot = read = 0
+        for buckets in (FIRST_PILOT_BUCKETS, PILOT_BUCKETS):
+            pilot += sum(PASSES.map(lambda part: _count(searcher, part),
+                                    self._parts(criteria, buckets, first=read)))
+            read = buckets
+            if pilot >= PILOT_ENOUGH:
+                break
+        expected = pilot * SAMPLE_BUCKETS / read
         if expected <= EXACT_UP_TO * 1.5:
             return SAMPLE_BUCKETS
         share = SAMPLED_MATCHES / (SAMPLED_MATCHES + expected)
         return max(PILOT_BUCKETS, math.ceil(SAMPLE_BUCKETS * share))
 
-    def _parts(self, criteria: Criteria, buckets: int) -> list[tantivy.Query]:
-        """`criteria`'s query narrowed to the releases of the first `buckets` sample buckets
-        (fewer than all), in as many parts as there are cores, no release in two: each part
-        is counted on a core of its own, then the parts summed. Each part's buckets are a set
-        of terms, not a range: the set's postings can lead the intersection, so that a pilot
-        of 1/16 reads about 1/16 of the matches (a range over the fast field is only checked
-        against each match of the words)."""
-        edges = [buckets * core // CORES for core in range(CORES + 1)]
+    def _parts(self, criteria: Criteria, buckets: int, first: int = 0
+               ) -> list[tantivy.Query]:
+        """`criteria`'s query narrowed to the releases of the sample buckets from `first` up
+        to `buckets` (not all), in as many parts as there are cores, no release in two: each
+        part is counted on a core of its own, then the parts summed. Each part's buckets are
+        a set of terms, not a range: the set's postings can lead the intersection, so that a
+        pilot of 1/16 reads about 1/16 of the matches (a range over the fast field is only
+        checked against each match of the words)."""
+        edges = [first + (buckets - first) * core // CORES for core in range(CORES + 1)]
         return [self.query(criteria, within=self._terms("sample", range(low, high)))
                 for low, high in zip(edges, edges[1:]) if high > low]
 

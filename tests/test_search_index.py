@@ -10,6 +10,7 @@ from collections import Counter
 from io import StringIO
 
 import pytest
+import tantivy
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count
@@ -398,6 +399,29 @@ def test_what_the_words_postings_keep_under_the_limit_is_counted_without_a_pilot
     make_release(f"Release {in_pilot[3]}", "Rates.", id=in_pilot[3])
     response = client.get("/releases/", {"q": "rates"})
     assert response.context["estimated"] and "<strong>about 64</strong>" in response.text
+
+
+def test_a_pilot_whose_first_buckets_hold_enough_matches_reads_no_further(client,
+                                                                           monkeypatch):
+    # Two matches in the pilot's first buckets are enough here: they foretell 256 matches,
+    # and a sample of 64 / (64 + 256) of the buckets, 205, where each match counts for 5.
+    # Read whole, the pilot would foretell 32 (the third match is past its 64 buckets), and
+    # the sample of 683 buckets would count all three, each for 1.5: about 4.
+    monkeypatch.setattr(search_index, "EXACT_UP_TO", 1)
+    monkeypatch.setattr(search_index, "SAMPLED_MATCHES", 64)
+    monkeypatch.setattr(search_index, "PILOT_ENOUGH", 2)
+
+    def in_bucket(low, high):
+        return [pk for pk in range(1, 20_000) if low <= search_index.sample_bucket(pk) < high]
+
+    for pk in in_bucket(0, search_index.FIRST_PILOT_BUCKETS)[:2] + in_bucket(300, 400)[:1]:
+        make_release(f"Release {pk}", "Rates.", id=pk)
+    response = client.get("/releases/", {"q": "rates"})
+    assert response.context["estimated"] and response.context["total"] == 10
+    # Were two not enough, the whole pilot is read.
+    monkeypatch.setattr(search_index, "PILOT_ENOUGH", 3)
+    response = client.get("/releases/", {"q": "rates"})
+    assert response.context["estimated"] and response.context["total"] == 4
 
 
 def test_kind_of_document_and_country_are_facets_with_all_their_options(client):
@@ -1139,3 +1163,36 @@ def test_pages_by_relevance_are_whole_and_each_follows_the_one_before(client):
     second = titles(client.get("/releases/", {"q": "millet", "page": "2"}))
     assert len(first) == views.PER_PAGE and len(second) == 5
     assert set(first) | set(second) == made
+
+
+@pytest.mark.parametrize("text", ["pension", "funds", "loans", "pension funds",
+                                  '"pension funds"', "pension OR bonds", "loans -green",
+                                  '"lending to small and micro enterprises"'])
+def test_the_best_results_found_among_titles_are_the_best_of_every_match(generated, text):
+    index = search_index.get_index()
+    searcher = index.searcher()
+    criteria = search_index.Criteria(text=text)
+    every_match = searcher.search(index.query(criteria), limit=100, count=False).hits
+    best = [searcher.doc(address)["id"][0] for _, address in every_match]
+    for offset in (0, 20, 80):
+        assert index.ranked(criteria, offset, 20).ids == best[offset:offset + 20]
+    # and those among titles settled the page: not every match was scored
+    assert index._best_in_titles(searcher, criteria, 0, 20) is not None
+
+
+def test_a_match_holding_the_words_in_its_body_alone_still_ranks_first_when_it_scores_most():
+    # The word is in every title but one body, which holds it many times: there it weighs
+    # more than in all the titles, where it tells the releases apart from nothing.
+    for n in range(30):
+        make_release(f"Quokka notice {n}", "Nothing about the animal.")
+    stuffed = make_release("Another notice", "Quokka. " * 30)
+    index = search_index.get_index()
+    page = index.ranked(search_index.Criteria(text="quokka"), 0, 20)
+    assert page.ids[0] == stuffed.pk and len(page.ids) == 20
+    # What it scores in its body is close below the ceiling that decides whether titles
+    # settle a page.
+    searcher = index.searcher()
+    body = tantivy.Query.term_query(index.schema, "body", "quokka")
+    score = searcher.search(body, limit=1).hits[0][0]
+    ceiling = index._ceiling(searcher, "body", 1.0, ["quokka"], searcher.num_docs)
+    assert 0.8 * ceiling < score < ceiling
