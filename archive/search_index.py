@@ -80,6 +80,10 @@ EXACT_UP_TO = 100_000
 SAMPLED_MATCHES = 176_000
 # A filter holding at most this share of the index leads the words' alternatives (`query`).
 SELECTIVE = 0.25
+# The best results are looked for among the titles holding the words first when those
+# titles are at most this share of the matches (`_best_in_titles`): reading their postings
+# and the body's beside them costs about four times the union of both a document.
+TITLED_SHARE = 0.25
 SAMPLE_BUCKETS, PILOT_BUCKETS = 1024, 64
 FIRST_PILOT_BUCKETS, PILOT_ENOUGH = 8, 2_000
 # A counting pass is split between the cores, and a search's best results are looked for
@@ -302,10 +306,11 @@ class SearchIndex:
             if caught_up is not None:
                 caught_up.add(self.path)
 
-    def query(self, criteria: Criteria, within: tantivy.Query | None = None
-              ) -> tantivy.Query | None:
+    def query(self, criteria: Criteria, within: tantivy.Query | None = None,
+              titled: bool = False) -> tantivy.Query | None:
         """The criteria as one Tantivy query, or None when the words can match nothing;
-        with `within`, only the documents it matches too.
+        with `within`, only the documents it matches too; `titled`, only those holding the
+        words in their title, scored as when not (see `_words`).
 
         Tantivy reads a union of alternatives of the words (each field of a word, each word
         of an OR: a phrase is "in the title or in the body") window by window, every one of
@@ -341,7 +346,7 @@ class SearchIndex:
                 [(tantivy.Occur.Must, condition) for condition in inside])
         clauses = []
         for group in words:
-            alternatives = [self._phrase(p, within=narrowing) for p in group]
+            alternatives = [self._phrase(p, within=narrowing, titled=titled) for p in group]
             alternatives = [q for q in alternatives if q is not None]
             if not alternatives:
                 return None
@@ -407,17 +412,19 @@ class SearchIndex:
         parsed = parse_websearch(criteria.text) if criteria.text else None
         most = searcher.num_docs
         for group in parsed.groups if parsed else ():
-            most = min(most, sum(self._phrase_most(searcher, phrase) for phrase in group))
+            most = min(most, sum(self._phrase_most(searcher, ANALYZER.analyze(phrase))
+                                 for phrase in group))
         for name, values in self._wanted(criteria, parsed):
             most = min(most, sum(searcher.doc_freq(name, value) for value in values))
         return most
 
-    def _phrase_most(self, searcher, phrase: str) -> int:
-        """At most how many documents hold `phrase` (see `_phrase`): in each field, the
-        fewest documents that any of its scored terms, or of the pairs it needs, is in."""
+    def _phrase_most(self, searcher, words: list[str], fields=None) -> int:
+        """At most how many documents hold a phrase's analysed `words` (see `_phrase`) in
+        the text fields, or in `fields`: in each field, the fewest documents that any of its
+        scored terms, or of the pairs it needs, is in."""
         return sum(min(searcher.doc_freq(needed[0], term) for term in needed[1])
                    if needed else min(searcher.doc_freq(name, term) for term in terms)
-                   for name, _, terms, needed in self._looked_for(ANALYZER.analyze(phrase)))
+                   for name, _, terms, needed in self._looked_for(words, fields))
 
     def _looked_for(self, words: list[str], fields=None) -> list[tuple]:
         """How a phrase's `words` are looked for in each text field (or each of `fields`):
@@ -436,19 +443,24 @@ class SearchIndex:
                 looked_for.append((name, weight, words, (self.pair_fields[name], pairs)))
         return looked_for
 
-    def _phrase(self, phrase: str, fields=None, within: tantivy.Query | None = None
-                ) -> tantivy.Query | None:
+    def _phrase(self, phrase: str, fields=None, within: tantivy.Query | None = None,
+                titled: bool = False) -> tantivy.Query | None:
         """A word or phrase in any of the text fields (the title boosted), or of `fields`;
-        in each field, only where `within` matches too (see `query`)."""
-        return self._words(ANALYZER.analyze(phrase), fields, within)
+        in each field, only where `within` matches too (see `query`); `titled`, only in
+        documents holding it in their title."""
+        return self._words(ANALYZER.analyze(phrase), fields, within, titled)
 
-    def _words(self, words: list[str], fields=None, within: tantivy.Query | None = None
-               ) -> tantivy.Query | None:
-        """`_phrase` of a phrase's analysed `words`."""
+    def _words(self, words: list[str], fields=None, within: tantivy.Query | None = None,
+               titled: bool = False) -> tantivy.Query | None:
+        """`_phrase` of a phrase's analysed `words`. `titled`, the title's query leads and
+        the other fields' are read only at its documents, each adding its score where it
+        matches, as in the union of the fields (the same sum, in the same order)."""
         if not words:
             return None
+        fields = fields or self.text_fields
         per_field = []
-        for name, weight, terms, needed in self._looked_for(words, fields):
+        for (field, _), (name, weight, terms, needed) in zip(fields,
+                                                             self._looked_for(words, fields)):
             if len(terms) == 1:
                 query = tantivy.Query.term_query(self.schema, name, terms[0])
             else:
@@ -457,9 +469,13 @@ class SearchIndex:
                 query = _narrowed(query, self._all(*needed))
             if within is not None:
                 query = _narrowed(query, within)
-            per_field.append(tantivy.Query.boost_query(query, weight) if weight != 1.0
-                             else query)
-        return self._any(per_field)
+            if weight != 1.0:
+                query = tantivy.Query.boost_query(query, weight)
+            per_field.append((tantivy.Occur.Must if titled and field == "title"
+                              else tantivy.Occur.Should, query))
+        if titled:
+            return tantivy.Query.boolean_query(per_field)
+        return self._any([query for _, query in per_field])
 
     @staticmethod
     def _any(queries: list[tantivy.Query]) -> tantivy.Query:
@@ -510,10 +526,16 @@ class SearchIndex:
             return None
         phrases = [ANALYZER.analyze(phrase) for group in parsed.groups for phrase in group]
         phrases = [words for words in phrases if words]
-        if not phrases:
+        titles = sum(self._phrase_most(searcher, words, [("title", 1.0)]) for words in phrases)
+        if not phrases or titles > self._most(searcher, criteria) * TITLED_SHARE:
             return None
-        in_titles = self._any([self._words(words, [("title", 1.0)]) for words in phrases])
-        query = self.query(criteria, within=in_titles)
+        if len(parsed.groups) == 1 and len(phrases) == 1:
+            # One word or phrase: its title's postings lead, the body's are read beside.
+            query = self.query(criteria, titled=True)
+        else:
+            # Several: each field's postings read only where a title holds one of them.
+            query = self.query(criteria, within=self._any(
+                [self._words(words, [("title", 1.0)]) for words in phrases]))
         hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
         if len(hits) < limit:  # fewer such matches than the page needs
             return None
