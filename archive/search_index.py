@@ -421,7 +421,9 @@ class SearchIndex:
     def _phrase_most(self, searcher, words: list[str], fields=None) -> int:
         """At most how many documents hold a phrase's analysed `words` (see `_phrase`) in
         the text fields, or in `fields`: in each field, the fewest documents that any of its
-        scored terms, or of the pairs it needs, is in."""
+        scored terms, or of the pairs it needs, is in (none: stop words alone)."""
+        if not words:
+            return 0
         return sum(min(searcher.doc_freq(needed[0], term) for term in needed[1])
                    if needed else min(searcher.doc_freq(name, term) for term in terms)
                    for name, _, terms, needed in self._looked_for(words, fields))

@@ -1073,6 +1073,10 @@ def test_a_word_too_long_to_index_finds_no_release_and_no_statement(client, arch
     response = client.get("/quotes/", {"q": long_word})
     assert "<strong>0</strong> statements" in response.text
     assert list(response.context["page_obj"]) == []
+    # nor takes anything away from another word it is an alternative to
+    make_release("Yuan steady", "The yuan held.")
+    response = client.get("/releases/", {"q": f"{long_word} OR yuan"})
+    assert titles(response) == ["Yuan steady"]
 
 
 def test_counts_kept_for_lists_without_words_make_room_for_new_ones(client, archive,
