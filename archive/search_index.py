@@ -410,12 +410,17 @@ class SearchIndex:
         """At most how many documents `criteria` can match, from its terms' numbers of
         documents alone (none is read): the fewest that any one of its conditions allows."""
         parsed = parse_websearch(criteria.text) if criteria.text else None
+        most = self._words_most(searcher, parsed)
+        for name, values in self._wanted(criteria, parsed):
+            most = min(most, sum(searcher.doc_freq(name, value) for value in values))
+        return most
+
+    def _words_most(self, searcher, parsed) -> int:
+        """At most how many documents the search words `parsed` can match."""
         most = searcher.num_docs
         for group in parsed.groups if parsed else ():
             most = min(most, sum(self._phrase_most(searcher, ANALYZER.analyze(phrase))
                                  for phrase in group))
-        for name, values in self._wanted(criteria, parsed):
-            most = min(most, sum(searcher.doc_freq(name, value) for value in values))
         return most
 
     def _phrase_most(self, searcher, words: list[str], fields=None) -> int:
@@ -528,8 +533,9 @@ class SearchIndex:
             return None
         phrases = [ANALYZER.analyze(phrase) for group in parsed.groups for phrase in group]
         phrases = [words for words in phrases if words]
+        # The share is of the words' matches, which filters narrow as they narrow the titles.
         titles = sum(self._phrase_most(searcher, words, [("title", 1.0)]) for words in phrases)
-        if not phrases or titles > self._most(searcher, criteria) * TITLED_SHARE:
+        if not phrases or titles > self._words_most(searcher, parsed) * TITLED_SHARE:
             return None
         if len(parsed.groups) == 1 and len(phrases) == 1:
             # One word or phrase: its title's postings lead, the body's are read beside.
