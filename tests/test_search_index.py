@@ -1033,6 +1033,30 @@ def test_a_phrase_is_its_words_in_order_not_only_its_pairs(client):
     assert titles(client.get("/releases/", {"q": '"lending the"'})) == []
 
 
+def test_a_statements_phrase_is_its_words_in_order_not_only_its_pairs(client):
+    release = make_release("Statements", "Said.")
+    speaker = Institution.objects.create(name="Quoted Bank")
+    for position, text in enumerate(["The bank of England and the governor of China met.",
+                                      "The Bank of China lends. Policy banks lend more.",
+                                      "Re-lending to farmers grew."]):
+        Quote.objects.create(release=release, institution=speaker, text=text,
+                             position=position)
+
+    def statements(query):
+        return [q.text.split()[1] for q in
+                client.get("/quotes/", {"q": query}).context["page_obj"]]
+
+    assert statements('"bank of china"') == ["Bank"]
+    assert statements('"china met"') == ["bank"]
+    assert statements('"met china"') == []
+    assert statements('"policy banks"') == ["Bank"]
+    assert statements('"policy bank"') == ["Bank"]  # stems
+    assert statements("re-lending") == ["to"]  # a hyphenated word is a phrase
+    assert statements('"lending re"') == []
+    assert statements('bank -"china lends"') == ["bank"]
+    assert client.get("/quotes/", {"q": '"bank of"'}).context["total"] == 2
+
+
 def test_the_counting_threads_serve_a_forked_process_too():
     # A process forked after a search (an import's workers, a server's) has none of its
     # parent's threads: counting there must not wait forever for them.

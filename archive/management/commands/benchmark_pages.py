@@ -21,6 +21,9 @@ from archive.models import Institution, Person, Quote, Release, Topic
 from archive.search_index import sort_key, statement_sort_key
 
 COMMON = ["bank", "loans", "support", "credit", "market", "finance", "measures", "growth"]
+# Phrases of the generated statements, from one in ten of them to most.
+STATEMENT_PHRASES = ['"green bonds"', '"the measures"', '"will step up support"',
+                     '"the bond market"']
 
 
 def _datasette_releases(path, params) -> str:
@@ -48,6 +51,8 @@ DATASETTE = {
     "release page": lambda path, params: f"archive_release/{path.split('/')[2]}",
     "statements search": lambda path, params: "archive_quote?" + urlencode(
         {"_search": params["q"]}),
+    "statements, phrase": lambda path, params: "archive_quote?" + urlencode(
+        {"_search": params["q"], "_searchmode": "raw"}),
 }
 
 
@@ -140,6 +145,7 @@ class Command(BaseCommand):
                 "year": pick(years, i)}),
             "release page": lambda i: (pick(release_urls, i), {}),
             "statements search": lambda i: ("/quotes/", {"q": pick(COMMON, i)}),
+            "statements, phrase": lambda i: ("/quotes/", {"q": pick(STATEMENT_PHRASES, i)}),
             "statements, halfway (by key)": lambda i: ("/quotes/", {"after": statements_halfway}),
             "institution page": lambda i: (f"/institutions/{pick(banks, i)}/", {}),
             "topic page": lambda i: (f"/topics/{pick(topics, i)}/", {}),
