@@ -21,9 +21,10 @@ from archive.models import Institution, Person, Quote, Release, Topic
 from archive.search_index import sort_key, statement_sort_key
 
 COMMON = ["bank", "loans", "support", "credit", "market", "finance", "measures", "growth"]
-# Phrases of the generated statements, from one in ten of them to most.
-STATEMENT_PHRASES = ['"green bonds"', '"the measures"', '"will step up support"',
-                     '"the bond market"']
+# Phrases of two words, as the releases' page asks, in one in twenty generated statements
+# to most.
+STATEMENT_PHRASES = ['"green bonds"', '"the measures"', '"pension funds"',
+                     '"technology finance"']
 
 
 def _datasette_releases(path, params) -> str:
