@@ -193,6 +193,11 @@ def word_pairs(words: list[str]) -> list[str]:
     return list(map("_".join, zip(words, words[1:])))
 
 
+def indexed_pairs(text: str) -> str:
+    """A text's pairs of words as a pairs field is given them, one after another."""
+    return " ".join(word_pairs(ANALYZER.analyze(text)))
+
+
 def sort_key(published: datetime.date | None, pk: int) -> int:
     """Days since 1970 (plus one; 0 for an undated release) and the id, in one number."""
     day = (published - EPOCH).days + 1 if published else 0
@@ -1283,8 +1288,8 @@ def release_documents(ids: list[int]):
     sets = {"topic": links["topic"], "kind": kinds}  # the values of each of SET_FACETS
     for pk, title, body, published, source, document_kind in rows.iterator(chunk_size=500):
         document = tantivy.Document(title=title, body=body, sort_key=sort_key(published, pk),
-                                    title_pairs=" ".join(word_pairs(ANALYZER.analyze(title))),
-                                    body_pairs=" ".join(word_pairs(ANALYZER.analyze(body))))
+                                    title_pairs=indexed_pairs(title),
+                                    body_pairs=indexed_pairs(body))
         document.add_unsigned("id", pk)
         if published:
             document.add_integer("day", (published - EPOCH).days)
@@ -1333,7 +1338,7 @@ def statement_documents(ids: list[int]):
     for pk, release, person, institution, text, position, published in quotes.iterator(
             chunk_size=500):
         document = tantivy.Document(text=text,
-                                    text_pairs=" ".join(word_pairs(ANALYZER.analyze(text))),
+                                    text_pairs=indexed_pairs(text),
                                     sort_key=statement_sort_key(published, release, position))
         document.add_unsigned("id", pk)
         document.add_unsigned("release", release)
