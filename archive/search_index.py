@@ -506,14 +506,21 @@ class SearchIndex:
     def _terms(self, name: str, values) -> tantivy.Query:
         return tantivy.Query.term_set_query(self.schema, name, list(values))
 
-    def ranked(self, criteria: Criteria, offset: int, limit: int, searcher=None) -> Page:
-        """Releases by relevance (BM25 over every match), `limit` from `offset`, uncounted;
-        in `searcher` when given (one caught up by another thread: this one may not read
-        the database)."""
+    def ranked(self, criteria: Criteria, offset: int, limit: int, searcher=None,
+               counted: bool = False) -> Page:
+        """Releases by relevance (BM25 over every match), `limit` from `offset`; with their
+        number when `counted` (else 0); in `searcher` when given (one caught up by another
+        thread: this one may not read the database)."""
         query = self.query(criteria)
         if query is None or limit < 1:
             return Page([], 0)
         searcher = searcher or self.searcher()
+        if counted:
+            # Counted as they are scored: every match is read once, where counting them
+            # apart (an aggregation beside the search) read each twice, on both cores.
+            result = searcher.search(query, limit=limit, offset=offset, count=True)
+            return Page([searcher.doc(address)["id"][0] for _, address in result.hits],
+                        result.count)
         # Not counted here (the facets count, on the other cores). Every match is scored:
         # Tantivy's Python binding collects through a MultiCollector, which does not let
         # block-max WAND skip the blocks that cannot reach the top results. So the matches
@@ -595,10 +602,12 @@ class SearchIndex:
                   for n in (searcher.doc_freq(name, term) for term in terms))
         return weight * BM25_K1_PLUS_1 * idf
 
-    def ranked_started(self, criteria: Criteria, offset: int, limit: int) -> Future:
+    def ranked_started(self, criteria: Criteria, offset: int, limit: int,
+                       counted: bool = False) -> Future:
         """ranked(), looked for on another core while this thread goes on (a page counts its
-        matches meanwhile); the index is caught up here first."""
-        return PASSES.submit(self.ranked, criteria, offset, limit, self.searcher())
+        matches and facets meanwhile, unless `counted` here); the index is caught up here
+        first."""
+        return PASSES.submit(self.ranked, criteria, offset, limit, self.searcher(), counted)
 
     def by_date(self, criteria: Criteria, limit: int, after: int | None = None,
                 oldest: bool = False) -> Page:

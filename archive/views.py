@@ -127,21 +127,27 @@ class Indexed:
         return self.load(self.find(window.start, window.stop - window.start).ids)
 
 
-def ranked_ahead(request, criteria: Criteria, index) -> Callable[[int, int], Page]:
+def ranked_ahead(request, criteria: Criteria, index, counted: bool = False
+                 ) -> tuple[Callable[[int, int], Page], Callable[[], int]]:
     """`find(offset, limit)` for a list by relevance from `index`, the page `request` asks
-    for already being looked for on another core while this one counts the matches."""
+    for already being looked for on another core while this one counts the matches and
+    their facets; and `total()`, their number, counted with that page when `counted` (a
+    list without facets)."""
     try:
         start = (int(request.GET.get("page") or 1) - 1) * PER_PAGE
     except ValueError:
         start = -1
-    started = (index.ranked_started(criteria, start, PER_PAGE + ORPHANS)
+    started = (index.ranked_started(criteria, start, PER_PAGE + ORPHANS, counted)
                if 0 <= start < RANKED_PAGES * PER_PAGE else None)
 
     def find(offset: int, limit: int) -> Page:
         if started and offset == start and limit <= PER_PAGE + ORPHANS:
             return replace(started.result(), ids=started.result().ids[:limit])
         return index.ranked(criteria, offset, limit)
-    return find
+
+    def total() -> int:
+        return started.result().total if counted and started else index.count(criteria)
+    return find, total
 
 
 def indexed_page(request, results: Indexed):
@@ -271,7 +277,7 @@ def release_list(request):
     valid = not filterset.is_bound or filterset.is_valid()
     criteria = filterset.criteria if valid else None
     ranked = valid and filterset.order == "relevance"
-    find = ranked_ahead(request, criteria, get_index()) if ranked else None
+    find = ranked_ahead(request, criteria, get_index())[0] if ranked else None
     found, facets, more = release_facets(filterset) if valid else (Facets(0), {}, {})
     total = found.total
     if not valid:
@@ -746,8 +752,12 @@ def quote_list(request):
     # By relevance when searching, paged by number; else newest first, paged by key to the
     # last statement. Counted exactly over every match.
     ranked = criteria is not None and filterset.searching()
-    find = ranked_ahead(request, criteria, index) if ranked else None
-    total = index.count(criteria) if criteria else 0
+    find = None
+    if ranked:  # counted in the pass that finds the page asked for
+        find, total_of = ranked_ahead(request, criteria, index, counted=True)
+        total = total_of()
+    else:
+        total = index.count(criteria) if criteria else 0
     if criteria is None:
         page = DatePage([], 0, None, True)
     elif ranked:

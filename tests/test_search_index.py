@@ -933,9 +933,14 @@ def test_statements_are_counted_and_ranked_over_every_match(client, generated):
                            .values("release_id")[:5]).update(hidden=True)
     matches = Quote.objects.visible().search("measures").count()
     assert matches > 2000
-    response = client.get("/quotes/", {"q": "measures"})
-    assert f"<strong>{matches:,}</strong> statements" in response.text
+    for page in ("1", "3"):  # counted in the pass that finds the page
+        response = client.get("/quotes/", {"q": "measures", "page": page})
+        assert f"<strong>{matches:,}</strong> statements" in response.text
     bank = Institution.objects.get(name="Bank of China")
+    asked = {"q": "measures", "institution": bank.slug}
+    spoke = QuoteFilter(asked, queryset=Quote.objects.visible()).qs.count()
+    assert 0 < spoke < matches
+    assert f"<strong>{spoke:,}</strong> statements" in client.get("/quotes/", asked).text
     # Its own statements and those of people speaking for it, counted by direct SQL.
     spoke = QuoteFilter({"institution": bank.slug}, queryset=Quote.objects.visible()).qs.count()
     response = client.get("/quotes/", {"institution": bank.slug, "page": "2"})
